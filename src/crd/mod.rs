@@ -1,0 +1,1 @@
+//! Custom resource definitions (group `quayconfig.io`, version `v1alpha1`).

@@ -1,0 +1,7 @@
+//! quay-config-operator: declare Red Hat Quay configuration as Kubernetes
+//! resources and keep the live registry in line with it.
+#![forbid(unsafe_code)]
+
+pub mod crd;
+pub mod emulator;
+pub mod quay;

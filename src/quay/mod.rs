@@ -1,0 +1,1 @@
+//! Typed client for the Quay API (`/api/v1`).
