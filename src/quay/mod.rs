@@ -1,1 +1,11 @@
-//! Typed client for the Quay API (`/api/v1`).
+//! Typed client for the Quay API (`/api/v1`). The only place that speaks
+//! HTTP to Quay; it knows nothing of Kubernetes.
+
+pub mod api;
+mod client;
+mod error;
+pub mod retry;
+
+pub use client::{ClientOptions, QuayClient};
+pub use error::{ErrorKind, QuayError};
+pub use retry::RetryPolicy;

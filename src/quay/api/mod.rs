@@ -1,0 +1,13 @@
+//! Typed calls and models, one module per Quay API area.
+
+pub mod autoprune;
+pub mod mirror;
+pub mod notification;
+pub mod organization;
+pub mod permission;
+pub mod prototype;
+pub mod quota;
+pub mod repository;
+pub mod robot;
+pub mod team;
+pub mod user;

@@ -1,0 +1,95 @@
+//! Organizations.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::quay::client::{Call, QuayClient};
+use crate::quay::error::QuayError;
+
+/// An organization (`GET /api/v1/organization/{orgname}`).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct Organization {
+    /// Organization name.
+    pub name: String,
+    /// Contact e-mail (not unique in Quay).
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Whether the caller administers it.
+    #[serde(default)]
+    pub is_admin: bool,
+    /// Default tag expiration, in seconds.
+    #[serde(default)]
+    pub tag_expiration_s: Option<i64>,
+    /// Teams by name (shown to members).
+    #[serde(default)]
+    pub teams: BTreeMap<String, TeamSummary>,
+}
+
+/// A team as listed in an organization view.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct TeamSummary {
+    /// Team name.
+    pub name: String,
+    /// `member`, `creator` or `admin`.
+    pub role: String,
+    /// Team description.
+    #[serde(default)]
+    pub description: String,
+    /// Number of members.
+    #[serde(default)]
+    pub member_count: u64,
+}
+
+/// Fields of an organization that can be changed.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct OrganizationUpdate {
+    /// New contact e-mail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// New default tag expiration, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag_expiration_s: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct NewOrganization<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+}
+
+impl QuayClient {
+    /// The organization, or `None` if it does not exist.
+    pub async fn get_organization(&self, name: &str) -> Result<Option<Organization>, QuayError> {
+        self.get_optional(Call::get(format!("/organization/{name}")), &[])
+            .await
+    }
+
+    /// Creates an organization. An existing name gives `AlreadyExists`.
+    pub async fn create_organization(
+        &self,
+        name: &str,
+        email: Option<&str>,
+    ) -> Result<(), QuayError> {
+        self.execute(Call::post("/organization/").json(&NewOrganization { name, email }))
+            .await
+    }
+
+    /// Changes an organization's details and returns the new view.
+    pub async fn update_organization(
+        &self,
+        name: &str,
+        update: &OrganizationUpdate,
+    ) -> Result<Organization, QuayError> {
+        self.send(Call::put(format!("/organization/{name}")).json(update))
+            .await?
+            .json()
+    }
+
+    /// Deletes an organization with everything in it.
+    pub async fn delete_organization(&self, name: &str) -> Result<(), QuayError> {
+        self.execute(Call::delete(format!("/organization/{name}")))
+            .await
+    }
+}

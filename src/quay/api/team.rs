@@ -1,0 +1,120 @@
+//! Teams of an organization and their members.
+
+use serde::{Deserialize, Serialize};
+
+use crate::quay::client::{Call, QuayClient};
+use crate::quay::error::QuayError;
+
+/// A team as the create/update call returns it.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct Team {
+    /// Team name.
+    pub name: String,
+    /// `member`, `creator` or `admin`.
+    pub role: String,
+    /// Description.
+    #[serde(default)]
+    pub description: String,
+    /// Whether this call created the team.
+    #[serde(default)]
+    pub new_team: bool,
+}
+
+/// A team member: a user or a robot.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct TeamMember {
+    /// User name, or robot full name.
+    pub name: String,
+    /// Whether the member is a robot.
+    #[serde(default)]
+    pub is_robot: bool,
+    /// Whether the member is only invited.
+    #[serde(default)]
+    pub invited: bool,
+}
+
+#[derive(Serialize)]
+struct TeamBody<'a> {
+    role: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct MemberList {
+    members: Vec<TeamMember>,
+}
+
+const TEAM_MISSING: &[&str] = &["is not a team", "does not belong to team"];
+
+impl QuayClient {
+    /// Creates or updates a team. Without a description, the current one is kept.
+    pub async fn put_team(
+        &self,
+        org: &str,
+        team: &str,
+        role: &str,
+        description: Option<&str>,
+    ) -> Result<Team, QuayError> {
+        let call = Call::put(format!("/organization/{org}/team/{team}"))
+            .json(&TeamBody { role, description });
+        self.send(call).await?.json()
+    }
+
+    /// Deletes a team. A missing one gives `NotFound`.
+    pub async fn delete_team(&self, org: &str, team: &str) -> Result<(), QuayError> {
+        self.send(Call::delete(format!("/organization/{org}/team/{team}")))
+            .await
+            .map(|_| ())
+            .map_err(|e| e.not_found_if(TEAM_MISSING))
+    }
+
+    /// The team's members, or `None` if the team does not exist.
+    pub async fn list_team_members(
+        &self,
+        org: &str,
+        team: &str,
+    ) -> Result<Option<Vec<TeamMember>>, QuayError> {
+        let call = Call::get(format!("/organization/{org}/team/{team}/members"))
+            .query("includePending", true);
+        Ok(self
+            .get_optional::<MemberList>(call, &[])
+            .await?
+            .map(|l| l.members))
+    }
+
+    /// Adds a user or robot (full name) to the team. An existing member gives `AlreadyExists`.
+    pub async fn add_team_member(
+        &self,
+        org: &str,
+        team: &str,
+        member: &str,
+    ) -> Result<(), QuayError> {
+        self.send(Call::put(format!(
+            "/organization/{org}/team/{team}/members/{member}"
+        )))
+        .await
+        .map(|_| ())
+        .map_err(|mut e| {
+            if e.message.contains("already a member") {
+                e.kind = crate::quay::ErrorKind::AlreadyExists;
+            }
+            e
+        })
+    }
+
+    /// Removes a member from the team. A non-member gives `NotFound`.
+    pub async fn remove_team_member(
+        &self,
+        org: &str,
+        team: &str,
+        member: &str,
+    ) -> Result<(), QuayError> {
+        self.send(Call::delete(format!(
+            "/organization/{org}/team/{team}/members/{member}"
+        )))
+        .await
+        .map(|_| ())
+        .map_err(|e| e.not_found_if(TEAM_MISSING))
+    }
+}
