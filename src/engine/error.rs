@@ -1,0 +1,77 @@
+//! Errors of the engine and how a controller should treat them.
+
+use crate::quay::{ErrorKind, QuayError};
+
+/// How a failed reconcile should be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// May pass on its own soon (network, 5xx, 429): back off and retry.
+    Transient,
+    /// Waits for something else to appear (a parent organization, a robot):
+    /// retry at a moderate pace.
+    Waiting,
+    /// Only a person can fix it (invalid input, permissions): report it and
+    /// retry only at the resync interval or on a spec change.
+    Terminal,
+}
+
+/// Why the engine could not bring Quay in line.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// A Quay call failed.
+    #[error(transparent)]
+    Quay(#[from] QuayError),
+    /// Something this object needs does not exist yet.
+    #[error("waiting for {what}")]
+    Waiting {
+        /// What is missing, e.g. `organization "acme"`.
+        what: String,
+    },
+    /// A field differs that Quay cannot change in place.
+    #[error("{field} is {live:?} in Quay and cannot be changed to {desired:?}; recreate the object in Quay or change the spec back")]
+    Immutable {
+        /// The field, as named in the spec.
+        field: String,
+        /// Value in Quay.
+        live: String,
+        /// Value in the spec.
+        desired: String,
+    },
+    /// The desired state cannot be reached for a reason Quay would not say clearly.
+    #[error("{0}")]
+    Rejected(String),
+}
+
+impl EngineError {
+    /// How to retry.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            EngineError::Quay(e) if e.is_transient() => ErrorClass::Transient,
+            EngineError::Waiting { .. } => ErrorClass::Waiting,
+            _ => ErrorClass::Terminal,
+        }
+    }
+
+    /// CamelCase reason for conditions, events and metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            EngineError::Quay(e) => e.kind.as_str(),
+            EngineError::Waiting { .. } => "WaitingForDependency",
+            EngineError::Immutable { .. } => "ImmutableField",
+            EngineError::Rejected(_) => "QuayRejected",
+        }
+    }
+
+    /// Quay's requested wait, if it asked for one.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            EngineError::Quay(e) => e.retry_after,
+            _ => None,
+        }
+    }
+
+    /// Whether this is Quay answering "not found".
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, EngineError::Quay(e) if e.kind == ErrorKind::NotFound)
+    }
+}

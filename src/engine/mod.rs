@@ -1,0 +1,16 @@
+//! The Kubernetes-free reconcile engine: observe the live Quay object, diff
+//! it against the desired state, and carry out the changes. Controllers and
+//! the command-line `plan`/`apply` both drive it; it knows nothing of
+//! Kubernetes. Adding a kind means implementing [`Managed`] for its desired
+//! state in a module of its own.
+
+mod cache;
+mod driver;
+mod error;
+pub mod organization;
+mod quay;
+pub mod repository;
+
+pub use driver::{FieldChange, Managed, Mode, Report, delete, reconcile};
+pub use error::{EngineError, ErrorClass};
+pub use quay::Quay;
