@@ -135,7 +135,8 @@ pub struct QuayConnectionStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crd::tests::{printer_column_paths, schema_at};
+    use crate::crd::common::CaKeyRef;
+    use crate::crd::tests::{cel, printer_column_paths, schema_at};
     use kube::CustomResourceExt;
     use serde_json::json;
 
@@ -203,6 +204,36 @@ mod tests {
         let conditions = schema_at(&crd, &["status", "conditions"]);
         assert_eq!(conditions["x-kubernetes-list-type"], "map");
         assert_eq!(conditions["x-kubernetes-list-map-keys"], json!(["type"]));
+    }
+
+    #[test]
+    fn cel_rules_check_url_scheme_and_single_ca_source() {
+        let conn = |spec| QuayConnection::new("default", spec);
+        assert_eq!(cel(&conn(spec("https://quay.example.com")), None), Ok(()));
+        assert_eq!(cel(&conn(spec("http://localhost:8080")), None), Ok(()));
+        let err = cel(&conn(spec("quay.example.com")), None).unwrap_err();
+        assert!(
+            err.contains("url must start with http:// or https://"),
+            "{err}"
+        );
+
+        let with_ca = |secret: bool, config_map: bool| {
+            let mut s = spec("https://quay.example.com");
+            s.ca_bundle = Some(CaBundle {
+                secret_ref: secret.then(|| CaKeyRef::new("ca")),
+                config_map_ref: config_map.then(|| CaKeyRef::new("ca")),
+            });
+            conn(s)
+        };
+        assert_eq!(cel(&with_ca(true, false), None), Ok(()));
+        assert_eq!(cel(&with_ca(false, true), None), Ok(()));
+        for both_or_none in [with_ca(true, true), with_ca(false, false)] {
+            let err = cel(&both_or_none, None).unwrap_err();
+            assert!(
+                err.contains("exactly one of secretRef or configMapRef"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -88,6 +88,19 @@ pub(crate) mod tests {
             .collect()
     }
 
+    /// Run the CRD's CEL rules (`x-kubernetes-validations`) client-side, as the apiserver
+    /// would on an update from `old` to `new` (or on creation when `old` is `None`).
+    pub(crate) fn cel<K>(new: &K, old: Option<&K>) -> Result<(), String>
+    where
+        K: CustomResourceExt + serde::Serialize,
+    {
+        match old {
+            Some(old) => kube::core::cel::validate_cel_update(new, old),
+            None => kube::core::cel::validate_cel(new),
+        }
+        .map_err(|errors| errors.to_string())
+    }
+
     fn root_schema(crd: &CustomResourceDefinition) -> Value {
         let schema = crd.spec.versions[0].schema.as_ref().unwrap();
         serde_json::to_value(schema.open_api_v3_schema.as_ref().unwrap()).unwrap()

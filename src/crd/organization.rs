@@ -123,7 +123,7 @@ pub struct QuayOrganizationStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crd::tests::{printer_column_paths, root_rules, schema_at};
+    use crate::crd::tests::{cel, printer_column_paths, root_rules, schema_at};
     use kube::CustomResourceExt;
     use serde_json::json;
 
@@ -181,5 +181,33 @@ mod tests {
         assert_eq!(management["enum"], json!(["Full", "ObserveOnly"]));
         let origin = schema_at(&crd, &["status", "origin"]);
         assert_eq!(origin["enum"], json!(["Created", "Adopted"]));
+    }
+
+    #[test]
+    fn cel_keeps_the_effective_name_but_lets_the_connection_change() {
+        let org = |name: Option<&str>, connection: Option<&str>| {
+            QuayOrganization::new(
+                "acme",
+                QuayOrganizationSpec {
+                    name: name.map(Into::into),
+                    connection_ref: connection.map(|c| ConnectionRef { name: c.into() }),
+                    ..Default::default()
+                },
+            )
+        };
+        let unnamed = org(None, None);
+        assert_eq!(cel(&unnamed, None), Ok(()));
+        // Spelling out the name it already had, or dropping it again, keeps the Quay name.
+        assert_eq!(cel(&org(Some("acme"), None), Some(&unnamed)), Ok(()));
+        assert_eq!(cel(&unnamed, Some(&org(Some("acme"), None))), Ok(()));
+        assert_eq!(cel(&unnamed, Some(&org(None, Some("prod")))), Ok(()));
+        for (new, old) in [
+            (org(Some("other"), None), unnamed.clone()),
+            (org(Some("other"), None), org(Some("acme-corp"), None)),
+            (unnamed.clone(), org(Some("acme-corp"), None)),
+        ] {
+            let err = cel(&new, Some(&old)).unwrap_err();
+            assert!(err.contains("organization name"), "{err}");
+        }
     }
 }

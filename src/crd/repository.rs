@@ -224,7 +224,7 @@ pub struct QuayRepositoryStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crd::tests::{printer_column_paths, root_rules, schema_at};
+    use crate::crd::tests::{cel, printer_column_paths, root_rules, schema_at};
     use kube::CustomResourceExt;
     use serde_json::json;
 
@@ -304,5 +304,31 @@ mod tests {
                 .get("default")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn cel_makes_namespace_name_and_kind_immutable() {
+        let old = QuayRepository::new("app", QuayRepositorySpec::new("acme"));
+        assert_eq!(cel(&old, None), Ok(()));
+        let changed = |change: fn(&mut QuayRepositorySpec)| {
+            let mut new = old.clone();
+            change(&mut new.spec);
+            cel(&new, Some(&old))
+        };
+        assert_eq!(
+            changed(|s| {
+                s.visibility = Visibility::Public;
+                s.description = Some("My *app*".into());
+                s.state = Some(RepositoryState::ReadOnly);
+                s.name = Some("app".into());
+            }),
+            Ok(())
+        );
+        let err = changed(|s| s.namespace = "other".into()).unwrap_err();
+        assert!(err.contains("namespace is immutable"), "{err}");
+        let err = changed(|s| s.repo_kind = RepoKind::Application).unwrap_err();
+        assert!(err.contains("repoKind is immutable"), "{err}");
+        let err = changed(|s| s.name = Some("team/app".into())).unwrap_err();
+        assert!(err.contains("repository name"), "{err}");
     }
 }
