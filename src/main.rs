@@ -14,6 +14,9 @@ struct Cli {
 enum Command {
     /// Run the in-memory Quay emulator (for tests, demos and local development).
     Emulator(quay_config_operator::emulator::EmulatorArgs),
+    /// Print the CustomResourceDefinitions as multi-document YAML (for `kubectl apply -f -`).
+    #[command(visible_alias = "crds")]
+    Crd,
 }
 
 #[tokio::main]
@@ -27,6 +30,7 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Emulator(args) => quay_config_operator::emulator::serve(args).await,
+        Command::Crd => print_crds(),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -34,5 +38,19 @@ async fn main() -> std::process::ExitCode {
             eprintln!("error: {err}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Write every CRD to stdout; a closed pipe (`| head`) is not an error.
+fn print_crds() -> std::io::Result<()> {
+    use std::io::Write;
+    let yaml = quay_config_operator::crd::to_yaml(&quay_config_operator::crd::all_crds());
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(yaml.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
     }
 }

@@ -1,1 +1,155 @@
 //! Custom resource definitions (group `quayconfig.io`, version `v1alpha1`).
+//!
+//! One module per kind; [`common`] holds what they share (connection and secret
+//! references, policies, the condition vocabulary). All kinds are namespaced, have a
+//! `status` subresource, belong to the `quay` category (`kubectl get quay`) and
+//! reference a [`QuayConnection`] through `spec.connectionRef`; when that is unset the
+//! QuayConnection named `default` in the same namespace is used.
+//!
+//! The YAML in `crds/` at the repository root is generated from these types
+//! (`quay-config-operator crd`, or `UPDATE_CRDS=1 cargo test crds_in_sync`) and a test
+//! keeps it in sync.
+
+pub mod common;
+pub mod connection;
+pub mod organization;
+pub mod repository;
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::CustomResourceExt;
+
+pub use common::{
+    CaKeyRef, ConnectionRef, DEFAULT_CONNECTION_NAME, DeletionPolicy, ManagementPolicy, Origin,
+    TokenSecretRef, condition_types, reasons,
+};
+pub use connection::{CaBundle, QuayConnection, QuayConnectionSpec, QuayConnectionStatus};
+pub use organization::{QuayOrganization, QuayOrganizationSpec, QuayOrganizationStatus};
+pub use repository::{
+    QuayRepository, QuayRepositorySpec, QuayRepositoryStatus, RepoKind, RepositoryState, Visibility,
+};
+
+/// The API group of every kind.
+pub const GROUP: &str = "quayconfig.io";
+
+/// Every CustomResourceDefinition of the operator, in a fixed order.
+pub fn all_crds() -> Vec<CustomResourceDefinition> {
+    vec![
+        QuayConnection::crd(),
+        QuayOrganization::crd(),
+        QuayRepository::crd(),
+    ]
+}
+
+/// Render CRDs as multi-document YAML (documents separated by `---`), in the given order.
+pub fn to_yaml(crds: &[CustomResourceDefinition]) -> String {
+    crds.iter()
+        .map(|crd| {
+            serde_norway::to_string(crd).expect("a CustomResourceDefinition serializes to YAML")
+        })
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+/// File name of a CRD in `crds/`: `<group>_<plural>.yaml`, e.g. `quayconfig.io_quayrepositories.yaml`.
+pub fn file_name(crd: &CustomResourceDefinition) -> String {
+    format!("{}_{}.yaml", crd.spec.group, crd.spec.names.plural)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    /// The JSON schema at `path` below the root of the (only) version's schema.
+    pub(crate) fn schema_at(crd: &CustomResourceDefinition, path: &[&str]) -> Value {
+        let mut schema = root_schema(crd);
+        for segment in path {
+            schema = schema["properties"][segment].take();
+            assert!(!schema.is_null(), "no schema at {path:?}");
+        }
+        schema
+    }
+
+    /// The CEL rules on the root of the schema.
+    pub(crate) fn root_rules(crd: &CustomResourceDefinition) -> Vec<Value> {
+        match root_schema(crd)["x-kubernetes-validations"].take() {
+            Value::Array(rules) => rules,
+            _ => Vec::new(),
+        }
+    }
+
+    /// The `jsonPath` of every printer column.
+    pub(crate) fn printer_column_paths(crd: &CustomResourceDefinition) -> Vec<String> {
+        crd.spec.versions[0]
+            .additional_printer_columns
+            .iter()
+            .flatten()
+            .map(|c| c.json_path.clone())
+            .collect()
+    }
+
+    /// Run the CRD's CEL rules (`x-kubernetes-validations`) client-side, as the apiserver
+    /// would on an update from `old` to `new` (or on creation when `old` is `None`).
+    pub(crate) fn cel<K>(new: &K, old: Option<&K>) -> Result<(), String>
+    where
+        K: CustomResourceExt + serde::Serialize,
+    {
+        match old {
+            Some(old) => kube::core::cel::validate_cel_update(new, old),
+            None => kube::core::cel::validate_cel(new),
+        }
+        .map_err(|errors| errors.to_string())
+    }
+
+    fn root_schema(crd: &CustomResourceDefinition) -> Value {
+        let schema = crd.spec.versions[0].schema.as_ref().unwrap();
+        serde_json::to_value(schema.open_api_v3_schema.as_ref().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn every_crd_is_namespaced_with_status_in_the_quay_category() {
+        let crds = all_crds();
+        let names: Vec<_> = crds.iter().map(file_name).collect();
+        assert_eq!(
+            names,
+            [
+                "quayconfig.io_quayconnections.yaml",
+                "quayconfig.io_quayorganizations.yaml",
+                "quayconfig.io_quayrepositories.yaml"
+            ]
+        );
+        for crd in &crds {
+            assert_eq!(crd.spec.group, GROUP);
+            assert_eq!(crd.spec.scope, "Namespaced");
+            assert_eq!(crd.spec.names.categories, Some(vec!["quay".to_owned()]));
+            let version = &crd.spec.versions[0];
+            assert_eq!(version.name, "v1alpha1");
+            assert!(version.subresources.as_ref().unwrap().status.is_some());
+            let columns: Vec<_> = version
+                .additional_printer_columns
+                .iter()
+                .flatten()
+                .map(|c| (c.name.as_str(), c.priority.unwrap_or(0)))
+                .collect();
+            for expected in [("Ready", 0), ("Reason", 1), ("Message", 1), ("Age", 0)] {
+                assert!(
+                    columns.contains(&expected),
+                    "{:?} lacks {expected:?}",
+                    crd.metadata.name
+                );
+            }
+            let conditions = schema_at(crd, &["status", "conditions"]);
+            assert_eq!(conditions["x-kubernetes-list-type"], "map");
+        }
+    }
+
+    #[test]
+    fn yaml_separates_documents_and_is_parseable() {
+        let yaml = to_yaml(&all_crds());
+        assert_eq!(yaml.matches("\n---\n").count(), 2);
+        for doc in yaml.split("---\n") {
+            let back: CustomResourceDefinition = serde_norway::from_str(doc).unwrap();
+            assert_eq!(back.spec.group, GROUP);
+        }
+    }
+}

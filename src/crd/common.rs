@@ -1,0 +1,215 @@
+//! Types shared by every kind: references, policies, status conditions and the
+//! condition vocabulary (types and reasons).
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Name of the QuayConnection used when a resource has no `connectionRef`.
+pub const DEFAULT_CONNECTION_NAME: &str = "default";
+
+/// Reference to a QuayConnection in the same namespace.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionRef {
+    /// Name of the QuayConnection, in the same namespace as this resource.
+    #[schemars(length(min = 1))]
+    pub name: String,
+}
+
+impl ConnectionRef {
+    /// Name of the QuayConnection to use: the referenced one, or
+    /// [`DEFAULT_CONNECTION_NAME`] (`default`) when no reference is set.
+    pub fn name_or_default(connection_ref: Option<&ConnectionRef>) -> &str {
+        connection_ref.map_or(DEFAULT_CONNECTION_NAME, |r| r.name.as_str())
+    }
+}
+
+fn default_token_key() -> String {
+    "token".to_owned()
+}
+
+fn default_ca_key() -> String {
+    "ca.crt".to_owned()
+}
+
+/// Selects the key of a Secret, in the same namespace, that holds a Quay API token.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenSecretRef {
+    /// Name of the Secret, in the same namespace as this resource.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Key in the Secret's data whose value is the token. Defaults to `token`.
+    #[serde(default = "default_token_key")]
+    #[schemars(length(min = 1))]
+    pub key: String,
+}
+
+impl TokenSecretRef {
+    /// Reference to `key` `token` of the Secret `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            key: default_token_key(),
+        }
+    }
+}
+
+/// Selects the key of a Secret or ConfigMap, in the same namespace, that holds
+/// PEM-encoded CA certificates.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CaKeyRef {
+    /// Name of the Secret or ConfigMap, in the same namespace as this resource.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Key whose value is one or more PEM-encoded CA certificates. Defaults to `ca.crt`.
+    #[serde(default = "default_ca_key")]
+    #[schemars(length(min = 1))]
+    pub key: String,
+}
+
+impl CaKeyRef {
+    /// Reference to key `ca.crt` of the object `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            key: default_ca_key(),
+        }
+    }
+}
+
+/// What happens to the Quay object when the Kubernetes resource is deleted.
+/// `Delete` removes it from Quay; `Retain` leaves it in Quay untouched.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+// No schema description: these enums are used as optional fields, where kube's
+// `OptionalEnum` transform would let the type's description replace the field's.
+#[schemars(description = "")]
+pub enum DeletionPolicy {
+    /// Delete the Quay object together with the resource.
+    Delete,
+    /// Leave the Quay object in place when the resource is deleted.
+    Retain,
+}
+
+/// How far the operator manages the Quay object.
+/// `Full` creates it and corrects any difference from the spec;
+/// `ObserveOnly` never writes to Quay and only reports differences in `status.drift`.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
+pub enum ManagementPolicy {
+    /// Create, update (and, per deletionPolicy, delete) the Quay object.
+    #[default]
+    Full,
+    /// Only read the Quay object and report drift; never change it.
+    ObserveOnly,
+}
+
+/// Whether the operator created the Quay object or took over one that already existed.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+// No schema description: these enums are used as optional fields, where kube's
+// `OptionalEnum` transform would let the type's description replace the field's.
+#[schemars(description = "")]
+pub enum Origin {
+    /// The operator created the Quay object.
+    Created,
+    /// The Quay object already existed and the operator took it over.
+    Adopted,
+}
+
+/// Schema for a `conditions` list: the standard `metav1.Condition` items,
+/// merged by `type` (`x-kubernetes-list-type: map`) so that server-side apply
+/// treats each condition type as its own entry.
+pub(crate) fn conditions_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let mut schema = <Vec<Condition>>::json_schema(generator);
+    let object = schema.ensure_object();
+    object.insert("x-kubernetes-list-type".into(), "map".into());
+    object.insert(
+        "x-kubernetes-list-map-keys".into(),
+        serde_json::json!(["type"]),
+    );
+    schema
+}
+
+/// Condition types (`status.conditions[].type`), CamelCase.
+pub mod condition_types {
+    /// Summary: the Quay object matches the spec (or, observe-only, was observed).
+    pub const READY: &str = "Ready";
+    /// The last reconcile reached Quay and applied or verified the spec.
+    pub const SYNCED: &str = "Synced";
+    /// Another resource claims the same Quay object.
+    pub const CONFLICT: &str = "Conflict";
+    /// The Quay object differs from the spec (reported in observe-only mode).
+    pub const DRIFTED: &str = "Drifted";
+}
+
+/// Condition reasons (`status.conditions[].reason`), CamelCase.
+pub mod reasons {
+    /// Everything matches the spec.
+    pub const RECONCILED: &str = "Reconciled";
+    /// The operator created the Quay object.
+    pub const CREATED: &str = "Created";
+    /// The operator took over an existing Quay object.
+    pub const ADOPTED: &str = "Adopted";
+    /// The operator changed the Quay object to match the spec.
+    pub const UPDATED: &str = "Updated";
+    /// Observe-only: the Quay object matches the spec.
+    pub const OBSERVED_IN_SYNC: &str = "ObservedInSync";
+    /// Observe-only: the Quay object differs from the spec.
+    pub const DRIFT_DETECTED: &str = "DriftDetected";
+    /// The referenced QuayConnection is missing or not Ready.
+    pub const CONNECTION_NOT_READY: &str = "ConnectionNotReady";
+    /// A referenced Secret (or key in it) does not exist.
+    pub const SECRET_NOT_FOUND: &str = "SecretNotFound";
+    /// Another resource this one depends on is not Ready yet.
+    pub const WAITING_FOR_DEPENDENCY: &str = "WaitingForDependency";
+    /// Quay refused the request as invalid (HTTP 400).
+    pub const QUAY_REJECTED: &str = "QuayRejected";
+    /// Quay did not accept the token (HTTP 401).
+    pub const UNAUTHORIZED: &str = "Unauthorized";
+    /// The token lacks the permission or scope needed (HTTP 403).
+    pub const FORBIDDEN: &str = "Forbidden";
+    /// Quay could not be reached or answered with a server error.
+    pub const QUAY_UNAVAILABLE: &str = "QuayUnavailable";
+    /// Another resource already manages the same Quay object.
+    pub const CONFLICTING_RESOURCE: &str = "ConflictingResource";
+    /// The resource is being deleted.
+    pub const DELETING: &str = "Deleting";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies_serialize_as_pascal_case() {
+        assert_eq!(
+            serde_json::to_value(DeletionPolicy::Retain).unwrap(),
+            "Retain"
+        );
+        assert_eq!(
+            serde_json::to_value(ManagementPolicy::ObserveOnly).unwrap(),
+            "ObserveOnly"
+        );
+        assert_eq!(serde_json::to_value(Origin::Adopted).unwrap(), "Adopted");
+        assert_eq!(ManagementPolicy::default(), ManagementPolicy::Full);
+    }
+
+    #[test]
+    fn secret_key_defaults_apply_when_key_is_omitted() {
+        let token: TokenSecretRef = serde_json::from_str(r#"{"name":"quay"}"#).unwrap();
+        assert_eq!(token, TokenSecretRef::new("quay"));
+        assert_eq!(token.key, "token");
+        let ca: CaKeyRef = serde_json::from_str(r#"{"name":"ca"}"#).unwrap();
+        assert_eq!(ca.key, "ca.crt");
+    }
+
+    #[test]
+    fn missing_connection_ref_means_default() {
+        assert_eq!(ConnectionRef::name_or_default(None), "default");
+        let r = ConnectionRef {
+            name: "prod".into(),
+        };
+        assert_eq!(ConnectionRef::name_or_default(Some(&r)), "prod");
+    }
+}

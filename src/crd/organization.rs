@@ -1,0 +1,213 @@
+//! `QuayOrganization`: one organization in Quay.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::common::{ConnectionRef, DeletionPolicy, ManagementPolicy, Origin, conditions_schema};
+
+/// Desired state of a Quay organization.
+// Printer columns repeat `type_`/`priority` values, which clippy mistakes for duplicates.
+#[allow(clippy::duplicated_attributes)]
+#[derive(CustomResource, JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[kube(
+    group = "quayconfig.io",
+    version = "v1alpha1",
+    kind = "QuayOrganization",
+    namespaced,
+    status = "QuayOrganizationStatus",
+    shortname = "qorg",
+    category = "quay",
+    doc = "QuayOrganization declares an organization in Red Hat Quay. The operator creates it, or \
+           adopts an existing one with the same name, and keeps its settings in line with the spec.",
+    validation = Rule::new(
+        "(has(self.spec.name) ? self.spec.name : self.metadata.name) == \
+         (has(oldSelf.spec.name) ? oldSelf.spec.name : oldSelf.metadata.name)"
+    )
+    .message("the Quay organization name (spec.name, default metadata.name) is immutable")
+    .field_path(".spec.name"),
+    printcolumn(name = "Organization", type_ = "string", json_path = ".status.name"),
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].status"#
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].reason"#,
+        priority = 1
+    ),
+    printcolumn(
+        name = "Message",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].message"#,
+        priority = 1
+    ),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[serde(rename_all = "camelCase")]
+pub struct QuayOrganizationSpec {
+    /// Name of the organization in Quay. Defaults to `metadata.name`.
+    /// 2-255 characters: lower-case letters and digits, separated by single `.`, `_` or `-`.
+    /// Cannot be changed after creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 2, max = 255),
+        regex(pattern = r"^[a-z0-9]+([._-][a-z0-9]+)*$")
+    )]
+    pub name: Option<String>,
+
+    /// Contact e-mail address of the organization. Not managed when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(email)]
+    pub email: Option<String>,
+
+    /// QuayConnection (same namespace) to use. When unset, the QuayConnection
+    /// named `default` in this namespace is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_ref: Option<ConnectionRef>,
+
+    /// What to do with the Quay organization when this resource is deleted:
+    /// `Delete` removes it (with all its repositories) from Quay, `Retain` leaves it.
+    /// When unset, the organization is retained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<DeletionPolicy>,
+
+    /// `Full` (default): create the organization and correct any difference.
+    /// `ObserveOnly`: never write to Quay, only report differences in `status.drift`.
+    #[serde(default)]
+    pub management_policy: ManagementPolicy,
+}
+
+impl QuayOrganizationSpec {
+    /// Name of the organization in Quay: `spec.name`, or `metadata_name` when unset.
+    pub fn quay_name(&self, metadata_name: &str) -> String {
+        self.name.as_deref().unwrap_or(metadata_name).to_owned()
+    }
+
+    /// The deletion policy in effect: `spec.deletionPolicy`, or `Retain` when unset.
+    pub fn effective_deletion_policy(&self) -> DeletionPolicy {
+        self.deletion_policy.unwrap_or(DeletionPolicy::Retain)
+    }
+
+    /// Name of the QuayConnection to use (`default` when no `connectionRef` is set).
+    pub fn connection_name(&self) -> &str {
+        ConnectionRef::name_or_default(self.connection_ref.as_ref())
+    }
+}
+
+/// Observed state of a QuayOrganization.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct QuayOrganizationStatus {
+    /// Current state of the organization. `Ready` summarises the others.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "conditions_schema")]
+    pub conditions: Vec<Condition>,
+    /// The `metadata.generation` this status was computed for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// Name of the Quay organization this resource manages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `Created` if the operator created the organization, `Adopted` if it already existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    /// Fields whose value in Quay differs from the spec (observe-only mode).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::tests::{cel, printer_column_paths, root_rules, schema_at};
+    use kube::CustomResourceExt;
+    use serde_json::json;
+
+    #[test]
+    fn minimal_spec_serializes_without_optional_fields() {
+        let spec = QuayOrganizationSpec::default();
+        assert_eq!(
+            serde_json::to_value(&spec).unwrap(),
+            json!({"managementPolicy": "Full"})
+        );
+        assert_eq!(spec.quay_name("acme"), "acme");
+        assert_eq!(spec.effective_deletion_policy(), DeletionPolicy::Retain);
+        assert_eq!(spec.connection_name(), "default");
+        let named = QuayOrganizationSpec {
+            name: Some("acme-corp".into()),
+            ..Default::default()
+        };
+        assert_eq!(named.quay_name("acme"), "acme-corp");
+    }
+
+    #[test]
+    fn crd_names_columns_and_rules() {
+        let crd = QuayOrganization::crd();
+        assert_eq!(crd.spec.names.short_names, Some(vec!["qorg".into()]));
+        assert_eq!(crd.spec.names.categories, Some(vec!["quay".into()]));
+        let columns = printer_column_paths(&crd);
+        assert!(columns.contains(&".status.name".to_owned()));
+        assert!(columns.contains(&r#".status.conditions[?(@.type=="Ready")].status"#.to_owned()));
+
+        let rules = root_rules(&crd);
+        assert_eq!(rules.len(), 1);
+        assert!(
+            rules[0]["rule"]
+                .as_str()
+                .unwrap()
+                .contains("oldSelf.spec.name")
+        );
+        assert_eq!(rules[0]["fieldPath"], ".spec.name");
+
+        let name = schema_at(&crd, &["spec", "name"]);
+        assert_eq!(name["pattern"], r"^[a-z0-9]+([._-][a-z0-9]+)*$");
+        assert_eq!(
+            (name["minLength"].as_u64(), name["maxLength"].as_u64()),
+            (Some(2), Some(255))
+        );
+
+        let deletion = schema_at(&crd, &["spec", "deletionPolicy"]);
+        assert!(
+            deletion.get("default").is_none(),
+            "deletionPolicy must have no default"
+        );
+        assert_eq!(deletion["enum"], json!(["Delete", "Retain"]));
+        let management = schema_at(&crd, &["spec", "managementPolicy"]);
+        assert_eq!(management["default"], "Full");
+        assert_eq!(management["enum"], json!(["Full", "ObserveOnly"]));
+        let origin = schema_at(&crd, &["status", "origin"]);
+        assert_eq!(origin["enum"], json!(["Created", "Adopted"]));
+    }
+
+    #[test]
+    fn cel_keeps_the_effective_name_but_lets_the_connection_change() {
+        let org = |name: Option<&str>, connection: Option<&str>| {
+            QuayOrganization::new(
+                "acme",
+                QuayOrganizationSpec {
+                    name: name.map(Into::into),
+                    connection_ref: connection.map(|c| ConnectionRef { name: c.into() }),
+                    ..Default::default()
+                },
+            )
+        };
+        let unnamed = org(None, None);
+        assert_eq!(cel(&unnamed, None), Ok(()));
+        // Spelling out the name it already had, or dropping it again, keeps the Quay name.
+        assert_eq!(cel(&org(Some("acme"), None), Some(&unnamed)), Ok(()));
+        assert_eq!(cel(&unnamed, Some(&org(Some("acme"), None))), Ok(()));
+        assert_eq!(cel(&unnamed, Some(&org(None, Some("prod")))), Ok(()));
+        for (new, old) in [
+            (org(Some("other"), None), unnamed.clone()),
+            (org(Some("other"), None), org(Some("acme-corp"), None)),
+            (unnamed.clone(), org(Some("acme-corp"), None)),
+        ] {
+            let err = cel(&new, Some(&old)).unwrap_err();
+            assert!(err.contains("organization name"), "{err}");
+        }
+    }
+}
