@@ -2,6 +2,9 @@
 //! resources and keep the live registry in line with it.
 #![forbid(unsafe_code)]
 
+pub mod admin;
+pub mod controller;
 pub mod crd;
 pub mod emulator;
+pub mod engine;
 pub mod quay;

@@ -193,6 +193,17 @@ pub enum RepositoryState {
     Mirror,
 }
 
+impl RepositoryState {
+    /// The value as Quay spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RepositoryState::Normal => "NORMAL",
+            RepositoryState::ReadOnly => "READ_ONLY",
+            RepositoryState::Mirror => "MIRROR",
+        }
+    }
+}
+
 /// Observed state of a QuayRepository.
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]

@@ -61,12 +61,19 @@ impl ListCache {
         let value = cell
             .get_or_try_init(|| async { fetch().await.map(|v| Arc::new(v) as Value) })
             .await?;
-        Ok(value.clone().downcast::<T>().unwrap_or_else(|_| panic!("cache key {key} holds another type")))
+        Ok(value
+            .clone()
+            .downcast::<T>()
+            .unwrap_or_else(|_| panic!("cache key {key} holds another type")))
     }
 
     /// Applies our own write to a cached value, so later readers see it
     /// without another list call. Does nothing when nothing is cached.
-    pub(crate) fn modify<T: Clone + Send + Sync + 'static>(&self, key: &str, change: impl FnOnce(&mut T)) {
+    pub(crate) fn modify<T: Clone + Send + Sync + 'static>(
+        &self,
+        key: &str,
+        change: impl FnOnce(&mut T),
+    ) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let Some(current) = entries.get(key).and_then(|e| e.cell.get()).cloned() else {
             return;
@@ -84,7 +91,10 @@ impl ListCache {
 
     /// Forgets a cached value.
     pub(crate) fn invalidate(&self, key: &str) {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
     }
 }
 
@@ -102,7 +112,10 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(20)).await;
             Ok::<_, ()>(vec![1, 2])
         };
-        let (a, b) = tokio::join!(cache.get_or_fetch("k", fetch), cache.get_or_fetch("k", fetch));
+        let (a, b) = tokio::join!(
+            cache.get_or_fetch("k", fetch),
+            cache.get_or_fetch("k", fetch)
+        );
         assert_eq!(*a.unwrap(), vec![1, 2]);
         assert_eq!(*b.unwrap(), vec![1, 2]);
         cache.get_or_fetch("k", fetch).await.unwrap();
@@ -112,21 +125,47 @@ mod tests {
     #[tokio::test]
     async fn errors_are_not_cached_and_entries_expire() {
         let cache = ListCache::new(Duration::from_millis(30));
-        assert!(cache.get_or_fetch::<u8, _, _, _>("k", || async { Err("down") }).await.is_err());
-        assert_eq!(*cache.get_or_fetch("k", || async { Ok::<_, ()>(1u8) }).await.unwrap(), 1);
+        assert!(
+            cache
+                .get_or_fetch::<u8, _, _, _>("k", || async { Err("down") })
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            *cache
+                .get_or_fetch("k", || async { Ok::<_, ()>(1u8) })
+                .await
+                .unwrap(),
+            1
+        );
         tokio::time::sleep(Duration::from_millis(40)).await;
-        assert_eq!(*cache.get_or_fetch("k", || async { Ok::<_, ()>(2u8) }).await.unwrap(), 2);
+        assert_eq!(
+            *cache
+                .get_or_fetch("k", || async { Ok::<_, ()>(2u8) })
+                .await
+                .unwrap(),
+            2
+        );
     }
 
     #[tokio::test]
     async fn own_writes_update_the_cached_value() {
         let cache = ListCache::new(Duration::from_secs(60));
-        cache.get_or_fetch("k", || async { Ok::<_, ()>(vec![1u8]) }).await.unwrap();
+        cache
+            .get_or_fetch("k", || async { Ok::<_, ()>(vec![1u8]) })
+            .await
+            .unwrap();
         cache.modify::<Vec<u8>>("k", |v| v.push(2));
-        let v = cache.get_or_fetch("k", || async { Ok::<_, ()>(vec![9u8]) }).await.unwrap();
+        let v = cache
+            .get_or_fetch("k", || async { Ok::<_, ()>(vec![9u8]) })
+            .await
+            .unwrap();
         assert_eq!(*v, vec![1, 2]);
         cache.invalidate("k");
-        let v = cache.get_or_fetch("k", || async { Ok::<_, ()>(vec![9u8]) }).await.unwrap();
+        let v = cache
+            .get_or_fetch("k", || async { Ok::<_, ()>(vec![9u8]) })
+            .await
+            .unwrap();
         assert_eq!(*v, vec![9]);
     }
 }

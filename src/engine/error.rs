@@ -28,7 +28,9 @@ pub enum EngineError {
         what: String,
     },
     /// A field differs that Quay cannot change in place.
-    #[error("{field} is {live:?} in Quay and cannot be changed to {desired:?}; recreate the object in Quay or change the spec back")]
+    #[error(
+        "{field} is {live:?} in Quay and cannot be changed to {desired:?}; recreate the object in Quay or change the spec back"
+    )]
     Immutable {
         /// The field, as named in the spec.
         field: String,

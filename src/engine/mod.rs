@@ -13,4 +13,4 @@ pub mod repository;
 
 pub use driver::{FieldChange, Managed, Mode, Report, delete, reconcile};
 pub use error::{EngineError, ErrorClass};
-pub use quay::Quay;
+pub use quay::{DEFAULT_LIST_TTL, Quay};

@@ -1,0 +1,175 @@
+//! Resolves a QuayConnection (and the Secrets and ConfigMaps it names) into
+//! a ready-to-use [`Quay`]. Clients are cached by the resourceVersions of
+//! everything they were built from, so an edited token Secret takes effect
+//! at the next reconcile without a restart, while an unchanged one reuses
+//! the client, its connection pool and its shared list cache.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::{Api, Client, ResourceExt};
+use secrecy::SecretString;
+
+use crate::crd::QuayConnection;
+use crate::engine::Quay;
+use crate::quay::{ClientOptions, QuayClient, QuayError};
+
+/// Why a connection cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectionError {
+    /// The QuayConnection does not exist.
+    #[error("QuayConnection {0:?} not found in this namespace")]
+    NotFound(String),
+    /// A Secret or ConfigMap it names is missing, or lacks the key.
+    #[error("{0}")]
+    SecretNotFound(String),
+    /// The settings are unusable (bad URL, bad CA bundle).
+    #[error("invalid QuayConnection: {0}")]
+    Invalid(#[source] QuayError),
+    /// Reading from the Kubernetes API failed.
+    #[error("cannot read from the Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+}
+
+impl ConnectionError {
+    /// CamelCase reason for conditions and events.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ConnectionError::NotFound(_) => "ConnectionNotFound",
+            ConnectionError::SecretNotFound(_) => "SecretNotFound",
+            ConnectionError::Invalid(_) => "InvalidConnection",
+            ConnectionError::Kube(_) => "KubernetesError",
+        }
+    }
+}
+
+/// Builds and caches [`Quay`] endpoints from QuayConnections.
+pub struct Connections {
+    client: Client,
+    list_ttl: Duration,
+    cache: Mutex<HashMap<(String, String), (String, Quay)>>,
+}
+
+impl Connections {
+    /// A resolver reading through `client`; list answers are shared for `list_ttl`.
+    pub fn new(client: Client, list_ttl: Duration) -> Self {
+        Connections {
+            client,
+            list_ttl,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The Quay behind the QuayConnection `name` in `namespace`.
+    pub async fn resolve(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<(QuayConnection, Quay), ConnectionError> {
+        let api: Api<QuayConnection> = Api::namespaced(self.client.clone(), namespace);
+        let connection = api
+            .get_opt(name)
+            .await?
+            .ok_or_else(|| ConnectionError::NotFound(name.to_owned()))?;
+        let quay = self.quay_for(&connection).await?;
+        Ok((connection, quay))
+    }
+
+    /// The Quay for an already-read QuayConnection.
+    pub async fn quay_for(&self, connection: &QuayConnection) -> Result<Quay, ConnectionError> {
+        let namespace = connection.namespace().unwrap_or_default();
+        let spec = &connection.spec;
+        let token_secret = self.secret(&namespace, &spec.token_secret_ref.name).await?;
+        let token = secret_value(&token_secret, &spec.token_secret_ref.key)?;
+        let mut versions = format!(
+            "{}|{}",
+            connection.resource_version().unwrap_or_default(),
+            token_secret.resource_version().unwrap_or_default()
+        );
+        let mut ca = None;
+        if let Some(bundle) = &spec.ca_bundle {
+            if let Some(r) = &bundle.secret_ref {
+                let s = self.secret(&namespace, &r.name).await?;
+                versions.push_str(&format!("|s{}", s.resource_version().unwrap_or_default()));
+                ca = Some(secret_value(&s, &r.key)?.into_bytes());
+            } else if let Some(r) = &bundle.config_map_ref {
+                let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), &namespace);
+                let cm = api.get_opt(&r.name).await?.ok_or_else(|| {
+                    ConnectionError::SecretNotFound(format!(
+                        "ConfigMap {:?} (CA bundle) not found",
+                        r.name
+                    ))
+                })?;
+                versions.push_str(&format!("|c{}", cm.resource_version().unwrap_or_default()));
+                let value = cm
+                    .data
+                    .as_ref()
+                    .and_then(|d| d.get(&r.key))
+                    .ok_or_else(|| {
+                        ConnectionError::SecretNotFound(format!(
+                            "ConfigMap {:?} has no key {:?}",
+                            r.name, r.key
+                        ))
+                    })?;
+                ca = Some(value.clone().into_bytes());
+            }
+        }
+        let key = (namespace, connection.name_any());
+        if let Some((v, quay)) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            && *v == versions
+        {
+            return Ok(quay.clone());
+        }
+        let mut options = ClientOptions::new(spec.url.clone(), SecretString::from(token));
+        options.ca_bundle_pem = ca;
+        options.insecure_skip_tls_verify = spec.insecure_skip_tls_verify;
+        options.timeout = Duration::from_secs(spec.timeout_seconds.clamp(1, 300) as u64);
+        let quay = Quay::new(
+            QuayClient::new(options).map_err(ConnectionError::Invalid)?,
+            self.list_ttl,
+        );
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, (versions, quay.clone()));
+        Ok(quay)
+    }
+
+    async fn secret(&self, namespace: &str, name: &str) -> Result<Secret, ConnectionError> {
+        let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+        api.get_opt(name)
+            .await?
+            .ok_or_else(|| ConnectionError::SecretNotFound(format!("Secret {name:?} not found")))
+    }
+}
+
+/// A key of a Secret as text (trailing newline trimmed, as `kubectl create
+/// secret --from-file` leaves one).
+fn secret_value(secret: &Secret, key: &str) -> Result<String, ConnectionError> {
+    let name = secret.name_any();
+    let bytes = secret
+        .data
+        .as_ref()
+        .and_then(|d| d.get(key))
+        .map(|b| b.0.clone())
+        .or_else(|| {
+            secret
+                .string_data
+                .as_ref()
+                .and_then(|d| d.get(key))
+                .map(|s| s.clone().into_bytes())
+        })
+        .ok_or_else(|| {
+            ConnectionError::SecretNotFound(format!("Secret {name:?} has no key {key:?}"))
+        })?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        ConnectionError::SecretNotFound(format!("key {key:?} of Secret {name:?} is not text"))
+    })?;
+    Ok(text.trim_end_matches(['\n', '\r']).to_owned())
+}

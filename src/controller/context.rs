@@ -1,0 +1,72 @@
+//! State shared by every reconcile: the Kubernetes client, the Quay
+//! connections, the event recorder and the per-object retry backoff.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use kube::Client;
+use kube::runtime::events::{Recorder, Reporter};
+use rand::Rng;
+
+use super::connections::Connections;
+use crate::engine::ErrorClass;
+
+/// Shared controller state.
+pub struct Context {
+    /// Kubernetes client.
+    pub client: Client,
+    /// Resolves QuayConnections into Quay clients.
+    pub connections: Connections,
+    /// Publishes Kubernetes Events.
+    pub recorder: Recorder,
+    /// How often an in-sync object is checked again for drift.
+    pub resync: Duration,
+    failures: Mutex<HashMap<String, u32>>,
+}
+
+/// Name of the field manager and event reporter.
+pub const MANAGER: &str = "quay-config-operator";
+
+impl Context {
+    /// A context; list answers of Quay are shared between objects for `list_ttl`.
+    pub fn new(client: Client, resync: Duration, list_ttl: Duration) -> Self {
+        let reporter = Reporter {
+            controller: MANAGER.into(),
+            instance: std::env::var("POD_NAME").ok(),
+        };
+        Context {
+            connections: Connections::new(client.clone(), list_ttl),
+            recorder: Recorder::new(client.clone(), reporter),
+            client,
+            resync,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Forgets the failures of an object after a success.
+    pub fn succeeded(&self, key: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+    }
+
+    /// The delay before the next attempt after a failure: exponential with
+    /// jitter for transient and waiting failures (Quay's Retry-After wins
+    /// when longer), the resync interval for failures only a person can fix.
+    pub fn failed(&self, key: &str, class: ErrorClass, retry_after: Option<Duration>) -> Duration {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let count = failures.entry(key.to_owned()).or_insert(0);
+        *count = count.saturating_add(1);
+        let (base, cap) = match class {
+            ErrorClass::Transient => (Duration::from_secs(5), Duration::from_secs(300)),
+            ErrorClass::Waiting => (Duration::from_secs(10), Duration::from_secs(120)),
+            ErrorClass::Terminal => return self.resync,
+        };
+        let exp = base.saturating_mul(1 << (*count - 1).min(10)).min(cap);
+        let jitter = rand::rng().random_range(0..=exp.as_millis() as u64 / 4);
+        let delay = exp + Duration::from_millis(jitter);
+        retry_after.map_or(delay, |r| r.max(delay))
+    }
+}

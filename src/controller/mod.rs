@@ -1,0 +1,157 @@
+//! kube-rs glue: watches the custom resources and drives the engine. All
+//! Kubernetes access goes through here; the engine and the Quay client know
+//! nothing of Kubernetes.
+
+mod connection;
+mod connections;
+mod context;
+mod kinds;
+mod reconcile;
+mod status;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{StreamExt, future};
+use k8s_openapi::api::core::v1::Secret;
+use kube::core::PartialObjectMeta;
+use kube::runtime::controller::Controller;
+use kube::runtime::reflector::{self, ObjectRef};
+use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
+use kube::{Api, Client, Resource};
+
+pub use connections::{ConnectionError, Connections};
+pub use context::Context;
+pub use kinds::{CommonStatus, ManagedResource};
+pub use reconcile::{Error, FINALIZER, KindContext};
+
+use crate::crd::{QuayConnection, QuayOrganization, QuayRepository};
+
+/// Settings of `quay-config-operator run`.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Watch only this namespace (all when `None`).
+    pub namespace: Option<String>,
+    /// Drift check interval of in-sync objects.
+    pub resync: Duration,
+    /// How long one Quay list answer serves other objects.
+    pub list_ttl: Duration,
+    /// Parallel reconciles per kind.
+    pub concurrency: u16,
+}
+
+fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    K::DynamicType: Default,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// Fails with an install hint when a CRD is missing.
+pub async fn check_crds(client: &Client) -> Result<(), String> {
+    async fn probe<K>(client: &Client) -> Result<(), String>
+    where
+        K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+            + Clone
+            + serde::de::DeserializeOwned
+            + std::fmt::Debug,
+    {
+        let api: Api<K> = Api::all(client.clone());
+        api.list(&kube::api::ListParams::default().limit(1))
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                format!(
+                    "cannot list {}: {e}; are the CRDs installed? (kubectl apply -f crds/)",
+                    K::plural(&())
+                )
+            })
+    }
+    probe::<QuayConnection>(client).await?;
+    probe::<QuayOrganization>(client).await?;
+    probe::<QuayRepository>(client).await
+}
+
+/// Runs every controller until SIGTERM/Ctrl-C.
+pub async fn run(client: Client, config: RunConfig) {
+    let ctx = Arc::new(Context::new(client.clone(), config.resync, config.list_ttl));
+    let ns = config.namespace.as_deref();
+    let controller_config =
+        kube::runtime::controller::Config::default().concurrency(config.concurrency);
+
+    let connections = Controller::new(
+        api::<QuayConnection>(&client, ns),
+        watcher::Config::default(),
+    )
+    .with_config(controller_config.clone());
+    let store = connections.store();
+    // Only Secret metadata is watched: the operator never keeps Secret data in memory.
+    let secrets = watcher(
+        api::<PartialObjectMeta<Secret>>(&client, ns),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .touched_objects();
+    let connections = connections
+        .watches_stream(secrets, move |secret: PartialObjectMeta<Secret>| {
+            let name = secret.metadata.name.clone().unwrap_or_default();
+            let namespace = secret.metadata.namespace.clone();
+            store
+                .state()
+                .into_iter()
+                .filter(|c| {
+                    c.metadata.namespace == namespace
+                        && (c.spec.token_secret_ref.name == name
+                            || c.spec
+                                .ca_bundle
+                                .as_ref()
+                                .and_then(|b| b.secret_ref.as_ref())
+                                .map(|r| &r.name)
+                                == Some(&name))
+                })
+                .map(|c| ObjectRef::from_obj(&*c))
+                .collect::<Vec<_>>()
+        })
+        .shutdown_on_signal()
+        .run(connection::reconcile, connection::error_policy, ctx.clone())
+        .for_each(|_| future::ready(()));
+
+    let organizations =
+        managed::<QuayOrganization>(&client, ns, ctx.clone(), controller_config.clone());
+    let repositories = managed::<QuayRepository>(&client, ns, ctx, controller_config);
+    tokio::join!(connections, organizations, repositories);
+}
+
+/// A controller for one managed kind. Status writes do not trigger it: only
+/// spec (generation) and finalizer changes do, plus the resync timer.
+fn managed<K: ManagedResource>(
+    client: &Client,
+    namespace: Option<&str>,
+    shared: Arc<Context>,
+    config: kube::runtime::controller::Config,
+) -> impl std::future::Future<Output = ()> {
+    let (reader, writer) = reflector::store();
+    let stream = watcher(api::<K>(client, namespace), watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .touched_objects()
+        .predicate_filter(
+            (predicates::generation::<K>)
+                .combine(predicates::finalizers::<K>)
+                .combine(predicates::annotations::<K>),
+            Default::default(),
+        );
+    let ctx = Arc::new(KindContext {
+        shared,
+        store: reader.clone(),
+    });
+    Controller::for_stream(stream, reader)
+        .with_config(config)
+        .shutdown_on_signal()
+        .run(reconcile::reconcile::<K>, reconcile::error_policy::<K>, ctx)
+        .for_each(|_| future::ready(()))
+}

@@ -1,0 +1,455 @@
+//! The generic reconciler of every managed kind: finalizer, conflict check,
+//! connection, engine, status, events and retry timing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType};
+use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
+use kube::runtime::reflector::Store;
+use kube::{Api, ResourceExt};
+
+use super::connections::ConnectionError;
+use super::context::Context;
+use super::kinds::{CommonStatus, ManagedResource};
+use super::status::{Conditions, patch_status, ready_changed};
+use crate::crd::{DeletionPolicy, ManagementPolicy, Origin};
+use crate::engine::{self, EngineError, ErrorClass, Managed, Mode, Report};
+
+/// The finalizer that makes deletion wait for the Quay side.
+pub const FINALIZER: &str = "quayconfig.io/finalizer";
+
+/// Errors that end a reconcile and go to the error policy.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Talking to the Kubernetes API failed.
+    #[error("Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    /// Deleting the Quay object failed; retry after the given delay.
+    #[error("{message}")]
+    Cleanup {
+        /// What went wrong.
+        message: String,
+        /// When to try again.
+        retry_in: Duration,
+    },
+    /// The finalizer helper failed.
+    #[error(transparent)]
+    Finalizer(Box<kube::runtime::finalizer::Error<Error>>),
+}
+
+/// The reconciler's view of one kind: shared context plus the kind's cache.
+pub struct KindContext<K: ManagedResource> {
+    /// Shared controller state.
+    pub shared: Arc<Context>,
+    /// All objects of the kind (for conflict detection).
+    pub store: Store<K>,
+}
+
+/// Why one reconcile could not finish.
+enum Failure {
+    Connection(ConnectionError),
+    Engine(EngineError),
+}
+
+impl Failure {
+    fn class(&self) -> ErrorClass {
+        match self {
+            Failure::Connection(ConnectionError::Kube(_)) => ErrorClass::Transient,
+            Failure::Connection(ConnectionError::Invalid(_)) => ErrorClass::Terminal,
+            Failure::Connection(_) => ErrorClass::Waiting,
+            Failure::Engine(e) => e.class(),
+        }
+    }
+    fn reason(&self) -> &'static str {
+        match self {
+            Failure::Connection(e) => e.reason(),
+            Failure::Engine(e) => e.reason(),
+        }
+    }
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Failure::Engine(e) => e.retry_after(),
+            Failure::Connection(_) => None,
+        }
+    }
+    fn message(&self) -> String {
+        match self {
+            Failure::Connection(e) => e.to_string(),
+            Failure::Engine(e) => e.to_string(),
+        }
+    }
+}
+
+/// Entry point for the kube-rs controller.
+pub async fn reconcile<K: ManagedResource>(
+    obj: Arc<K>,
+    ctx: Arc<KindContext<K>>,
+) -> Result<Action, Error> {
+    let api: Api<K> = Api::namespaced(
+        ctx.shared.client.clone(),
+        &obj.namespace().unwrap_or_default(),
+    );
+    finalizer(&api, FINALIZER, obj, |event| async {
+        match event {
+            FinalizerEvent::Apply(obj) => apply(&api, &obj, &ctx).await,
+            FinalizerEvent::Cleanup(obj) => cleanup(&api, &obj, &ctx).await,
+        }
+    })
+    .await
+    .map_err(|e| match e {
+        kube::runtime::finalizer::Error::ApplyFailed(e)
+        | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
+        other => Error::Finalizer(Box::new(other)),
+    })
+}
+
+/// Retry timing for errors that escaped the reconciler.
+pub fn error_policy<K: ManagedResource>(
+    obj: Arc<K>,
+    error: &Error,
+    _ctx: Arc<KindContext<K>>,
+) -> Action {
+    tracing::warn!(kind = %K::kind(&()), name = %obj.name_any(), namespace = ?obj.namespace(), %error, "reconcile failed");
+    match error {
+        Error::Cleanup { retry_in, .. } => Action::requeue(*retry_in),
+        _ => Action::requeue(Duration::from_secs(15)),
+    }
+}
+
+fn object_key<K: ManagedResource>(obj: &K) -> String {
+    format!(
+        "{}/{}/{}",
+        K::kind(&()),
+        obj.namespace().unwrap_or_default(),
+        obj.name_any()
+    )
+}
+
+/// The older resource that manages the same Quay object through the same
+/// connection, if there is one: it wins, this one changes nothing.
+fn conflicting_owner<K: ManagedResource>(obj: &K, store: &Store<K>) -> Option<String> {
+    let identity = obj.quay_identity();
+    let rank = |o: &K| (o.creation_timestamp().map(|t| t.0), o.name_any());
+    store
+        .state()
+        .into_iter()
+        .filter(|o| {
+            o.namespace() == obj.namespace()
+                && o.uid() != obj.uid()
+                && o.meta().deletion_timestamp.is_none()
+                && o.connection_name() == obj.connection_name()
+                && o.quay_identity() == identity
+        })
+        .filter(|o| rank(o) < rank(obj))
+        .map(|o| o.name_any())
+        .min()
+}
+
+async fn publish<K: ManagedResource>(
+    ctx: &Context,
+    obj: &K,
+    type_: EventType,
+    reason: &str,
+    action: &str,
+    note: String,
+) {
+    let event = Event {
+        type_,
+        reason: reason.into(),
+        note: Some(note),
+        action: action.into(),
+        secondary: None,
+    };
+    if let Err(e) = ctx.recorder.publish(&event, &obj.object_ref(&())).await {
+        tracing::debug!(error = %e, "cannot publish event");
+    }
+}
+
+async fn write_status<K: ManagedResource>(
+    api: &Api<K>,
+    obj: &K,
+    conditions: Vec<Condition>,
+    origin: Option<Origin>,
+    drift: Vec<String>,
+    registry_host: Option<&str>,
+) -> Result<(), Error> {
+    let common = CommonStatus {
+        conditions,
+        observed_generation: obj.meta().generation,
+        origin,
+        drift,
+    };
+    patch_status(api, obj, &obj.status(common, registry_host)).await?;
+    Ok(())
+}
+
+async fn apply<K: ManagedResource>(
+    api: &Api<K>,
+    obj: &K,
+    ctx: &KindContext<K>,
+) -> Result<Action, Error> {
+    let shared = &ctx.shared;
+    let key = object_key(obj);
+    let mut conditions = Conditions::new(obj.conditions(), obj.meta().generation);
+    let desired = obj.desired();
+
+    if let Some(owner) = conflicting_owner(obj, &ctx.store) {
+        let message = format!(
+            "{} is already managed by {} {owner}; this resource changes nothing",
+            desired.describe(),
+            K::kind(&())
+        );
+        conditions.set("Ready", false, "ConflictingResource", &message);
+        conditions.set("Conflict", true, "ConflictingResource", &message);
+        let previous = conditions.previous_ready().cloned();
+        let next = conditions.into_vec();
+        if ready_changed(previous.as_ref(), &next) {
+            publish(
+                shared,
+                obj,
+                EventType::Warning,
+                "ConflictingResource",
+                "Reconcile",
+                message,
+            )
+            .await;
+        }
+        write_status(api, obj, next, obj.origin(), Vec::new(), None).await?;
+        return Ok(Action::requeue(shared.resync));
+    }
+
+    let mode = match obj.management_policy() {
+        ManagementPolicy::Full => Mode::Apply,
+        ManagementPolicy::ObserveOnly => Mode::Observe,
+    };
+    let namespace = obj.namespace().unwrap_or_default();
+    let result = async {
+        let (_, quay) = shared
+            .connections
+            .resolve(&namespace, obj.connection_name())
+            .await
+            .map_err(Failure::Connection)?;
+        let report = engine::reconcile(&desired, &quay, mode)
+            .await
+            .map_err(Failure::Engine)?;
+        Ok::<_, Failure>((quay.client.registry_host(), report))
+    }
+    .await;
+
+    match result {
+        Ok((host, report)) => {
+            shared.succeeded(&key);
+            let origin = obj.origin().or(match mode {
+                Mode::Apply if report.created() => Some(Origin::Created),
+                Mode::Apply => Some(Origin::Adopted),
+                Mode::Observe => None,
+            });
+            let adopting = mode == Mode::Apply && report.existed && obj.origin().is_none();
+            let (ready, reason, message, drift) = outcome(&desired, &report, mode, adopting);
+            conditions.set("Ready", ready, reason, &message);
+            let previous = conditions.previous_ready().cloned();
+            let next = conditions.into_vec();
+            if report.applied || adopting || (!ready && ready_changed(previous.as_ref(), &next)) {
+                let type_ = if ready {
+                    EventType::Normal
+                } else {
+                    EventType::Warning
+                };
+                publish(shared, obj, type_, reason, "Reconcile", message).await;
+            }
+            write_status(api, obj, next, origin, drift, Some(&host)).await?;
+            Ok(Action::requeue(shared.resync))
+        }
+        Err(failure) => {
+            let delay = shared.failed(&key, failure.class(), failure.retry_after());
+            let message = format!("{}: {}", desired.describe(), failure.message());
+            conditions.set("Ready", false, failure.reason(), &message);
+            let previous = conditions.previous_ready().cloned();
+            let next = conditions.into_vec();
+            if ready_changed(previous.as_ref(), &next) {
+                publish(
+                    shared,
+                    obj,
+                    EventType::Warning,
+                    failure.reason(),
+                    "Reconcile",
+                    message,
+                )
+                .await;
+            }
+            tracing::info!(object = %key, reason = failure.reason(), retry_in = ?delay, "not reconciled");
+            let drift = obj_drift(obj);
+            write_status(api, obj, next, obj.origin(), drift, None).await?;
+            Ok(Action::requeue(delay))
+        }
+    }
+}
+
+fn obj_drift<K: ManagedResource>(obj: &K) -> Vec<String> {
+    serde_json::to_value(obj)
+        .ok()
+        .and_then(|v| v.pointer("/status/drift").cloned())
+        .and_then(|d| serde_json::from_value(d).ok())
+        .unwrap_or_default()
+}
+
+/// Ready status, reason, message and drift list for a finished reconcile.
+fn outcome<M: Managed>(
+    desired: &M,
+    report: &Report,
+    mode: Mode,
+    adopting: bool,
+) -> (bool, &'static str, String, Vec<String>) {
+    let what = desired.describe();
+    let fields = || {
+        report
+            .changes
+            .iter()
+            .map(|c| c.field.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match mode {
+        Mode::Apply if report.created() => (
+            true,
+            "Created",
+            format!("created {what} in Quay"),
+            Vec::new(),
+        ),
+        Mode::Apply if adopting && report.applied => (
+            true,
+            "Adopted",
+            format!("adopted existing {what} and updated {}", fields()),
+            Vec::new(),
+        ),
+        Mode::Apply if adopting => (
+            true,
+            "Adopted",
+            format!("adopted existing {what}; it matches the spec"),
+            Vec::new(),
+        ),
+        Mode::Apply if report.applied => (
+            true,
+            "Updated",
+            format!("updated {} of {what}", fields()),
+            Vec::new(),
+        ),
+        Mode::Apply => (
+            true,
+            "InSync",
+            format!("{what} matches the spec"),
+            Vec::new(),
+        ),
+        Mode::Observe if !report.existed => (
+            false,
+            "NotFoundInQuay",
+            format!("{what} does not exist in Quay (managementPolicy ObserveOnly: not created)"),
+            Vec::new(),
+        ),
+        Mode::Observe if !report.changes.is_empty() => (
+            false,
+            "DriftDetected",
+            format!(
+                "{what} differs from the spec in {} (managementPolicy ObserveOnly: not changed)",
+                fields()
+            ),
+            report.changes.iter().map(ToString::to_string).collect(),
+        ),
+        Mode::Observe => (
+            true,
+            "ObservedInSync",
+            format!("{what} matches the spec"),
+            Vec::new(),
+        ),
+    }
+}
+
+/// Whether the Quay object goes when the resource goes: only when the policy
+/// says Delete, and for an adopted object only when the user said so explicitly.
+fn deletes_quay_object<K: ManagedResource>(obj: &K) -> bool {
+    if obj.management_policy() == ManagementPolicy::ObserveOnly {
+        return false;
+    }
+    match (obj.deletion_policy(), obj.origin()) {
+        (Some(policy), _) => policy == DeletionPolicy::Delete,
+        (None, Some(Origin::Created)) => K::default_deletion_policy() == DeletionPolicy::Delete,
+        (None, _) => false,
+    }
+}
+
+async fn cleanup<K: ManagedResource>(
+    api: &Api<K>,
+    obj: &K,
+    ctx: &KindContext<K>,
+) -> Result<Action, Error> {
+    let shared = &ctx.shared;
+    let desired = obj.desired();
+    if conflicting_owner(obj, &ctx.store).is_some() || !deletes_quay_object(obj) {
+        publish(
+            shared,
+            obj,
+            EventType::Normal,
+            "Retained",
+            "Delete",
+            format!("left {} in Quay", desired.describe()),
+        )
+        .await;
+        return Ok(Action::await_change());
+    }
+    let namespace = obj.namespace().unwrap_or_default();
+    let result = async {
+        let (_, quay) = shared
+            .connections
+            .resolve(&namespace, obj.connection_name())
+            .await
+            .map_err(Failure::Connection)?;
+        engine::delete(&desired, &quay)
+            .await
+            .map_err(Failure::Engine)
+    }
+    .await;
+    match result {
+        Ok(existed) => {
+            shared.succeeded(&object_key(obj));
+            let note = if existed {
+                format!("deleted {} from Quay", desired.describe())
+            } else {
+                format!("{} was already gone from Quay", desired.describe())
+            };
+            publish(shared, obj, EventType::Normal, "Deleted", "Delete", note).await;
+            Ok(Action::await_change())
+        }
+        Err(failure) => {
+            let class = match failure.class() {
+                ErrorClass::Terminal => ErrorClass::Waiting,
+                c => c,
+            };
+            let retry_in = shared.failed(&object_key(obj), class, failure.retry_after());
+            let message = format!(
+                "cannot delete {} from Quay: {}; to remove this resource and leave the Quay object, set spec.deletionPolicy to Retain",
+                desired.describe(),
+                failure.message()
+            );
+            let mut conditions = Conditions::new(obj.conditions(), obj.meta().generation);
+            conditions.set("Ready", false, "DeletionBlocked", &message);
+            let previous = conditions.previous_ready().cloned();
+            let next = conditions.into_vec();
+            if ready_changed(previous.as_ref(), &next) {
+                publish(
+                    shared,
+                    obj,
+                    EventType::Warning,
+                    "DeletionBlocked",
+                    "Delete",
+                    message.clone(),
+                )
+                .await;
+            }
+            write_status(api, obj, next, obj.origin(), obj_drift(obj), None).await?;
+            Err(Error::Cleanup { message, retry_in })
+        }
+    }
+}

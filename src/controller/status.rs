@@ -1,0 +1,156 @@
+//! Conditions and status patches, following the Kubernetes conventions:
+//! `lastTransitionTime` moves only when a condition's status flips,
+//! `observedGeneration` is set on each condition and at the top level, and
+//! a patch that would change nothing but timestamps is not sent.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::api::{Patch, PatchParams};
+use kube::{Api, Resource, ResourceExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+/// Builds the next condition list from the previous one.
+pub struct Conditions {
+    generation: Option<i64>,
+    previous: Vec<Condition>,
+    next: Vec<Condition>,
+}
+
+impl Conditions {
+    /// Starts from the object's current conditions.
+    pub fn new(previous: &[Condition], generation: Option<i64>) -> Self {
+        Conditions {
+            generation,
+            previous: previous.to_vec(),
+            next: Vec::new(),
+        }
+    }
+
+    /// Sets a condition (`status` true/false).
+    pub fn set(
+        &mut self,
+        type_: &str,
+        status: bool,
+        reason: &str,
+        message: impl Into<String>,
+    ) -> &mut Self {
+        let status = if status { "True" } else { "False" }.to_owned();
+        let last_transition_time = self
+            .previous
+            .iter()
+            .find(|c| c.type_ == type_ && c.status == status)
+            .map(|c| c.last_transition_time.clone())
+            .unwrap_or_else(now);
+        self.next.retain(|c| c.type_ != type_);
+        self.next.push(Condition {
+            type_: type_.to_owned(),
+            status,
+            reason: reason.to_owned(),
+            message: message.into(),
+            observed_generation: self.generation,
+            last_transition_time,
+        });
+        self
+    }
+
+    /// The Ready condition of the previous list, if any.
+    pub fn previous_ready(&self) -> Option<&Condition> {
+        self.previous.iter().find(|c| c.type_ == "Ready")
+    }
+
+    /// The finished list.
+    pub fn into_vec(self) -> Vec<Condition> {
+        self.next
+    }
+}
+
+fn now() -> Time {
+    Time(k8s_openapi::jiff::Timestamp::now())
+}
+
+/// Whether the Ready condition changes reason or message (worth an Event).
+pub fn ready_changed(previous: Option<&Condition>, next: &[Condition]) -> bool {
+    let next = next.iter().find(|c| c.type_ == "Ready");
+    match (previous, next) {
+        (Some(p), Some(n)) => {
+            p.status != n.status || p.reason != n.reason || p.message != n.message
+        }
+        (None, None) => false,
+        _ => true,
+    }
+}
+
+fn strip_times(mut status: Value) -> Value {
+    if let Some(conditions) = status.get_mut("conditions").and_then(Value::as_array_mut) {
+        for c in conditions {
+            if let Some(map) = c.as_object_mut() {
+                map.remove("lastTransitionTime");
+            }
+        }
+    }
+    status
+}
+
+/// Writes `status` unless it equals the current one apart from timestamps.
+/// Returns whether a patch was sent.
+pub async fn patch_status<K>(
+    api: &Api<K>,
+    obj: &K,
+    status: &impl Serialize,
+) -> Result<bool, kube::Error>
+where
+    K: Resource + Clone + DeserializeOwned + Serialize + std::fmt::Debug,
+{
+    let next = serde_json::to_value(status).map_err(kube::Error::SerdeError)?;
+    let current = serde_json::to_value(obj)
+        .ok()
+        .and_then(|v| v.get("status").cloned())
+        .unwrap_or(Value::Null);
+    if strip_times(current) == strip_times(next.clone()) {
+        return Ok(false);
+    }
+    api.patch_status(
+        &obj.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(json!({ "status": next })),
+    )
+    .await?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transition_time_moves_only_when_status_flips() {
+        let mut first = Conditions::new(&[], Some(1));
+        first.set("Ready", false, "QuayRejected", "bad");
+        let first = first.into_vec();
+        let mut same = Conditions::new(&first, Some(2));
+        same.set("Ready", false, "QuayRejected", "still bad");
+        let same = same.into_vec();
+        assert_eq!(same[0].last_transition_time, first[0].last_transition_time);
+        assert_eq!(same[0].observed_generation, Some(2));
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let mut flipped = Conditions::new(&same, Some(2));
+        flipped.set("Ready", true, "Reconciled", "ok");
+        assert_ne!(
+            flipped.into_vec()[0].last_transition_time,
+            first[0].last_transition_time
+        );
+    }
+
+    #[test]
+    fn events_only_on_ready_changes() {
+        let mut a = Conditions::new(&[], None);
+        a.set("Ready", true, "Reconciled", "ok");
+        let a = a.into_vec();
+        assert!(!ready_changed(a.first(), &a));
+        let mut b = Conditions::new(&a, None);
+        b.set("Ready", true, "Updated", "changed");
+        assert!(ready_changed(a.first(), &b.into_vec()));
+        assert!(ready_changed(None, &a));
+    }
+}
