@@ -2,3 +2,4 @@
 
 mod contract;
 mod crds_in_sync;
+mod engine;
