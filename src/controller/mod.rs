@@ -6,7 +6,7 @@ mod connection;
 mod connections;
 mod context;
 mod kinds;
-mod reconcile;
+pub mod reconcile;
 mod status;
 
 use std::sync::Arc;
@@ -20,6 +20,7 @@ use kube::runtime::reflector::{self, ObjectRef};
 use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
 use kube::{Api, Client, Resource};
 
+pub use connection::reconcile as reconcile_connection;
 pub use connections::{ConnectionError, Connections};
 pub use context::Context;
 pub use kinds::{CommonStatus, ManagedResource};

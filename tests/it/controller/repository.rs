@@ -1,0 +1,239 @@
+use quay_config_operator::controller::FINALIZER;
+use quay_config_operator::crd::QuayRepository;
+use quay_config_operator::quay::api::repository::NewRepository;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+use super::{NS, TOKEN, emulator, kind_context, mock_client, ready};
+
+const REPO_PATH: &str = "/apis/quayconfig.io/v1alpha1/namespaces/team/quayrepositories/app";
+
+fn repo_json(extra_spec: Value, finalized: bool, status: Value) -> Value {
+    let mut spec = json!({"namespace": "acme", "description": "the app"});
+    spec.as_object_mut().unwrap().extend(extra_spec.as_object().unwrap().clone());
+    json!({
+        "apiVersion": "quayconfig.io/v1alpha1", "kind": "QuayRepository",
+        "metadata": {
+            "name": "app", "namespace": NS, "uid": "repo-uid", "generation": 3, "resourceVersion": "11",
+            "creationTimestamp": "2026-11-22T10:00:00Z",
+            "finalizers": if finalized { json!([FINALIZER]) } else { json!([]) }
+        },
+        "spec": spec,
+        "status": status
+    })
+}
+
+fn repo(extra_spec: Value, finalized: bool, status: Value) -> QuayRepository {
+    serde_json::from_value(repo_json(extra_spec, finalized, status)).expect("repo")
+}
+
+async fn emulator_with_org() -> quay_config_operator::emulator::Emulator {
+    let emu = emulator().await;
+    let client = quay_config_operator::quay::QuayClient::new(quay_config_operator::quay::ClientOptions::new(
+        emu.url(),
+        secrecy::SecretString::from(TOKEN.to_owned()),
+    ))
+    .unwrap();
+    client.create_organization("acme", None).await.unwrap();
+    emu.reset_stats();
+    emu
+}
+
+fn quay(emu: &quay_config_operator::emulator::Emulator) -> quay_config_operator::quay::QuayClient {
+    quay_config_operator::quay::QuayClient::new(quay_config_operator::quay::ClientOptions::new(
+        emu.url(),
+        secrecy::SecretString::from(TOKEN.to_owned()),
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_new_resource_gets_the_finalizer_first() {
+    let (client, mut api) = mock_client();
+    let obj = repo(json!({}), false, Value::Null);
+    let ctx = kind_context(client, &[obj.clone()]);
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
+    let patch = api.expect("PATCH", REPO_PATH, 200, repo_json(json!({}), true, Value::Null)).await;
+    assert!(patch.to_string().contains(FINALIZER), "{patch}");
+    task.await.unwrap().expect("reconcile");
+}
+
+#[tokio::test]
+async fn creates_in_quay_and_reports_ready_with_pull_spec() {
+    let emu = emulator_with_org().await;
+    let (client, mut api) = mock_client();
+    let obj = repo(json!({"visibility": "public"}), true, Value::Null);
+    let ctx = kind_context(client, &[obj.clone()]);
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
+    api.expect_connection(&emu.url(), TOKEN, "1").await;
+    let event = api.expect_event().await;
+    assert_eq!(event["reason"], "Created");
+    let patch = api.expect("PATCH", &format!("{REPO_PATH}/status"), 200, Value::Null).await;
+    task.await.unwrap().expect("reconcile");
+
+    let ready = ready(&patch);
+    assert_eq!(ready["status"], "True");
+    assert_eq!(ready["reason"], "Created");
+    assert_eq!(ready["observedGeneration"], 3);
+    assert_eq!(patch["status"]["observedGeneration"], 3);
+    assert_eq!(patch["status"]["origin"], "Created");
+    let host = emu.url().trim_start_matches("http://").to_owned();
+    assert_eq!(patch["status"]["pullSpec"], format!("{host}/acme/app"));
+    let live = quay(&emu).get_repository("acme", "app").await.unwrap().unwrap();
+    assert!(live.is_public);
+    assert!(!patch.to_string().contains(TOKEN), "no secret in status");
+}
+
+#[tokio::test]
+async fn an_unchanged_resource_writes_neither_quay_nor_status() {
+    let emu = emulator_with_org().await;
+    let new = NewRepository {
+        namespace: "acme".into(),
+        repository: "app".into(),
+        visibility: "private".into(),
+        description: "the app".into(),
+        repo_kind: "image".into(),
+    };
+    quay(&emu).create_repository(&new).await.unwrap();
+    let (client, mut api) = mock_client();
+    // Status as a previous reconcile left it.
+    let host = emu.url().trim_start_matches("http://").to_owned();
+    let status = json!({
+        "conditions": [{"type": "Ready", "status": "True", "reason": "InSync", "message": "repository acme/app matches the spec",
+                        "observedGeneration": 3, "lastTransitionTime": "2026-11-22T10:00:00Z"}],
+        "observedGeneration": 3, "origin": "Created", "namespace": "acme", "name": "app",
+        "pullSpec": format!("{host}/acme/app")
+    });
+    let obj = repo(json!({}), true, status);
+    let ctx = kind_context(client, &[obj.clone()]);
+    emu.reset_stats();
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
+    api.expect_connection(&emu.url(), TOKEN, "1").await;
+    task.await.unwrap().expect("reconcile");
+    let stats = emu.stats();
+    assert_eq!(stats.writes(), 0);
+    assert_eq!(stats.total, 1, "one list call: {stats:?}");
+}
+
+#[tokio::test]
+async fn a_changed_token_secret_is_used_without_restart() {
+    let emu = emulator_with_org().await;
+    let (client, mut api) = mock_client();
+    let obj = repo(json!({}), true, Value::Null);
+    let ctx = kind_context(client, &[obj.clone()]);
+
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj.clone()), ctx.clone()));
+    api.expect_connection(&emu.url(), "wrong-token", "1").await;
+    let event = api.expect_event().await;
+    assert_eq!(event["type"], "Warning");
+    let patch = api.expect("PATCH", &format!("{REPO_PATH}/status"), 200, Value::Null).await;
+    task.await.unwrap().expect("reconcile");
+    assert_eq!(ready(&patch)["status"], "False");
+    assert_eq!(ready(&patch)["reason"], "Unauthorized");
+    assert!(!patch.to_string().contains("wrong-token"));
+
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
+    api.expect_connection(&emu.url(), TOKEN, "2").await;
+    assert_eq!(api.expect_event().await["reason"], "Created");
+    let patch = api.expect("PATCH", &format!("{REPO_PATH}/status"), 200, Value::Null).await;
+    task.await.unwrap().expect("reconcile");
+    assert_eq!(ready(&patch)["reason"], "Created");
+}
+
+#[tokio::test]
+async fn a_missing_connection_is_reported_without_calling_quay() {
+    let emu = emulator_with_org().await;
+    let (client, mut api) = mock_client();
+    let obj = repo(json!({}), true, Value::Null);
+    let ctx = kind_context(client, &[obj.clone()]);
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
+    let not_found = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404, "message": "not found"});
+    api.expect("GET", &format!("/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayconnections/default"), 404, not_found)
+        .await;
+    api.expect_event().await;
+    let patch = api.expect("PATCH", &format!("{REPO_PATH}/status"), 200, Value::Null).await;
+    task.await.unwrap().expect("reconcile");
+    assert_eq!(ready(&patch)["reason"], "ConnectionNotFound");
+    assert_eq!(emu.stats().total, 0);
+}
+
+#[tokio::test]
+async fn the_younger_of_two_resources_for_one_repository_is_in_conflict() {
+    let emu = emulator_with_org().await;
+    let (client, mut api) = mock_client();
+    let older: QuayRepository = serde_json::from_value(json!({
+        "apiVersion": "quayconfig.io/v1alpha1", "kind": "QuayRepository",
+        "metadata": {"name": "first", "namespace": NS, "uid": "first-uid", "creationTimestamp": "2026-11-01T00:00:00Z"},
+        "spec": {"namespace": "acme", "name": "app"}
+    }))
+    .unwrap();
+    let obj = repo(json!({}), true, Value::Null);
+    let ctx = kind_context(client, &[older, obj.clone()]);
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
+    assert_eq!(api.expect_event().await["reason"], "ConflictingResource");
+    let patch = api.expect("PATCH", &format!("{REPO_PATH}/status"), 200, Value::Null).await;
+    task.await.unwrap().expect("reconcile");
+    assert_eq!(ready(&patch)["reason"], "ConflictingResource");
+    assert!(ready(&patch)["message"].as_str().unwrap().contains("first"));
+    assert_eq!(emu.stats().total, 0, "the loser never talks to Quay");
+}
+
+fn deleting(extra_spec: Value, origin: &str) -> QuayRepository {
+    let mut v = repo_json(extra_spec, true, json!({"origin": origin}));
+    v["metadata"]["deletionTimestamp"] = json!("2026-11-22T11:00:00Z");
+    serde_json::from_value(v).unwrap()
+}
+
+#[tokio::test]
+async fn deletion_policy_delete_removes_the_repository_then_the_finalizer() {
+    let emu = emulator_with_org().await;
+    quay(&emu)
+        .create_repository(&NewRepository {
+            namespace: "acme".into(),
+            repository: "app".into(),
+            visibility: "private".into(),
+            description: String::new(),
+            repo_kind: "image".into(),
+        })
+        .await
+        .unwrap();
+    let (client, mut api) = mock_client();
+    let obj = deleting(json!({"deletionPolicy": "Delete"}), "Adopted");
+    let ctx = kind_context(client, &[obj.clone()]);
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
+    api.expect_connection(&emu.url(), TOKEN, "1").await;
+    assert_eq!(api.expect_event().await["reason"], "Deleted");
+    let patch = api.expect("PATCH", REPO_PATH, 200, repo_json(json!({}), false, Value::Null)).await;
+    assert!(patch.to_string().contains("remove"), "finalizer removed: {patch}");
+    task.await.unwrap().expect("reconcile");
+    assert!(quay(&emu).get_repository("acme", "app").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn an_adopted_repository_is_retained_unless_delete_was_asked_explicitly() {
+    let emu = emulator_with_org().await;
+    let (client, mut api) = mock_client();
+    let obj = deleting(json!({}), "Adopted");
+    let ctx = kind_context(client, &[obj.clone()]);
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
+    assert_eq!(api.expect_event().await["reason"], "Retained");
+    api.expect("PATCH", REPO_PATH, 200, repo_json(json!({}), false, Value::Null)).await;
+    task.await.unwrap().expect("reconcile");
+    assert_eq!(emu.stats().total, 0, "nothing in Quay is touched");
+}
+
+#[tokio::test]
+async fn a_blocked_deletion_says_how_to_let_go() {
+    let (client, mut api) = mock_client();
+    let obj = deleting(json!({"deletionPolicy": "Delete"}), "Created");
+    let ctx = kind_context(client, &[obj.clone()]);
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
+    let not_found = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404});
+    api.expect("GET", &format!("/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayconnections/default"), 404, not_found)
+        .await;
+    assert_eq!(api.expect_event().await["reason"], "DeletionBlocked");
+    let patch = api.expect("PATCH", &format!("{REPO_PATH}/status"), 200, Value::Null).await;
+    let err = task.await.unwrap().expect_err("deletion waits");
+    assert!(ready(&patch)["message"].as_str().unwrap().contains("set spec.deletionPolicy to Retain"));
+    assert!(err.to_string().contains("Retain"));
+}
