@@ -17,7 +17,7 @@ async fn check(url: &str, token: &str) -> Value {
     let patch = api
         .expect("PATCH", &format!("/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayconnections/default/status"), 200, Value::Null)
         .await;
-    task.await.unwrap().expect("reconcile");
+    super::finish(task).await.expect("reconcile");
     patch
 }
 

@@ -135,3 +135,11 @@ pub fn ready(patch: &Value) -> &Value {
         .and_then(|c| c.iter().find(|c| c["type"] == "Ready"))
         .unwrap_or_else(|| panic!("no Ready condition in {patch}"))
 }
+
+/// Waits for a reconcile task; a reconcile stuck on an unexpected API call fails the test.
+pub async fn finish<T>(task: tokio::task::JoinHandle<T>) -> T {
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("reconcile made an API call the test did not expect, or hung")
+        .expect("reconcile task panicked")
+}

@@ -55,7 +55,7 @@ async fn a_new_resource_gets_the_finalizer_first() {
     let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
     let patch = api.expect("PATCH", REPO_PATH, 200, repo_json(json!({}), true, Value::Null)).await;
     assert!(patch.to_string().contains(FINALIZER), "{patch}");
-    task.await.unwrap().expect("reconcile");
+    super::finish(task).await.expect("reconcile");
 }
 
 #[tokio::test]
@@ -69,7 +69,7 @@ async fn creates_in_quay_and_reports_ready_with_pull_spec() {
     let event = api.expect_event().await;
     assert_eq!(event["reason"], "Created");
     let patch = api.expect("PATCH", &format!("{REPO_PATH}/status"), 200, Value::Null).await;
-    task.await.unwrap().expect("reconcile");
+    super::finish(task).await.expect("reconcile");
 
     let ready = ready(&patch);
     assert_eq!(ready["status"], "True");
@@ -109,7 +109,7 @@ async fn an_unchanged_resource_writes_neither_quay_nor_status() {
     emu.reset_stats();
     let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
     api.expect_connection(&emu.url(), TOKEN, "1").await;
-    task.await.unwrap().expect("reconcile");
+    super::finish(task).await.expect("reconcile");
     let stats = emu.stats();
     assert_eq!(stats.writes(), 0);
     assert_eq!(stats.total, 1, "one list call: {stats:?}");
@@ -127,7 +127,7 @@ async fn a_changed_token_secret_is_used_without_restart() {
     let event = api.expect_event().await;
     assert_eq!(event["type"], "Warning");
     let patch = api.expect("PATCH", &format!("{REPO_PATH}/status"), 200, Value::Null).await;
-    task.await.unwrap().expect("reconcile");
+    super::finish(task).await.expect("reconcile");
     assert_eq!(ready(&patch)["status"], "False");
     assert_eq!(ready(&patch)["reason"], "Unauthorized");
     assert!(!patch.to_string().contains("wrong-token"));
@@ -136,7 +136,7 @@ async fn a_changed_token_secret_is_used_without_restart() {
     api.expect_connection(&emu.url(), TOKEN, "2").await;
     assert_eq!(api.expect_event().await["reason"], "Created");
     let patch = api.expect("PATCH", &format!("{REPO_PATH}/status"), 200, Value::Null).await;
-    task.await.unwrap().expect("reconcile");
+    super::finish(task).await.expect("reconcile");
     assert_eq!(ready(&patch)["reason"], "Created");
 }
 
@@ -152,7 +152,7 @@ async fn a_missing_connection_is_reported_without_calling_quay() {
         .await;
     api.expect_event().await;
     let patch = api.expect("PATCH", &format!("{REPO_PATH}/status"), 200, Value::Null).await;
-    task.await.unwrap().expect("reconcile");
+    super::finish(task).await.expect("reconcile");
     assert_eq!(ready(&patch)["reason"], "ConnectionNotFound");
     assert_eq!(emu.stats().total, 0);
 }
@@ -172,7 +172,7 @@ async fn the_younger_of_two_resources_for_one_repository_is_in_conflict() {
     let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
     assert_eq!(api.expect_event().await["reason"], "ConflictingResource");
     let patch = api.expect("PATCH", &format!("{REPO_PATH}/status"), 200, Value::Null).await;
-    task.await.unwrap().expect("reconcile");
+    super::finish(task).await.expect("reconcile");
     assert_eq!(ready(&patch)["reason"], "ConflictingResource");
     assert!(ready(&patch)["message"].as_str().unwrap().contains("first"));
     assert_eq!(emu.stats().total, 0, "the loser never talks to Quay");
@@ -205,7 +205,7 @@ async fn deletion_policy_delete_removes_the_repository_then_the_finalizer() {
     assert_eq!(api.expect_event().await["reason"], "Deleted");
     let patch = api.expect("PATCH", REPO_PATH, 200, repo_json(json!({}), false, Value::Null)).await;
     assert!(patch.to_string().contains("remove"), "finalizer removed: {patch}");
-    task.await.unwrap().expect("reconcile");
+    super::finish(task).await.expect("reconcile");
     assert!(quay(&emu).get_repository("acme", "app").await.unwrap().is_none());
 }
 
@@ -218,7 +218,7 @@ async fn an_adopted_repository_is_retained_unless_delete_was_asked_explicitly() 
     let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
     assert_eq!(api.expect_event().await["reason"], "Retained");
     api.expect("PATCH", REPO_PATH, 200, repo_json(json!({}), false, Value::Null)).await;
-    task.await.unwrap().expect("reconcile");
+    super::finish(task).await.expect("reconcile");
     assert_eq!(emu.stats().total, 0, "nothing in Quay is touched");
 }
 
@@ -233,7 +233,7 @@ async fn a_blocked_deletion_says_how_to_let_go() {
         .await;
     assert_eq!(api.expect_event().await["reason"], "DeletionBlocked");
     let patch = api.expect("PATCH", &format!("{REPO_PATH}/status"), 200, Value::Null).await;
-    let err = task.await.unwrap().expect_err("deletion waits");
+    let err = super::finish(task).await.expect_err("deletion waits");
     assert!(ready(&patch)["message"].as_str().unwrap().contains("set spec.deletionPolicy to Retain"));
     assert!(err.to_string().contains("Retain"));
 }
