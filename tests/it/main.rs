@@ -3,4 +3,5 @@
 mod contract;
 mod controller;
 mod crds_in_sync;
+mod e2e;
 mod engine;

@@ -1,0 +1,160 @@
+//! End-to-end test against a real cluster. Runs when `E2E_KUBECONFIG` names
+//! a kubeconfig; skips with a message otherwise. The operator's controllers
+//! run in this process against that cluster; Quay is the in-process
+//! emulator, or the real Quay in `QUAY_TEST_URL`/`QUAY_TEST_TOKEN`.
+
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Api, Client, Config, ResourceExt};
+use quay_config_operator::controller::{self, RunConfig};
+use quay_config_operator::crd::{QuayConnection, QuayOrganization, QuayRepository};
+use quay_config_operator::emulator::{Emulator, EmulatorConfig};
+use quay_config_operator::quay::{ClientOptions, QuayClient};
+use secrecy::SecretString;
+use serde_json::json;
+
+async fn wait_for<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    for _ in 0..120 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn is_ready<K: serde::Serialize>(obj: &K) -> bool {
+    let v = serde_json::to_value(obj).unwrap_or_default();
+    v.pointer("/status/conditions")
+        .and_then(|c| c.as_array())
+        .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+}
+
+#[tokio::test]
+async fn operator_manages_a_repository_on_a_real_cluster() {
+    let Ok(kubeconfig) = std::env::var("E2E_KUBECONFIG") else {
+        eprintln!("skipped: set E2E_KUBECONFIG to a kubeconfig file to run the end-to-end test against a cluster");
+        return;
+    };
+    let kubeconfig = Kubeconfig::read_from(kubeconfig).expect("read kubeconfig");
+    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await.expect("config");
+    let client = Client::try_from(config).expect("client");
+
+    let (quay_url, token, _emulator) = match (std::env::var("QUAY_TEST_URL"), std::env::var("QUAY_TEST_TOKEN")) {
+        (Ok(url), Ok(token)) => (url, token, None),
+        _ => {
+            let emulator = Emulator::start(EmulatorConfig {
+                token: Some("e2e-token".into()),
+                superusers_full_access: false,
+            })
+            .await
+            .unwrap();
+            (emulator.url(), "e2e-token".to_owned(), Some(emulator))
+        }
+    };
+    let quay = QuayClient::new(ClientOptions::new(quay_url.clone(), SecretString::from(token.clone()))).unwrap();
+
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for crd in quay_config_operator::crd::all_crds() {
+        crds.patch(&crd.name_any(), &PatchParams::apply("e2e").force(), &Patch::Apply(&crd))
+            .await
+            .expect("apply CRD");
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let suffix = format!("{:x}", std::process::id());
+    let ns = format!("qco-e2e-{suffix}");
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    namespaces
+        .create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": ns}})).unwrap())
+        .await
+        .expect("namespace");
+
+    let operator = tokio::spawn(controller::run(
+        client.clone(),
+        RunConfig {
+            namespace: Some(ns.clone()),
+            resync: Duration::from_secs(30),
+            list_ttl: Duration::from_secs(1),
+            concurrency: 2,
+        },
+    ));
+
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns);
+    secrets
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "quay-token"}, "stringData": {"token": token}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let org_name = format!("e2eorg{suffix}");
+    let conns: Api<QuayConnection> = Api::namespaced(client.clone(), &ns);
+    conns
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "apiVersion": "quayconfig.io/v1alpha1", "kind": "QuayConnection", "metadata": {"name": "default"},
+                "spec": {"url": quay_url, "tokenSecretRef": {"name": "quay-token"}}
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let orgs: Api<QuayOrganization> = Api::namespaced(client.clone(), &ns);
+    orgs.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({
+            "apiVersion": "quayconfig.io/v1alpha1", "kind": "QuayOrganization", "metadata": {"name": org_name},
+            "spec": {"email": "e2e@example.com", "deletionPolicy": "Delete"}
+        }))
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let repos: Api<QuayRepository> = Api::namespaced(client.clone(), &ns);
+    repos
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "apiVersion": "quayconfig.io/v1alpha1", "kind": "QuayRepository", "metadata": {"name": "app"},
+                "spec": {"namespace": org_name, "description": "e2e", "deletionPolicy": "Delete"}
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+
+    wait_for("the connection to be Ready", || async { conns.get("default").await.is_ok_and(|c| is_ready(&c)) }).await;
+    wait_for("the repository to be Ready", || async { repos.get("app").await.is_ok_and(|r| is_ready(&r)) }).await;
+    let live = quay.get_repository(&org_name, "app").await.unwrap().expect("created in Quay");
+    assert!(!live.is_public);
+
+    repos
+        .patch("app", &PatchParams::default(), &Patch::Merge(json!({"spec": {"visibility": "public"}})))
+        .await
+        .unwrap();
+    wait_for("visibility to reach Quay", || async {
+        quay.get_repository(&org_name, "app").await.ok().flatten().is_some_and(|r| r.is_public)
+    })
+    .await;
+
+    repos.delete("app", &DeleteParams::default()).await.unwrap();
+    wait_for("the repository resource to go", || async { repos.get_opt("app").await.is_ok_and(|r| r.is_none()) }).await;
+    assert!(quay.get_repository(&org_name, "app").await.unwrap().is_none(), "deletionPolicy Delete removed it");
+    orgs.delete(&org_name, &DeleteParams::default()).await.unwrap();
+    wait_for("the organization resource to go", || async { orgs.get_opt(&org_name).await.is_ok_and(|o| o.is_none()) })
+        .await;
+    assert!(quay.get_organization(&org_name).await.unwrap().is_none());
+
+    operator.abort();
+    namespaces.delete(&ns, &DeleteParams::default()).await.ok();
+}
