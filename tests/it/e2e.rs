@@ -35,20 +35,30 @@ fn is_ready<K: serde::Serialize>(obj: &K) -> bool {
     let v = serde_json::to_value(obj).unwrap_or_default();
     v.pointer("/status/conditions")
         .and_then(|c| c.as_array())
-        .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+        .is_some_and(|c| {
+            c.iter()
+                .any(|c| c["type"] == "Ready" && c["status"] == "True")
+        })
 }
 
 #[tokio::test]
 async fn operator_manages_a_repository_on_a_real_cluster() {
     let Ok(kubeconfig) = std::env::var("E2E_KUBECONFIG") else {
-        eprintln!("skipped: set E2E_KUBECONFIG to a kubeconfig file to run the end-to-end test against a cluster");
+        eprintln!(
+            "skipped: set E2E_KUBECONFIG to a kubeconfig file to run the end-to-end test against a cluster"
+        );
         return;
     };
     let kubeconfig = Kubeconfig::read_from(kubeconfig).expect("read kubeconfig");
-    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await.expect("config");
+    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .expect("config");
     let client = Client::try_from(config).expect("client");
 
-    let (quay_url, token, _emulator) = match (std::env::var("QUAY_TEST_URL"), std::env::var("QUAY_TEST_TOKEN")) {
+    let (quay_url, token, _emulator) = match (
+        std::env::var("QUAY_TEST_URL"),
+        std::env::var("QUAY_TEST_TOKEN"),
+    ) {
         (Ok(url), Ok(token)) => (url, token, None),
         _ => {
             let emulator = Emulator::start(EmulatorConfig {
@@ -60,13 +70,21 @@ async fn operator_manages_a_repository_on_a_real_cluster() {
             (emulator.url(), "e2e-token".to_owned(), Some(emulator))
         }
     };
-    let quay = QuayClient::new(ClientOptions::new(quay_url.clone(), SecretString::from(token.clone()))).unwrap();
+    let quay = QuayClient::new(ClientOptions::new(
+        quay_url.clone(),
+        SecretString::from(token.clone()),
+    ))
+    .unwrap();
 
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
     for crd in quay_config_operator::crd::all_crds() {
-        crds.patch(&crd.name_any(), &PatchParams::apply("e2e").force(), &Patch::Apply(&crd))
-            .await
-            .expect("apply CRD");
+        crds.patch(
+            &crd.name_any(),
+            &PatchParams::apply("e2e").force(),
+            &Patch::Apply(&crd),
+        )
+        .await
+        .expect("apply CRD");
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
 
@@ -74,7 +92,10 @@ async fn operator_manages_a_repository_on_a_real_cluster() {
     let ns = format!("qco-e2e-{suffix}");
     let namespaces: Api<Namespace> = Api::all(client.clone());
     namespaces
-        .create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": ns}})).unwrap())
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": ns}})).unwrap(),
+        )
         .await
         .expect("namespace");
 
@@ -92,7 +113,10 @@ async fn operator_manages_a_repository_on_a_real_cluster() {
     secrets
         .create(
             &PostParams::default(),
-            &serde_json::from_value(json!({"metadata": {"name": "quay-token"}, "stringData": {"token": token}})).unwrap(),
+            &serde_json::from_value(
+                json!({"metadata": {"name": "quay-token"}, "stringData": {"token": token}}),
+            )
+            .unwrap(),
         )
         .await
         .unwrap();
@@ -133,26 +157,57 @@ async fn operator_manages_a_repository_on_a_real_cluster() {
         .await
         .unwrap();
 
-    wait_for("the connection to be Ready", || async { conns.get("default").await.is_ok_and(|c| is_ready(&c)) }).await;
-    wait_for("the repository to be Ready", || async { repos.get("app").await.is_ok_and(|r| is_ready(&r)) }).await;
-    let live = quay.get_repository(&org_name, "app").await.unwrap().expect("created in Quay");
+    wait_for("the connection to be Ready", || async {
+        conns.get("default").await.is_ok_and(|c| is_ready(&c))
+    })
+    .await;
+    wait_for("the repository to be Ready", || async {
+        repos.get("app").await.is_ok_and(|r| is_ready(&r))
+    })
+    .await;
+    let live = quay
+        .get_repository(&org_name, "app")
+        .await
+        .unwrap()
+        .expect("created in Quay");
     assert!(!live.is_public);
 
     repos
-        .patch("app", &PatchParams::default(), &Patch::Merge(json!({"spec": {"visibility": "public"}})))
+        .patch(
+            "app",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"visibility": "public"}})),
+        )
         .await
         .unwrap();
     wait_for("visibility to reach Quay", || async {
-        quay.get_repository(&org_name, "app").await.ok().flatten().is_some_and(|r| r.is_public)
+        quay.get_repository(&org_name, "app")
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|r| r.is_public)
     })
     .await;
 
     repos.delete("app", &DeleteParams::default()).await.unwrap();
-    wait_for("the repository resource to go", || async { repos.get_opt("app").await.is_ok_and(|r| r.is_none()) }).await;
-    assert!(quay.get_repository(&org_name, "app").await.unwrap().is_none(), "deletionPolicy Delete removed it");
-    orgs.delete(&org_name, &DeleteParams::default()).await.unwrap();
-    wait_for("the organization resource to go", || async { orgs.get_opt(&org_name).await.is_ok_and(|o| o.is_none()) })
-        .await;
+    wait_for("the repository resource to go", || async {
+        repos.get_opt("app").await.is_ok_and(|r| r.is_none())
+    })
+    .await;
+    assert!(
+        quay.get_repository(&org_name, "app")
+            .await
+            .unwrap()
+            .is_none(),
+        "deletionPolicy Delete removed it"
+    );
+    orgs.delete(&org_name, &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_for("the organization resource to go", || async {
+        orgs.get_opt(&org_name).await.is_ok_and(|o| o.is_none())
+    })
+    .await;
     assert!(quay.get_organization(&org_name).await.unwrap().is_none());
 
     operator.abort();

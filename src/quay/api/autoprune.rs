@@ -47,7 +47,11 @@ pub struct PruneRule {
     /// A tag count (number) or an age like `7d` (string).
     pub value: Value,
     /// Only tags matching (or not matching) this regular expression.
-    #[serde(rename = "tagPattern", default)]
+    #[serde(
+        rename = "tagPattern",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tag_pattern: Option<String>,
     /// Whether the pattern selects matching tags (default) or the others.
     #[serde(rename = "tagPatternMatches", default = "default_true")]

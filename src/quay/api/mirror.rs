@@ -57,13 +57,13 @@ pub struct RootRule {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
 pub struct RegistryConfig {
     /// Verify the source's TLS certificate.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify_tls: Option<bool>,
     /// Accept unsigned images.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsigned_images: Option<bool>,
     /// Proxy settings.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy: Option<ProxyConfig>,
 }
 

@@ -24,7 +24,10 @@ async fn organization_robot_lifecycle() {
         .expose_secret()
         .to_owned();
     assert!(!token.is_empty());
-    assert!(!format!("{robot:?}").contains(&token), "Debug never shows the token");
+    assert!(
+        !format!("{robot:?}").contains(&token),
+        "Debug never shows the token"
+    );
 
     let again = c
         .create_robot(&owner, "builder", "other", None)

@@ -9,13 +9,30 @@ use super::{NS, TOKEN, connection, emulator, mock_client, ready, token_secret};
 
 async fn check(url: &str, token: &str) -> Value {
     let (client, mut api) = mock_client();
-    let ctx = Arc::new(Context::new(client, Duration::from_secs(600), Duration::from_secs(20)));
+    let ctx = Arc::new(Context::new(
+        client,
+        Duration::from_secs(600),
+        Duration::from_secs(20),
+    ));
     let conn: QuayConnection = serde_json::from_value(connection(url)).unwrap();
-    let task = tokio::spawn(quay_config_operator::controller::reconcile_connection(Arc::new(conn), ctx));
-    api.expect("GET", &format!("/api/v1/namespaces/{NS}/secrets/quay-token"), 200, token_secret(token, "1"))
-        .await;
+    let task = tokio::spawn(quay_config_operator::controller::reconcile_connection(
+        Arc::new(conn),
+        ctx,
+    ));
+    api.expect(
+        "GET",
+        &format!("/api/v1/namespaces/{NS}/secrets/quay-token"),
+        200,
+        token_secret(token, "1"),
+    )
+    .await;
     let patch = api
-        .expect("PATCH", &format!("/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayconnections/default/status"), 200, Value::Null)
+        .expect(
+            "PATCH",
+            &format!("/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayconnections/default/status"),
+            200,
+            connection(url),
+        )
         .await;
     super::finish(task).await.expect("reconcile");
     patch
@@ -28,7 +45,11 @@ async fn a_working_token_reports_its_user() {
     assert_eq!(ready(&patch)["status"], "True");
     assert_eq!(patch["status"]["user"], "quayadmin");
     assert_eq!(patch["status"]["superUser"], true);
-    assert_eq!(emu.stats().total, 1, "one who-am-I call per connection check");
+    assert_eq!(
+        emu.stats().total,
+        1,
+        "one who-am-I call per connection check"
+    );
 }
 
 #[tokio::test]
@@ -37,6 +58,11 @@ async fn a_rejected_token_says_what_to_do_without_showing_it() {
     let patch = check(&emu.url(), "expired-token-value").await;
     assert_eq!(ready(&patch)["status"], "False");
     assert_eq!(ready(&patch)["reason"], "Unauthorized");
-    assert!(ready(&patch)["message"].as_str().unwrap().contains("update the token Secret"));
+    assert!(
+        ready(&patch)["message"]
+            .as_str()
+            .unwrap()
+            .contains("update the token Secret")
+    );
     assert!(!patch.to_string().contains("expired-token-value"));
 }

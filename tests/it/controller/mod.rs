@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::{Request, Response, StatusCode};
+use kube::Client;
 use kube::client::Body;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::watcher;
-use kube::Client;
 use quay_config_operator::controller::{Context, KindContext, ManagedResource};
 use quay_config_operator::emulator::{Emulator, EmulatorConfig};
 use serde_json::{Value, json};
@@ -54,7 +54,10 @@ impl ApiServer {
             .expect("service not called");
         assert_eq!(request.uri().path(), path);
         let body = request.into_body().collect_bytes().await.expect("body");
-        let response = Response::builder().status(201).body(Body::from(body.to_vec())).unwrap();
+        let response = Response::builder()
+            .status(201)
+            .body(Body::from(body.to_vec()))
+            .unwrap();
         send.send_response(response);
         serde_json::from_slice(&body).expect("event json")
     }
@@ -101,7 +104,11 @@ pub fn kind_context<K: ManagedResource>(client: Client, objects: &[K]) -> Arc<Ki
         writer.apply_watcher_event(&watcher::Event::Apply(o.clone()));
     }
     Arc::new(KindContext {
-        shared: Arc::new(Context::new(client, Duration::from_secs(600), Duration::from_secs(20))),
+        shared: Arc::new(Context::new(
+            client,
+            Duration::from_secs(600),
+            Duration::from_secs(20),
+        )),
         store: reader,
     })
 }
@@ -122,7 +129,13 @@ pub fn token_secret(token: &str, version: &str) -> Value {
             resource_version: Some(version.into()),
             ..Default::default()
         },
-        data: Some([("token".to_owned(), k8s_openapi::ByteString(token.as_bytes().to_vec()))].into()),
+        data: Some(
+            [(
+                "token".to_owned(),
+                k8s_openapi::ByteString(token.as_bytes().to_vec()),
+            )]
+            .into(),
+        ),
         ..Default::default()
     };
     serde_json::to_value(secret).expect("secret json")

@@ -10,7 +10,9 @@ const REPO_PATH: &str = "/apis/quayconfig.io/v1alpha1/namespaces/team/quayreposi
 
 fn repo_json(extra_spec: Value, finalized: bool, status: Value) -> Value {
     let mut spec = json!({"namespace": "acme", "description": "the app"});
-    spec.as_object_mut().unwrap().extend(extra_spec.as_object().unwrap().clone());
+    spec.as_object_mut()
+        .unwrap()
+        .extend(extra_spec.as_object().unwrap().clone());
     json!({
         "apiVersion": "quayconfig.io/v1alpha1", "kind": "QuayRepository",
         "metadata": {
@@ -29,10 +31,12 @@ fn repo(extra_spec: Value, finalized: bool, status: Value) -> QuayRepository {
 
 async fn emulator_with_org() -> quay_config_operator::emulator::Emulator {
     let emu = emulator().await;
-    let client = quay_config_operator::quay::QuayClient::new(quay_config_operator::quay::ClientOptions::new(
-        emu.url(),
-        secrecy::SecretString::from(TOKEN.to_owned()),
-    ))
+    let client = quay_config_operator::quay::QuayClient::new(
+        quay_config_operator::quay::ClientOptions::new(
+            emu.url(),
+            secrecy::SecretString::from(TOKEN.to_owned()),
+        ),
+    )
     .unwrap();
     client.create_organization("acme", None).await.unwrap();
     emu.reset_stats();
@@ -52,8 +56,18 @@ async fn a_new_resource_gets_the_finalizer_first() {
     let (client, mut api) = mock_client();
     let obj = repo(json!({}), false, Value::Null);
     let ctx = kind_context(client, &[obj.clone()]);
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
-    let patch = api.expect("PATCH", REPO_PATH, 200, repo_json(json!({}), true, Value::Null)).await;
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
+        Arc::new(obj),
+        ctx,
+    ));
+    let patch = api
+        .expect(
+            "PATCH",
+            REPO_PATH,
+            200,
+            repo_json(json!({}), true, Value::Null),
+        )
+        .await;
     assert!(patch.to_string().contains(FINALIZER), "{patch}");
     super::finish(task).await.expect("reconcile");
 }
@@ -64,11 +78,21 @@ async fn creates_in_quay_and_reports_ready_with_pull_spec() {
     let (client, mut api) = mock_client();
     let obj = repo(json!({"visibility": "public"}), true, Value::Null);
     let ctx = kind_context(client, &[obj.clone()]);
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
+        Arc::new(obj),
+        ctx,
+    ));
     api.expect_connection(&emu.url(), TOKEN, "1").await;
     let event = api.expect_event().await;
     assert_eq!(event["reason"], "Created");
-    let patch = api.expect("PATCH", &format!("{REPO_PATH}/status"), 200, Value::Null).await;
+    let patch = api
+        .expect(
+            "PATCH",
+            &format!("{REPO_PATH}/status"),
+            200,
+            repo_json(json!({}), true, Value::Null),
+        )
+        .await;
     super::finish(task).await.expect("reconcile");
 
     let ready = ready(&patch);
@@ -79,7 +103,11 @@ async fn creates_in_quay_and_reports_ready_with_pull_spec() {
     assert_eq!(patch["status"]["origin"], "Created");
     let host = emu.url().trim_start_matches("http://").to_owned();
     assert_eq!(patch["status"]["pullSpec"], format!("{host}/acme/app"));
-    let live = quay(&emu).get_repository("acme", "app").await.unwrap().unwrap();
+    let live = quay(&emu)
+        .get_repository("acme", "app")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(live.is_public);
     assert!(!patch.to_string().contains(TOKEN), "no secret in status");
 }
@@ -107,7 +135,10 @@ async fn an_unchanged_resource_writes_neither_quay_nor_status() {
     let obj = repo(json!({}), true, status);
     let ctx = kind_context(client, &[obj.clone()]);
     emu.reset_stats();
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
+        Arc::new(obj),
+        ctx,
+    ));
     api.expect_connection(&emu.url(), TOKEN, "1").await;
     super::finish(task).await.expect("reconcile");
     let stats = emu.stats();
@@ -122,20 +153,40 @@ async fn a_changed_token_secret_is_used_without_restart() {
     let obj = repo(json!({}), true, Value::Null);
     let ctx = kind_context(client, &[obj.clone()]);
 
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj.clone()), ctx.clone()));
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
+        Arc::new(obj.clone()),
+        ctx.clone(),
+    ));
     api.expect_connection(&emu.url(), "wrong-token", "1").await;
     let event = api.expect_event().await;
     assert_eq!(event["type"], "Warning");
-    let patch = api.expect("PATCH", &format!("{REPO_PATH}/status"), 200, Value::Null).await;
+    let patch = api
+        .expect(
+            "PATCH",
+            &format!("{REPO_PATH}/status"),
+            200,
+            repo_json(json!({}), true, Value::Null),
+        )
+        .await;
     super::finish(task).await.expect("reconcile");
     assert_eq!(ready(&patch)["status"], "False");
     assert_eq!(ready(&patch)["reason"], "Unauthorized");
     assert!(!patch.to_string().contains("wrong-token"));
 
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
+        Arc::new(obj),
+        ctx,
+    ));
     api.expect_connection(&emu.url(), TOKEN, "2").await;
     assert_eq!(api.expect_event().await["reason"], "Created");
-    let patch = api.expect("PATCH", &format!("{REPO_PATH}/status"), 200, Value::Null).await;
+    let patch = api
+        .expect(
+            "PATCH",
+            &format!("{REPO_PATH}/status"),
+            200,
+            repo_json(json!({}), true, Value::Null),
+        )
+        .await;
     super::finish(task).await.expect("reconcile");
     assert_eq!(ready(&patch)["reason"], "Created");
 }
@@ -146,12 +197,27 @@ async fn a_missing_connection_is_reported_without_calling_quay() {
     let (client, mut api) = mock_client();
     let obj = repo(json!({}), true, Value::Null);
     let ctx = kind_context(client, &[obj.clone()]);
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
+        Arc::new(obj),
+        ctx,
+    ));
     let not_found = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404, "message": "not found"});
-    api.expect("GET", &format!("/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayconnections/default"), 404, not_found)
-        .await;
+    api.expect(
+        "GET",
+        &format!("/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayconnections/default"),
+        404,
+        not_found,
+    )
+    .await;
     api.expect_event().await;
-    let patch = api.expect("PATCH", &format!("{REPO_PATH}/status"), 200, Value::Null).await;
+    let patch = api
+        .expect(
+            "PATCH",
+            &format!("{REPO_PATH}/status"),
+            200,
+            repo_json(json!({}), true, Value::Null),
+        )
+        .await;
     super::finish(task).await.expect("reconcile");
     assert_eq!(ready(&patch)["reason"], "ConnectionNotFound");
     assert_eq!(emu.stats().total, 0);
@@ -169,9 +235,19 @@ async fn the_younger_of_two_resources_for_one_repository_is_in_conflict() {
     .unwrap();
     let obj = repo(json!({}), true, Value::Null);
     let ctx = kind_context(client, &[older, obj.clone()]);
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
+        Arc::new(obj),
+        ctx,
+    ));
     assert_eq!(api.expect_event().await["reason"], "ConflictingResource");
-    let patch = api.expect("PATCH", &format!("{REPO_PATH}/status"), 200, Value::Null).await;
+    let patch = api
+        .expect(
+            "PATCH",
+            &format!("{REPO_PATH}/status"),
+            200,
+            repo_json(json!({}), true, Value::Null),
+        )
+        .await;
     super::finish(task).await.expect("reconcile");
     assert_eq!(ready(&patch)["reason"], "ConflictingResource");
     assert!(ready(&patch)["message"].as_str().unwrap().contains("first"));
@@ -200,13 +276,32 @@ async fn deletion_policy_delete_removes_the_repository_then_the_finalizer() {
     let (client, mut api) = mock_client();
     let obj = deleting(json!({"deletionPolicy": "Delete"}), "Adopted");
     let ctx = kind_context(client, &[obj.clone()]);
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
+        Arc::new(obj),
+        ctx,
+    ));
     api.expect_connection(&emu.url(), TOKEN, "1").await;
     assert_eq!(api.expect_event().await["reason"], "Deleted");
-    let patch = api.expect("PATCH", REPO_PATH, 200, repo_json(json!({}), false, Value::Null)).await;
-    assert!(patch.to_string().contains("remove"), "finalizer removed: {patch}");
+    let patch = api
+        .expect(
+            "PATCH",
+            REPO_PATH,
+            200,
+            repo_json(json!({}), false, Value::Null),
+        )
+        .await;
+    assert!(
+        patch.to_string().contains("remove"),
+        "finalizer removed: {patch}"
+    );
     super::finish(task).await.expect("reconcile");
-    assert!(quay(&emu).get_repository("acme", "app").await.unwrap().is_none());
+    assert!(
+        quay(&emu)
+            .get_repository("acme", "app")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -215,9 +310,18 @@ async fn an_adopted_repository_is_retained_unless_delete_was_asked_explicitly() 
     let (client, mut api) = mock_client();
     let obj = deleting(json!({}), "Adopted");
     let ctx = kind_context(client, &[obj.clone()]);
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
+        Arc::new(obj),
+        ctx,
+    ));
     assert_eq!(api.expect_event().await["reason"], "Retained");
-    api.expect("PATCH", REPO_PATH, 200, repo_json(json!({}), false, Value::Null)).await;
+    api.expect(
+        "PATCH",
+        REPO_PATH,
+        200,
+        repo_json(json!({}), false, Value::Null),
+    )
+    .await;
     super::finish(task).await.expect("reconcile");
     assert_eq!(emu.stats().total, 0, "nothing in Quay is touched");
 }
@@ -227,13 +331,33 @@ async fn a_blocked_deletion_says_how_to_let_go() {
     let (client, mut api) = mock_client();
     let obj = deleting(json!({"deletionPolicy": "Delete"}), "Created");
     let ctx = kind_context(client, &[obj.clone()]);
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
+        Arc::new(obj),
+        ctx,
+    ));
     let not_found = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404});
-    api.expect("GET", &format!("/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayconnections/default"), 404, not_found)
-        .await;
+    api.expect(
+        "GET",
+        &format!("/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayconnections/default"),
+        404,
+        not_found,
+    )
+    .await;
     assert_eq!(api.expect_event().await["reason"], "DeletionBlocked");
-    let patch = api.expect("PATCH", &format!("{REPO_PATH}/status"), 200, Value::Null).await;
+    let patch = api
+        .expect(
+            "PATCH",
+            &format!("{REPO_PATH}/status"),
+            200,
+            repo_json(json!({}), true, Value::Null),
+        )
+        .await;
     let err = super::finish(task).await.expect_err("deletion waits");
-    assert!(ready(&patch)["message"].as_str().unwrap().contains("set spec.deletionPolicy to Retain"));
+    assert!(
+        ready(&patch)["message"]
+            .as_str()
+            .unwrap()
+            .contains("set spec.deletionPolicy to Retain")
+    );
     assert!(err.to_string().contains("Retain"));
 }

@@ -39,7 +39,10 @@ impl Setup {
             max_delay: Duration::from_millis(10),
             max_retry_after: Duration::from_secs(1),
         };
-        Quay::new(QuayClient::new(options).expect("client"), Duration::from_secs(60))
+        Quay::new(
+            QuayClient::new(options).expect("client"),
+            Duration::from_secs(60),
+        )
     }
 
     pub fn client(&self) -> &QuayClient {

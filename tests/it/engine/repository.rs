@@ -26,8 +26,18 @@ async fn creates_then_an_unchanged_repository_costs_no_write() {
     let mut desired = repo("acme", "app");
     desired.public = true;
     desired.state = Some("READ_ONLY".into());
-    assert!(reconcile(&desired, &s.quay, Mode::Apply).await.unwrap().created());
-    let live = s.client().get_repository("acme", "app").await.unwrap().unwrap();
+    assert!(
+        reconcile(&desired, &s.quay, Mode::Apply)
+            .await
+            .unwrap()
+            .created()
+    );
+    let live = s
+        .client()
+        .get_repository("acme", "app")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(live.is_public);
     assert_eq!(live.description.as_deref(), Some("the app"));
     assert_eq!(live.state, "READ_ONLY");
@@ -46,14 +56,25 @@ async fn creates_then_an_unchanged_repository_costs_no_write() {
 async fn many_repositories_of_one_namespace_share_one_list_call() {
     let s = with_org("acme").await;
     for i in 0..30 {
-        reconcile(&repo("acme", &format!("r{i}")), &s.quay, Mode::Apply).await.unwrap();
+        reconcile(&repo("acme", &format!("r{i}")), &s.quay, Mode::Apply)
+            .await
+            .unwrap();
     }
     let fresh = Setup::quay_for(&s.emulator);
     s.emulator.reset_stats();
     let all: Vec<_> = (0..30).map(|i| repo("acme", &format!("r{i}"))).collect();
-    let results = futures::future::join_all(all.iter().map(|d| reconcile(d, &fresh, Mode::Apply))).await;
-    assert!(results.iter().all(|r| r.as_ref().is_ok_and(|r| r.changes.is_empty())));
-    assert_eq!(s.emulator.stats().total, 1, "30 concurrent reconciles, one list call");
+    let results =
+        futures::future::join_all(all.iter().map(|d| reconcile(d, &fresh, Mode::Apply))).await;
+    assert!(
+        results
+            .iter()
+            .all(|r| r.as_ref().is_ok_and(|r| r.changes.is_empty()))
+    );
+    assert_eq!(
+        s.emulator.stats().total,
+        1,
+        "30 concurrent reconciles, one list call"
+    );
 }
 
 #[tokio::test]
@@ -61,15 +82,29 @@ async fn drift_is_repaired_field_by_field() {
     let s = with_org("acme").await;
     let desired = repo("acme", "app");
     reconcile(&desired, &s.quay, Mode::Apply).await.unwrap();
-    s.client().change_repository_visibility("acme", "app", "public").await.unwrap();
+    s.client()
+        .change_repository_visibility("acme", "app", "public")
+        .await
+        .unwrap();
     let fresh = Setup::quay_for(&s.emulator);
     s.emulator.reset_stats();
     let report = reconcile(&desired, &fresh, Mode::Apply).await.unwrap();
     let fields: Vec<_> = report.changes.iter().map(|c| c.field.as_str()).collect();
     assert_eq!(fields, vec!["visibility"]);
     let stats = s.emulator.stats();
-    assert_eq!(stats.writes(), 1, "only the field that differs is written: {stats:?}");
-    assert!(!s.client().get_repository("acme", "app").await.unwrap().unwrap().is_public);
+    assert_eq!(
+        stats.writes(),
+        1,
+        "only the field that differs is written: {stats:?}"
+    );
+    assert!(
+        !s.client()
+            .get_repository("acme", "app")
+            .await
+            .unwrap()
+            .unwrap()
+            .is_public
+    );
 }
 
 #[tokio::test]
@@ -86,9 +121,18 @@ async fn an_existing_repository_is_adopted() {
     let mut desired = repo("acme", "app");
     desired.description = None;
     let report = reconcile(&desired, &s.quay, Mode::Apply).await.unwrap();
-    assert!(report.existed && !report.applied, "unmanaged description is left alone");
+    assert!(
+        report.existed && !report.applied,
+        "unmanaged description is left alone"
+    );
     assert_eq!(
-        s.client().get_repository("acme", "app").await.unwrap().unwrap().description.as_deref(),
+        s.client()
+            .get_repository("acme", "app")
+            .await
+            .unwrap()
+            .unwrap()
+            .description
+            .as_deref(),
         Some("hand made")
     );
 }
@@ -96,7 +140,9 @@ async fn an_existing_repository_is_adopted() {
 #[tokio::test]
 async fn observe_only_reports_drift_without_writing() {
     let s = with_org("acme").await;
-    reconcile(&repo("acme", "app"), &s.quay, Mode::Apply).await.unwrap();
+    reconcile(&repo("acme", "app"), &s.quay, Mode::Apply)
+        .await
+        .unwrap();
     let mut desired = repo("acme", "app");
     desired.description = Some("wanted".into());
     desired.public = true;
@@ -116,13 +162,20 @@ async fn a_missing_organization_is_waited_for() {
     assert_eq!(err.class(), ErrorClass::Waiting);
     assert!(err.to_string().contains("\"later\""));
     s.client().create_organization("later", None).await.unwrap();
-    assert!(reconcile(&desired, &s.quay, Mode::Apply).await.unwrap().created());
+    assert!(
+        reconcile(&desired, &s.quay, Mode::Apply)
+            .await
+            .unwrap()
+            .created()
+    );
 }
 
 #[tokio::test]
 async fn repo_kind_cannot_change_in_place() {
     let s = with_org("acme").await;
-    reconcile(&repo("acme", "app"), &s.quay, Mode::Apply).await.unwrap();
+    reconcile(&repo("acme", "app"), &s.quay, Mode::Apply)
+        .await
+        .unwrap();
     let mut desired = repo("acme", "app");
     desired.kind = "application".into();
     let err = reconcile(&desired, &s.quay, Mode::Apply).await.unwrap_err();
@@ -148,7 +201,12 @@ async fn created_concurrently_elsewhere_is_adopted_not_failed() {
     s.client().create_repository(&new).await.unwrap();
     let report = reconcile(&desired, &s.quay, Mode::Apply).await.unwrap();
     assert!(report.existed && report.applied);
-    let live = s.client().get_repository("acme", "app").await.unwrap().unwrap();
+    let live = s
+        .client()
+        .get_repository("acme", "app")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!live.is_public);
     assert_eq!(live.description.as_deref(), Some("the app"));
 }
@@ -159,14 +217,25 @@ async fn delete_per_request_and_repeated_delete_is_fine() {
     let desired = repo("acme", "app");
     reconcile(&desired, &s.quay, Mode::Apply).await.unwrap();
     assert!(delete(&desired, &s.quay).await.unwrap());
-    assert!(s.client().get_repository("acme", "app").await.unwrap().is_none());
+    assert!(
+        s.client()
+            .get_repository("acme", "app")
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(!delete(&desired, &s.quay).await.unwrap());
 }
 
 #[tokio::test]
 async fn quay_rejections_are_terminal_with_quays_message() {
     let s = with_org("acme").await;
-    let err = reconcile(&repo("acme", "Bad Name"), &s.quay, Mode::Apply).await.unwrap_err();
+    let err = reconcile(&repo("acme", "Bad Name"), &s.quay, Mode::Apply)
+        .await
+        .unwrap_err();
     assert_eq!(err.class(), ErrorClass::Terminal);
-    assert!(err.to_string().ends_with("Invalid repository name"), "{err}");
+    assert!(
+        err.to_string().ends_with("Invalid repository name"),
+        "{err}"
+    );
 }

@@ -1,0 +1,153 @@
+//! The control API under `/__emulator/` (not part of Quay, not counted in stats):
+//! stats, reset, feature flag, users and tokens, fault rules.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State as AxumState;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::{Scope, ScopeSet};
+use super::faults::FaultRule;
+use super::{Shared, lock, routes};
+
+type SharedState = AxumState<Arc<Shared>>;
+
+/// Routes of the control API.
+pub fn router() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/__emulator/stats", get(stats))
+        .route("/__emulator/reset", post(reset))
+        .route("/__emulator/config", post(config))
+        .route("/__emulator/users", post(create_user))
+        .route("/__emulator/tokens", post(create_token))
+        .route(
+            "/__emulator/faults",
+            get(list_faults).post(add_fault).delete(clear_faults),
+        )
+}
+
+fn bad_request(message: impl Into<String>) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({ "message": message.into() })),
+    )
+        .into_response()
+}
+
+async fn stats(AxumState(shared): SharedState) -> Response {
+    Json(lock(&shared.stats).clone()).into_response()
+}
+
+async fn reset(AxumState(shared): SharedState) -> Response {
+    shared.reset();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigBody {
+    superusers_full_access: bool,
+}
+
+async fn config(AxumState(shared): SharedState, Json(body): Json<ConfigBody>) -> Response {
+    lock(&shared.state).superusers_full_access = body.superusers_full_access;
+    Json(json!({ "superusers_full_access": body.superusers_full_access })).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserBody {
+    username: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    superuser: bool,
+}
+
+async fn create_user(AxumState(shared): SharedState, Json(body): Json<UserBody>) -> Response {
+    if let Err(message) = routes::validate_namespace_name(&body.username) {
+        return bad_request(format!("Invalid username {}: {message}", body.username));
+    }
+    let mut state = lock(&shared.state);
+    if state.namespace(&body.username).is_some() {
+        return bad_request("A user or organization with this name already exists");
+    }
+    let password = routes::random_password();
+    state.create_user(&body.username, body.email.clone(), body.superuser);
+    (
+        StatusCode::CREATED,
+        Json(json!({
+            "username": body.username,
+            "email": body.email,
+            "superuser": body.superuser,
+            "password": password,
+        })),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenBody {
+    username: String,
+    #[serde(default)]
+    scopes: Option<Vec<String>>,
+    #[serde(default)]
+    expires_in_s: Option<i64>,
+}
+
+async fn create_token(AxumState(shared): SharedState, Json(body): Json<TokenBody>) -> Response {
+    let scopes = match &body.scopes {
+        None => ScopeSet::all(),
+        Some(names) => {
+            let mut parsed = Vec::new();
+            for name in names {
+                match Scope::parse(name) {
+                    Some(scope) => parsed.push(scope),
+                    None => return bad_request(format!("Invalid scope: {name}")),
+                }
+            }
+            ScopeSet::from_scopes(&parsed)
+        }
+    };
+    let mut state = lock(&shared.state);
+    if state.user(&body.username).is_none() {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "message": "Unknown user" })),
+        )
+            .into_response();
+    }
+    let token = routes::random_token();
+    let expires_at = body.expires_in_s.map(|s| Utc::now() + Duration::seconds(s));
+    state.add_token(token.clone(), &body.username, scopes, expires_at);
+    (
+        StatusCode::CREATED,
+        Json(json!({ "token": token, "expires_at": expires_at.map(|t| t.to_rfc3339()) })),
+    )
+        .into_response()
+}
+
+async fn list_faults(AxumState(shared): SharedState) -> Response {
+    Json(json!({ "faults": lock(&shared.faults).list() })).into_response()
+}
+
+async fn add_fault(AxumState(shared): SharedState, Json(rule): Json<FaultRule>) -> Response {
+    if let Err(message) = rule.validate() {
+        return bad_request(message);
+    }
+    lock(&shared.faults).add(rule.clone());
+    (StatusCode::CREATED, Json(rule)).into_response()
+}
+
+async fn clear_faults(AxumState(shared): SharedState) -> Response {
+    lock(&shared.faults).clear();
+    StatusCode::NO_CONTENT.into_response()
+}
