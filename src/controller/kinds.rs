@@ -73,6 +73,7 @@ impl ManagedResource for QuayOrganization {
         DesiredOrganization {
             name: self.spec.quay_name(&self.name_any()),
             email: self.spec.email.clone(),
+            ..DesiredOrganization::default()
         }
     }
     fn quay_identity(&self) -> String {
@@ -127,6 +128,7 @@ impl ManagedResource for QuayRepository {
             }
             .to_owned(),
             state: spec.state.map(|s| s.as_str().to_owned()),
+            ..DesiredRepository::default()
         }
     }
     fn quay_identity(&self) -> String {

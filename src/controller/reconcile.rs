@@ -299,7 +299,7 @@ fn obj_drift<K: ManagedResource>(obj: &K) -> Vec<String> {
 /// Ready status, reason, message and drift list for a finished reconcile.
 fn outcome<M: Managed>(
     desired: &M,
-    report: &Report,
+    report: &Report<M::Live>,
     mode: Mode,
     adopting: bool,
 ) -> (bool, &'static str, String, Vec<String>) {

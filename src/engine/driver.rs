@@ -56,25 +56,23 @@ impl fmt::Display for FieldChange {
 }
 
 /// What a reconcile found and did.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Report {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report<L> {
     /// The object existed in Quay before this reconcile.
     pub existed: bool,
     /// The differences found (all of them applied when `applied`).
     pub changes: Vec<FieldChange>,
     /// Whether anything was written to Quay.
     pub applied: bool,
+    /// The live object as last seen (before updates; as created, when the
+    /// create call returns it); `None` when absent or not returned.
+    pub live: Option<L>,
 }
 
-impl Report {
+impl<L> Report<L> {
     /// Whether this reconcile created the object.
     pub fn created(&self) -> bool {
         !self.existed && self.applied
-    }
-
-    /// Whether Quay matches the desired state (after this reconcile).
-    pub fn in_sync(&self) -> bool {
-        self.applied || (self.existed && self.changes.is_empty())
     }
 }
 
@@ -96,11 +94,11 @@ pub trait Managed: Send + Sync {
     /// What differs between the live object and the desired state.
     fn diff(&self, live: &Self::Live) -> Vec<FieldChange>;
 
-    /// Creates the object as desired.
+    /// Creates the object as desired; returns it when Quay's answer shows it.
     fn create<'a>(
         &'a self,
         quay: &'a Quay,
-    ) -> impl Future<Output = Result<(), EngineError>> + Send + 'a;
+    ) -> impl Future<Output = Result<Option<Self::Live>, EngineError>> + Send + 'a;
 
     /// Applies the given (mutable) changes to the live object.
     fn update<'a>(
@@ -120,25 +118,28 @@ pub trait Managed: Send + Sync {
 /// Brings one object in line: observe, diff, and in [`Mode::Apply`] create
 /// what is missing and update only what differs. An object in sync costs
 /// read calls only.
-pub async fn reconcile<M: Managed>(
-    object: &M,
-    quay: &Quay,
-    mode: Mode,
-) -> Result<Report, EngineError> {
+pub async fn reconcile<M: Managed>(object: &M, quay: &Quay, mode: Mode) -> Result<Report<M::Live>, EngineError> {
     let live = match object.observe(quay).await? {
         Some(live) => live,
-        None if mode == Mode::Observe => return Ok(Report::default()),
+        None if mode == Mode::Observe => {
+            return Ok(Report {
+                existed: false,
+                changes: Vec::new(),
+                applied: false,
+                live: None,
+            });
+        }
         None => match object.create(quay).await {
-            Ok(()) => {
+            Ok(live) => {
                 return Ok(Report {
                     existed: false,
                     changes: Vec::new(),
                     applied: true,
+                    live,
                 });
             }
             // Someone created it since we looked: take it over like any existing object.
-            Err(EngineError::Quay(e)) if e.is_already_exists() => match object.observe(quay).await?
-            {
+            Err(EngineError::Quay(e)) if e.is_already_exists() => match object.observe(quay).await? {
                 Some(live) => live,
                 None => return Err(e.into()),
             },
@@ -151,6 +152,7 @@ pub async fn reconcile<M: Managed>(
             existed: true,
             changes,
             applied: false,
+            live: Some(live),
         });
     }
     if let Some(c) = changes.iter().find(|c| c.immutable) {
@@ -165,6 +167,7 @@ pub async fn reconcile<M: Managed>(
         existed: true,
         changes,
         applied: true,
+        live: Some(live),
     })
 }
 

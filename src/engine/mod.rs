@@ -4,10 +4,13 @@
 //! Kubernetes. Adding a kind means implementing [`Managed`] for its desired
 //! state in a module of its own.
 
+pub mod autoprune;
 mod cache;
 mod driver;
 mod error;
 pub mod organization;
+pub mod permissions;
+pub mod prototypes;
 mod quay;
 pub mod repository;
 

@@ -4,9 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::OnceCell;
+
 use super::cache::ListCache;
-use crate::quay::QuayClient;
+use crate::quay::api::organization::Organization;
 use crate::quay::api::repository::Repository;
+use crate::quay::api::robot::{Robot, RobotOwner};
+use crate::quay::api::user::CurrentUser;
+use crate::quay::{QuayClient, QuayError};
 
 /// A Quay endpoint with its shared observation cache. Cheap to clone.
 #[derive(Clone)]
@@ -14,6 +19,7 @@ pub struct Quay {
     /// The typed API client.
     pub client: QuayClient,
     cache: Arc<ListCache>,
+    me: Arc<OnceCell<CurrentUser>>,
 }
 
 impl std::fmt::Debug for Quay {
@@ -33,7 +39,37 @@ impl Quay {
         Quay {
             client,
             cache: Arc::new(ListCache::new(list_ttl)),
+            me: Arc::new(OnceCell::new()),
         }
+    }
+
+    /// The token's user, asked once per endpoint (never per object).
+    pub async fn me(&self) -> Result<&CurrentUser, QuayError> {
+        self.me.get_or_try_init(|| self.client.current_user()).await
+    }
+
+    /// An organization (shared between the objects that need it), `None` when absent.
+    pub async fn organization(&self, name: &str) -> Result<Arc<Option<Organization>>, QuayError> {
+        self.cache
+            .get_or_fetch(&format!("organization/{name}"), || self.client.get_organization(name))
+            .await
+    }
+
+    /// Forgets the shared view of an organization after a write to it or its teams.
+    pub(crate) fn forget_organization(&self, name: &str) {
+        self.cache.invalidate(&format!("organization/{name}"));
+    }
+
+    /// Every robot of the owner with its token, from one (shared) list call.
+    pub async fn robots(&self, owner: &RobotOwner) -> Result<Arc<Vec<Robot>>, QuayError> {
+        self.cache
+            .get_or_fetch(&robots_key(owner), || self.client.list_robots_with_tokens(owner))
+            .await
+    }
+
+    /// Forgets the shared robot list of an owner after a write.
+    pub(crate) fn forget_robots(&self, owner: &RobotOwner) {
+        self.cache.invalidate(&robots_key(owner));
     }
 
     /// Every repository of a namespace, from one (shared) list call.
@@ -65,6 +101,13 @@ impl Quay {
     /// Forgets the shared list of a namespace (after a write whose result we cannot predict).
     pub(crate) fn forget_repositories(&self, namespace: &str) {
         self.cache.invalidate(&repositories_key(namespace));
+    }
+}
+
+fn robots_key(owner: &RobotOwner) -> String {
+    match owner {
+        RobotOwner::Organization(org) => format!("robots/{org}"),
+        RobotOwner::CurrentUser => "robots/~".to_owned(),
     }
 }
 

@@ -1,14 +1,18 @@
 //! Repositories: observed from the namespace's (shared) list, created, and
-//! kept in line field by field.
+//! kept in line field by field; permissions and auto-prune policies too,
+//! when the spec lists them.
 
+use super::autoprune;
 use super::driver::{FieldChange, Managed};
 use super::error::EngineError;
+use super::permissions::{self, DesiredPermission, LivePermissions};
 use super::quay::Quay;
 use crate::quay::ErrorKind;
+use crate::quay::api::autoprune::{AutoPrunePolicy, PolicyOwner, PruneRule};
 use crate::quay::api::repository::{NewRepository, Repository};
 
 /// The desired state of a Quay repository.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DesiredRepository {
     /// Organization or user namespace.
     pub namespace: String,
@@ -22,6 +26,23 @@ pub struct DesiredRepository {
     pub kind: String,
     /// `NORMAL`, `READ_ONLY` or `MIRROR`; not managed when `None`.
     pub state: Option<String>,
+    /// Permissions; not managed when `None`, authoritative otherwise.
+    pub permissions: Option<Vec<DesiredPermission>>,
+    /// Auto-prune policies; not managed when `None`, authoritative otherwise.
+    pub auto_prune: Option<Vec<PruneRule>>,
+}
+
+/// A repository as observed, with the lists the spec manages.
+#[derive(Debug, Clone)]
+pub struct LiveRepository {
+    /// The repository as listed.
+    pub repo: Repository,
+    /// Its permissions, when managed.
+    pub permissions: Option<LivePermissions>,
+    /// Its auto-prune policies, when managed.
+    pub policies: Option<Vec<AutoPrunePolicy>>,
+    /// The token's user (never revoked).
+    me: String,
 }
 
 fn visibility(public: bool) -> &'static str {
@@ -40,64 +61,99 @@ impl DesiredRepository {
         }
     }
 
+    fn owner(&self) -> PolicyOwner {
+        PolicyOwner::Repository(self.namespace.clone(), self.name.clone())
+    }
+
     /// A create refused with 403 usually means the namespace does not exist.
     async fn missing_namespace(&self, quay: &Quay) -> Result<bool, EngineError> {
-        if quay
-            .client
-            .get_organization(&self.namespace)
-            .await?
-            .is_some()
-        {
+        if quay.client.get_organization(&self.namespace).await?.is_some() {
             return Ok(false);
         }
-        let me = quay.client.current_user().await?;
-        Ok(me.username != self.namespace)
+        Ok(quay.me().await?.username != self.namespace)
+    }
+
+    async fn apply_lists(&self, quay: &Quay, live: Option<&LiveRepository>) -> Result<(), EngineError> {
+        if let Some(desired) = &self.permissions {
+            let me = quay.me().await?.username.clone();
+            let current = match live.and_then(|l| l.permissions.as_ref()) {
+                Some(p) => p.clone(),
+                None => permissions::observe(quay, &self.namespace, &self.name).await?,
+            };
+            permissions::apply(quay, &self.namespace, &self.name, desired, &current, &me).await?;
+        }
+        if let Some(desired) = &self.auto_prune {
+            let current = match live.and_then(|l| l.policies.as_ref()) {
+                Some(p) => p.clone(),
+                None => autoprune::observe(quay, &self.owner()).await?,
+            };
+            autoprune::apply(quay, &self.owner(), desired, &current).await?;
+        }
+        Ok(())
     }
 }
 
 impl Managed for DesiredRepository {
-    type Live = Repository;
+    type Live = LiveRepository;
 
     fn describe(&self) -> String {
         format!("repository {}/{}", self.namespace, self.name)
     }
 
-    async fn observe(&self, quay: &Quay) -> Result<Option<Repository>, EngineError> {
+    async fn observe(&self, quay: &Quay) -> Result<Option<LiveRepository>, EngineError> {
         let repos = quay.repositories(&self.namespace).await?;
-        Ok(repos.iter().find(|r| r.name == self.name).cloned())
+        let Some(repo) = repos.iter().find(|r| r.name == self.name).cloned() else {
+            return Ok(None);
+        };
+        let (permissions, me) = match self.permissions {
+            Some(_) => (
+                Some(permissions::observe(quay, &self.namespace, &self.name).await?),
+                quay.me().await?.username.clone(),
+            ),
+            None => (None, String::new()),
+        };
+        let policies = match self.auto_prune {
+            Some(_) => Some(autoprune::observe(quay, &self.owner()).await?),
+            None => None,
+        };
+        Ok(Some(LiveRepository {
+            repo,
+            permissions,
+            policies,
+            me,
+        }))
     }
 
-    fn diff(&self, live: &Repository) -> Vec<FieldChange> {
+    fn diff(&self, live: &LiveRepository) -> Vec<FieldChange> {
+        let repo = &live.repo;
         let mut changes = Vec::new();
-        if live.kind != self.kind {
-            changes.push(FieldChange::immutable("repoKind", &live.kind, &self.kind));
+        if repo.kind != self.kind {
+            changes.push(FieldChange::immutable("repoKind", &repo.kind, &self.kind));
         }
-        if live.is_public != self.public {
-            changes.push(FieldChange::new(
-                "visibility",
-                visibility(live.is_public),
-                visibility(self.public),
-            ));
+        if repo.is_public != self.public {
+            changes.push(FieldChange::new("visibility", visibility(repo.is_public), visibility(self.public)));
         }
-        let live_description = live.description.as_deref().unwrap_or("");
+        let live_description = repo.description.as_deref().unwrap_or("");
         if let Some(description) = &self.description
             && live_description != description
         {
-            changes.push(FieldChange::new(
-                "description",
-                live_description,
-                description,
-            ));
+            changes.push(FieldChange::new("description", live_description, description));
         }
         if let Some(state) = &self.state
-            && &live.state != state
+            && &repo.state != state
         {
-            changes.push(FieldChange::new("state", &live.state, state));
+            changes.push(FieldChange::new("state", &repo.state, state));
+        }
+        if let (Some(desired), Some(current)) = (&self.permissions, &live.permissions) {
+            changes.extend(permissions::diff(desired, current, &live.me));
+        }
+        if let (Some(desired), Some(current)) = (&self.auto_prune, &live.policies) {
+            changes.extend(autoprune::diff(desired, current));
         }
         changes
     }
 
-    async fn create(&self, quay: &Quay) -> Result<(), EngineError> {
+    async fn create(&self, quay: &Quay) -> Result<Option<LiveRepository>, EngineError> {
         let new = NewRepository {
             namespace: self.namespace.clone(),
             repository: self.name.clone(),
@@ -120,53 +176,39 @@ impl Managed for DesiredRepository {
             Err(e) => return Err(e.into()),
         }
         if let Some(state) = self.state.as_deref().filter(|s| *s != "NORMAL") {
-            quay.client
-                .change_repository_state(&self.namespace, &self.name, state)
-                .await?;
+            quay.client.change_repository_state(&self.namespace, &self.name, state).await?;
         }
         quay.remember_repository(&self.namespace, &self.name, Some(self.as_live()));
-        Ok(())
+        self.apply_lists(quay, None).await?;
+        Ok(None)
     }
 
-    async fn update(
-        &self,
-        quay: &Quay,
-        live: &Repository,
-        changes: &[FieldChange],
-    ) -> Result<(), EngineError> {
+    async fn update(&self, quay: &Quay, live: &LiveRepository, changes: &[FieldChange]) -> Result<(), EngineError> {
         let (ns, name) = (self.namespace.as_str(), self.name.as_str());
-        let mut updated = live.clone();
+        let mut updated = live.repo.clone();
         for change in changes {
             match change.field.as_str() {
                 "visibility" => {
-                    quay.client
-                        .change_repository_visibility(ns, name, visibility(self.public))
-                        .await?;
+                    quay.client.change_repository_visibility(ns, name, visibility(self.public)).await?;
                     updated.is_public = self.public;
                 }
                 "description" => {
-                    quay.client
-                        .update_repository_description(ns, name, &change.desired)
-                        .await?;
+                    quay.client.update_repository_description(ns, name, &change.desired).await?;
                     updated.description = Some(change.desired.clone());
                 }
                 "state" => {
-                    quay.client
-                        .change_repository_state(ns, name, &change.desired)
-                        .await?;
+                    quay.client.change_repository_state(ns, name, &change.desired).await?;
                     updated.state = change.desired.clone();
                 }
                 _ => {}
             }
         }
         quay.remember_repository(ns, name, Some(updated));
-        Ok(())
+        self.apply_lists(quay, Some(live)).await
     }
 
     async fn delete(&self, quay: &Quay) -> Result<(), EngineError> {
-        quay.client
-            .delete_repository(&self.namespace, &self.name)
-            .await?;
+        quay.client.delete_repository(&self.namespace, &self.name).await?;
         quay.remember_repository(&self.namespace, &self.name, None);
         Ok(())
     }

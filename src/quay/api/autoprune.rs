@@ -30,7 +30,7 @@ impl PolicyOwner {
 }
 
 /// An auto-prune policy as Quay shows it.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct AutoPrunePolicy {
     /// Quay's id.
     pub uuid: String,
@@ -40,7 +40,7 @@ pub struct AutoPrunePolicy {
 }
 
 /// What a policy prunes.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 pub struct PruneRule {
     /// `number_of_tags` or `creation_date`.
     pub method: String,

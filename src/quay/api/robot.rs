@@ -92,6 +92,12 @@ impl QuayClient {
         Ok(self.get_json::<RobotList>(call).await?.robots)
     }
 
+    /// All robots of the owner with their tokens (one call for all of them).
+    pub async fn list_robots_with_tokens(&self, owner: &RobotOwner) -> Result<Vec<Robot>, QuayError> {
+        let call = Call::get(owner.base()).query("token", true).query("permissions", false);
+        Ok(self.get_json::<RobotList>(call).await?.robots)
+    }
+
     /// One robot with its token, or `None` if it does not exist.
     pub async fn get_robot(
         &self,
