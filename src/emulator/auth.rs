@@ -75,7 +75,11 @@ impl ScopeSet {
     /// (repo:admin implies repo:write implies repo:read).
     pub fn grants(self, required: Scope) -> bool {
         match required {
-            Scope::RepoRead => self.has(Scope::RepoRead) || self.has(Scope::RepoWrite) || self.has(Scope::RepoAdmin),
+            Scope::RepoRead => {
+                self.has(Scope::RepoRead)
+                    || self.has(Scope::RepoWrite)
+                    || self.has(Scope::RepoAdmin)
+            }
             Scope::RepoWrite => self.has(Scope::RepoWrite) || self.has(Scope::RepoAdmin),
             other => self.has(other),
         }
@@ -125,7 +129,10 @@ impl Caller {
             full_access_enabled: state.superusers_full_access,
             ..Caller::default()
         };
-        let Some(value) = headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+        let Some(value) = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        else {
             return anonymous;
         };
         let mut parts = value.trim().splitn(2, ' ');
@@ -173,7 +180,8 @@ impl Caller {
 
     /// The caller's team role in an organization, capped by the token's scopes.
     pub fn team_role(&self, state: &State, org: &str) -> Option<TeamRole> {
-        self.raw_team_role(state, org).map(|r| r.min(self.scopes.team_cap()))
+        self.raw_team_role(state, org)
+            .map(|r| r.min(self.scopes.team_cap()))
     }
 
     /// OrganizationMemberPermission (or a full-access superuser).
@@ -194,7 +202,8 @@ impl Caller {
         if self.full_access() || self.user.as_deref() == Some(ns) {
             return true;
         }
-        self.team_role(state, ns).is_some_and(|r| r >= TeamRole::Creator)
+        self.team_role(state, ns)
+            .is_some_and(|r| r >= TeamRole::Creator)
     }
 
     /// The caller's role on `namespace/name` (which need not exist), capped by scopes.
@@ -213,7 +222,11 @@ impl Caller {
             role = role.max(direct_repo_role(state, repo, user));
         }
         let capped = role.and_then(|r| self.scopes.repo_cap().map(|cap| r.min(cap)));
-        let capped = if self.full_access() { Some(RepoRole::Admin) } else { capped };
+        let capped = if self.full_access() {
+            Some(RepoRole::Admin)
+        } else {
+            capped
+        };
         capped.max(public_read)
     }
 
@@ -248,7 +261,11 @@ pub fn team_role_of(state: &State, org: &str, member: &str) -> Option<TeamRole> 
 pub fn direct_repo_role(state: &State, repo: &Repository, user: &str) -> Option<RepoRole> {
     let mut role = repo.user_perms.get(user).copied();
     if let Some(org) = state.org(&repo.namespace) {
-        for team in org.teams.iter().filter(|t| t.members.iter().any(|m| m == user)) {
+        for team in org
+            .teams
+            .iter()
+            .filter(|t| t.members.iter().any(|m| m == user))
+        {
             role = role.max(repo.team_perms.get(&team.name).copied());
         }
     }
@@ -261,6 +278,9 @@ pub fn is_org_member_name(ns: &Namespace, member: &str) -> bool {
     if let Some((robot_ns, _)) = member.split_once('+') {
         return robot_ns == ns.name;
     }
-    ns.org()
-        .is_some_and(|o| o.teams.iter().any(|t| t.members.iter().any(|m| m == member)))
+    ns.org().is_some_and(|o| {
+        o.teams
+            .iter()
+            .any(|t| t.members.iter().any(|m| m == member))
+    })
 }

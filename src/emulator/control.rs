@@ -27,11 +27,18 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/__emulator/config", post(config))
         .route("/__emulator/users", post(create_user))
         .route("/__emulator/tokens", post(create_token))
-        .route("/__emulator/faults", get(list_faults).post(add_fault).delete(clear_faults))
+        .route(
+            "/__emulator/faults",
+            get(list_faults).post(add_fault).delete(clear_faults),
+        )
 }
 
 fn bad_request(message: impl Into<String>) -> Response {
-    (StatusCode::BAD_REQUEST, Json(json!({ "message": message.into() }))).into_response()
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({ "message": message.into() })),
+    )
+        .into_response()
 }
 
 async fn stats(AxumState(shared): SharedState) -> Response {
@@ -112,7 +119,11 @@ async fn create_token(AxumState(shared): SharedState, Json(body): Json<TokenBody
     };
     let mut state = lock(&shared.state);
     if state.user(&body.username).is_none() {
-        return (StatusCode::NOT_FOUND, Json(json!({ "message": "Unknown user" }))).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "message": "Unknown user" })),
+        )
+            .into_response();
     }
     let token = routes::random_token();
     let expires_at = body.expires_in_s.map(|s| Utc::now() + Duration::seconds(s));

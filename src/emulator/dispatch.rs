@@ -35,16 +35,26 @@ pub async fn api(AxumState(shared): AxumState<Arc<Shared>>, request: Request) ->
 
     let fault = lock(&shared.faults).take(method.as_str(), &path);
     if let Some(fault) = fault
-        && let Some(response) = apply_fault(fault, parts.extensions.get::<ConnectionKill>(), &base_url).await
+        && let Some(response) =
+            apply_fault(fault, parts.extensions.get::<ConnectionKill>(), &base_url).await
     {
         return response;
     }
 
-    let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let query = parts
+        .uri
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
     match resolution {
-        Resolution::Redirect(to) => ApiError::Html(Html::Redirect(format!("{base_url}{to}{query}"))).into_response(&base_url),
+        Resolution::Redirect(to) => {
+            ApiError::Html(Html::Redirect(format!("{base_url}{to}{query}")))
+                .into_response(&base_url)
+        }
         Resolution::MethodNotAllowed => ApiError::method_not_allowed().into_response(&base_url),
-        Resolution::MethodNotAllowedPage => ApiError::Html(Html::MethodNotAllowed).into_response(&base_url),
+        Resolution::MethodNotAllowedPage => {
+            ApiError::Html(Html::MethodNotAllowed).into_response(&base_url)
+        }
         Resolution::NotFoundPage => ApiError::Html(Html::NotFoundPage).into_response(&base_url),
         Resolution::Route(route, params) => {
             let body = match axum::body::to_bytes(body, BODY_LIMIT).await {
@@ -57,7 +67,8 @@ pub async fn api(AxumState(shared): AxumState<Arc<Shared>>, request: Request) ->
             let mut state = lock(&shared.state);
             let caller = Caller::resolve(&parts.headers, &state);
             let is_read = method == Method::GET || method == Method::HEAD;
-            if !is_read && !caller.is_authenticated() && route.template != "/api/v1/user/initialize" {
+            if !is_read && !caller.is_authenticated() && route.template != "/api/v1/user/initialize"
+            {
                 return ApiError::Csrf.into_response(&base_url);
             }
             if let Some(scope) = route.scope
@@ -87,7 +98,11 @@ pub async fn api(AxumState(shared): AxumState<Arc<Shared>>, request: Request) ->
 }
 
 /// Applies a fault; `None` means "go on and answer normally (after the delay)".
-async fn apply_fault(fault: Fault, kill: Option<&ConnectionKill>, base_url: &str) -> Option<Response> {
+async fn apply_fault(
+    fault: Fault,
+    kill: Option<&ConnectionKill>,
+    base_url: &str,
+) -> Option<Response> {
     if let Some(delay) = fault.latency {
         tokio::time::sleep(delay).await;
     }

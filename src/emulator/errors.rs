@@ -105,7 +105,11 @@ impl ApiError {
         if authenticated {
             ApiError::problem(StatusCode::FORBIDDEN, "insufficient_scope", "Unauthorized")
         } else {
-            ApiError::problem(StatusCode::UNAUTHORIZED, "invalid_token", "Requires authentication")
+            ApiError::problem(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "Requires authentication",
+            )
         }
     }
 
@@ -132,7 +136,11 @@ impl ApiError {
         )
     }
 
-    fn problem(status: StatusCode, error_type: &'static str, detail: impl Into<String>) -> ApiError {
+    fn problem(
+        status: StatusCode,
+        error_type: &'static str,
+        detail: impl Into<String>,
+    ) -> ApiError {
         ApiError::Problem {
             status,
             error_type,
@@ -164,14 +172,18 @@ impl ApiError {
                 }
                 json_response(status, &body)
             }
-            ApiError::Message(status, message) => json_response(status, &json!({ "message": message })),
+            ApiError::Message(status, message) => {
+                json_response(status, &json!({ "message": message }))
+            }
             ApiError::Detail(status, detail) => json_response(status, &json!({ "detail": detail })),
             ApiError::Csrf => with_type(
                 StatusCode::FORBIDDEN,
                 "text/html; charset=utf-8",
                 Body::from(
-                    serde_json::to_string_pretty(&json!({"error": "CSRF token was invalid or missing."}))
-                        .unwrap_or_default(),
+                    serde_json::to_string_pretty(
+                        &json!({"error": "CSRF token was invalid or missing."}),
+                    )
+                    .unwrap_or_default(),
                 ),
             ),
             ApiError::Html(page) => html_response(page),
@@ -201,7 +213,11 @@ fn html_response(page: Html) -> Response {
             let body = format!(
                 "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n<p>You should be redirected automatically to the target URL: <a href=\"{location}\">{location}</a>. If not, click the link.\n"
             );
-            let mut response = with_type(StatusCode::PERMANENT_REDIRECT, "text/html; charset=utf-8", Body::from(body));
+            let mut response = with_type(
+                StatusCode::PERMANENT_REDIRECT,
+                "text/html; charset=utf-8",
+                Body::from(body),
+            );
             if let Ok(value) = HeaderValue::from_str(&location) {
                 response.headers_mut().insert(header::LOCATION, value);
             }

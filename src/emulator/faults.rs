@@ -58,8 +58,13 @@ impl FaultRule {
     }
 
     fn applies_to(&self, method: &str, path: &str) -> bool {
-        self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
-            && self.path_prefix.as_deref().is_none_or(|p| path.starts_with(p))
+        self.method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self
+                .path_prefix
+                .as_deref()
+                .is_none_or(|p| path.starts_with(p))
     }
 }
 

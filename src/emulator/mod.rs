@@ -94,7 +94,11 @@ impl Shared {
 fn initial_state(config: &EmulatorConfig) -> State {
     let mut state = State::new(config.superusers_full_access);
     if let Some(token) = &config.token {
-        state.create_user(PRECREATED_SUPERUSER, Some(format!("{PRECREATED_SUPERUSER}@example.com")), true);
+        state.create_user(
+            PRECREATED_SUPERUSER,
+            Some(format!("{PRECREATED_SUPERUSER}@example.com")),
+            true,
+        );
         state.add_token(token.clone(), PRECREATED_SUPERUSER, ScopeSet::all(), None);
     }
     state
@@ -102,7 +106,9 @@ fn initial_state(config: &EmulatorConfig) -> State {
 
 /// Locks a mutex, recovering the data if a previous holder panicked.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn app(shared: Arc<Shared>) -> Router {

@@ -2,8 +2,9 @@
 //! (`"5 GiB"` in, `"5.0 GiB"` out, like Python's `bitmath`).
 
 const SUFFIXES: &[&str] = &[
-    "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi", "KB",
-    "MB", "GB", "TB", "PB", "EB", "ZB", "YB", "K", "M", "G", "T", "P", "E", "Z", "Y", "",
+    "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB", "Ki", "Mi", "Gi", "Ti", "Pi",
+    "Ei", "Zi", "Yi", "KB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB", "K", "M", "G", "T", "P", "E",
+    "Z", "Y", "",
 ];
 
 /// Parses `^(\d+\s?(B|KiB|...|Y)?)$` into a number of bytes; `None` if it does not match.
@@ -37,7 +38,9 @@ pub fn parse_human_size(s: &str) -> Option<f64> {
 
 /// Formats bytes like `bitmath.Byte(n).best_prefix().format("{value:.1f} {unit}")`.
 pub fn format_bytes(bytes: i64) -> String {
-    let units = ["Byte", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
+    let units = [
+        "Byte", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB",
+    ];
     let mut value = bytes as f64;
     let mut unit = 0;
     while value.abs() >= 1024.0 && unit + 1 < units.len() {

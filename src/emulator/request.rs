@@ -42,7 +42,11 @@ impl Ctx {
 
     /// A query parameter (last occurrence wins, like Flask's `args.get`).
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A boolean query parameter as Quay's `truthy_bool` reads it.
@@ -71,7 +75,8 @@ impl Ctx {
             .unwrap_or_default()
             .to_ascii_lowercase();
         let mime = content_type.split(';').next().unwrap_or_default().trim();
-        let is_json = mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"));
+        let is_json = mime == "application/json"
+            || (mime.starts_with("application/") && mime.ends_with("+json"));
         if !is_json {
             if self.body.is_empty() {
                 return Ok(None);
@@ -79,7 +84,9 @@ impl Ctx {
             return Err(unsupported_media_type());
         }
         serde_json::from_slice(&self.body).map(Some).map_err(|_| {
-            ApiError::message("The browser (or proxy) sent a request that this server could not understand.")
+            ApiError::message(
+                "The browser (or proxy) sent a request that this server could not understand.",
+            )
         })
     }
 

@@ -28,15 +28,22 @@ pub struct Route {
 
 impl Route {
     /// A rule; `template` must start with `/api/v1/`.
-    pub fn new(method: Method, template: &'static str, scope: Option<Scope>, handler: Handler) -> Route {
+    pub fn new(
+        method: Method,
+        template: &'static str,
+        scope: Option<Scope>,
+        handler: Handler,
+    ) -> Route {
         let segments = template
             .trim_start_matches('/')
             .split('/')
-            .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some("repository") => Segment::Greedy("repository"),
-                Some(name) => Segment::Param(name),
-                None => Segment::Static(s),
-            })
+            .map(
+                |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some("repository") => Segment::Greedy("repository"),
+                    Some(name) => Segment::Param(name),
+                    None => Segment::Static(s),
+                },
+            )
             .collect();
         Route {
             method,
@@ -58,7 +65,10 @@ impl Route {
 
     /// Matches a decoded path, returning the parameters.
     fn matches(&self, path: &[&str]) -> Option<Vec<(&'static str, String)>> {
-        let greedy_at = self.segments.iter().position(|s| matches!(s, Segment::Greedy(_)));
+        let greedy_at = self
+            .segments
+            .iter()
+            .position(|s| matches!(s, Segment::Greedy(_)));
         let mut params = Vec::new();
         match greedy_at {
             None => {
@@ -211,7 +221,10 @@ pub fn parse_query(query: Option<&str>) -> Vec<(String, String)> {
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(&k.replace('+', " ")), percent_decode(&v.replace('+', " ")))
+            (
+                percent_decode(&k.replace('+', " ")),
+                percent_decode(&v.replace('+', " ")),
+            )
         })
         .collect()
 }

@@ -25,7 +25,11 @@ struct Failure {
 impl Failure {
     fn render(&self) -> String {
         let schema_path: String = self.schema_path.iter().map(|p| format!("[{p}]")).collect();
-        let instance_path: String = self.instance_path.iter().map(|p| format!("[{p}]")).collect();
+        let instance_path: String = self
+            .instance_path
+            .iter()
+            .map(|p| format!("[{p}]"))
+            .collect();
         format!(
             "{}\n\nFailed validating '{}' in schema{}:\n    {}\n\nOn instance{}:\n    {}",
             self.message,
@@ -51,8 +55,16 @@ fn type_matches(value: &Value, ty: &str) -> bool {
     }
 }
 
-fn check(instance: &Value, schema: &Value, spath: &mut Vec<String>, ipath: &mut Vec<String>) -> Option<Failure> {
-    let fail = |message: String, keyword: &'static str, spath: &Vec<String>, ipath: &Vec<String>| Failure {
+fn check(
+    instance: &Value,
+    schema: &Value,
+    spath: &mut Vec<String>,
+    ipath: &mut Vec<String>,
+) -> Option<Failure> {
+    let fail = |message: String,
+                keyword: &'static str,
+                spath: &Vec<String>,
+                ipath: &Vec<String>| Failure {
         message,
         keyword,
         schema_path: spath.clone(),
@@ -68,39 +80,76 @@ fn check(instance: &Value, schema: &Value, spath: &mut Vec<String>, ipath: &mut 
             _ => Vec::new(),
         };
         if !types.is_empty() && !types.iter().any(|t| type_matches(instance, t)) {
-            let list = types.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(", ");
-            return Some(fail(format!("{} is not of type {}", repr(instance), list), "type", spath, ipath));
+            let list = types
+                .iter()
+                .map(|t| format!("'{t}'"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Some(fail(
+                format!("{} is not of type {}", repr(instance), list),
+                "type",
+                spath,
+                ipath,
+            ));
         }
     }
     if let Some(Value::Array(options)) = obj.get("enum")
         && !options.contains(instance)
     {
-        let message = format!("{} is not one of {}", repr(instance), repr(&Value::Array(options.clone())));
+        let message = format!(
+            "{} is not one of {}",
+            repr(instance),
+            repr(&Value::Array(options.clone()))
+        );
         return Some(fail(message, "enum", spath, ipath));
     }
-    if let (Some(max), Some(s)) = (obj.get("maxLength").and_then(Value::as_u64), instance.as_str())
-        && s.chars().count() as u64 > max
+    if let (Some(max), Some(s)) = (
+        obj.get("maxLength").and_then(Value::as_u64),
+        instance.as_str(),
+    ) && s.chars().count() as u64 > max
     {
-        return Some(fail(format!("{} is too long", repr(instance)), "maxLength", spath, ipath));
+        return Some(fail(
+            format!("{} is too long", repr(instance)),
+            "maxLength",
+            spath,
+            ipath,
+        ));
     }
-    if let (Some(min), Some(n)) = (obj.get("minimum").and_then(Value::as_f64), instance.as_f64())
-        && instance.is_number()
+    if let (Some(min), Some(n)) = (
+        obj.get("minimum").and_then(Value::as_f64),
+        instance.as_f64(),
+    ) && instance.is_number()
         && n < min
     {
         let min_text = obj.get("minimum").map(repr).unwrap_or_default();
-        let message = format!("{} is less than the minimum of {}", repr(instance), min_text);
+        let message = format!(
+            "{} is less than the minimum of {}",
+            repr(instance),
+            min_text
+        );
         return Some(fail(message, "minimum", spath, ipath));
     }
-    if let (Some(pattern), Some(s)) = (obj.get("pattern").and_then(Value::as_str), instance.as_str())
-        && !pattern_matches(pattern, s)
+    if let (Some(pattern), Some(s)) = (
+        obj.get("pattern").and_then(Value::as_str),
+        instance.as_str(),
+    ) && !pattern_matches(pattern, s)
     {
-        let message = format!("{} does not match {}", repr(instance), repr(&Value::String(pattern.to_string())));
+        let message = format!(
+            "{} does not match {}",
+            repr(instance),
+            repr(&Value::String(pattern.to_string()))
+        );
         return Some(fail(message, "pattern", spath, ipath));
     }
     if let (Some(Value::Array(required)), Some(map)) = (obj.get("required"), instance.as_object()) {
         for name in required.iter().filter_map(Value::as_str) {
             if !map.contains_key(name) {
-                return Some(fail(format!("'{name}' is a required property"), "required", spath, ipath));
+                return Some(fail(
+                    format!("'{name}' is a required property"),
+                    "required",
+                    spath,
+                    ipath,
+                ));
             }
         }
     }
@@ -143,10 +192,18 @@ fn check(instance: &Value, schema: &Value, spath: &mut Vec<String>, ipath: &mut 
                 Some(f) => errors.push(f),
             }
         }
-        let keys: Vec<&String> = instance.as_object().map(|m| m.keys().collect()).unwrap_or_default();
+        let keys: Vec<&String> = instance
+            .as_object()
+            .map(|m| m.keys().collect())
+            .unwrap_or_default();
         let chosen = errors
             .iter()
-            .position(|f| f.keyword != "required" && keys.iter().any(|k| f.instance_path.iter().any(|p| p == &format!("'{k}'"))))
+            .position(|f| {
+                f.keyword != "required"
+                    && keys
+                        .iter()
+                        .any(|k| f.instance_path.iter().any(|p| p == &format!("'{k}'")))
+            })
             .unwrap_or(0);
         return errors.into_iter().nth(chosen);
     }
@@ -169,7 +226,10 @@ pub fn repr(value: &Value) -> String {
         Value::Bool(false) => "False".to_string(),
         Value::Number(n) => n.to_string(),
         Value::String(s) => repr_str(s),
-        Value::Array(items) => format!("[{}]", items.iter().map(repr).collect::<Vec<_>>().join(", ")),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(repr).collect::<Vec<_>>().join(", ")
+        ),
         Value::Object(map) => format!(
             "{{{}}}",
             sorted(map)
@@ -182,7 +242,11 @@ pub fn repr(value: &Value) -> String {
 }
 
 fn repr_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {

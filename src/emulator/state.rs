@@ -356,7 +356,13 @@ impl State {
     }
 
     /// Registers an access token.
-    pub fn add_token(&mut self, token: String, username: &str, scopes: ScopeSet, expires_at: Option<DateTime<Utc>>) {
+    pub fn add_token(
+        &mut self,
+        token: String,
+        username: &str,
+        scopes: ScopeSet,
+        expires_at: Option<DateTime<Utc>>,
+    ) {
         self.tokens.insert(
             token,
             Token {
@@ -406,12 +412,17 @@ impl State {
     }
 
     pub fn repo_mut(&mut self, namespace: &str, name: &str) -> Option<&mut Repository> {
-        self.repos.get_mut(&(namespace.to_string(), name.to_string()))
+        self.repos
+            .get_mut(&(namespace.to_string(), name.to_string()))
     }
 
     /// Repositories of a namespace in creation order.
     pub fn repos_in(&self, namespace: &str) -> Vec<&Repository> {
-        let mut repos: Vec<&Repository> = self.repos.values().filter(|r| r.namespace == namespace).collect();
+        let mut repos: Vec<&Repository> = self
+            .repos
+            .values()
+            .filter(|r| r.namespace == namespace)
+            .collect();
         repos.sort_by_key(|r| r.id);
         repos
     }
@@ -423,8 +434,10 @@ impl State {
                 for team in &mut org.teams {
                     team.members.retain(|m| m != name);
                 }
-                org.prototypes
-                    .retain(|p| p.delegate != Delegate::User(name.to_string()) && p.activating_user.as_deref() != Some(name));
+                org.prototypes.retain(|p| {
+                    p.delegate != Delegate::User(name.to_string())
+                        && p.activating_user.as_deref() != Some(name)
+                });
             }
         }
         for repo in self.repos.values_mut() {

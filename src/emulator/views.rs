@@ -10,15 +10,18 @@ use super::state::{Quota, QuotaLimit, Robot, State};
 
 /// Quay's avatar palette.
 const COLORS: [&str; 32] = [
-    "#969696", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896", "#9467bd", "#c5b0d5",
-    "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7", "#bcbd22", "#1f77b4", "#17becf", "#9edae5",
-    "#393b79", "#5254a3", "#6b6ecf", "#9c9ede", "#9ecae1", "#31a354", "#b5cf6b", "#a1d99b", "#8c6d31", "#ad494a",
-    "#e7ba52", "#a55194",
+    "#969696", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896",
+    "#9467bd", "#c5b0d5", "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7",
+    "#bcbd22", "#1f77b4", "#17becf", "#9edae5", "#393b79", "#5254a3", "#6b6ecf", "#9c9ede",
+    "#9ecae1", "#31a354", "#b5cf6b", "#a1d99b", "#8c6d31", "#ad494a", "#e7ba52", "#a55194",
 ];
 
 /// `{"name","hash","color","kind"}` where hash = sha256(email or id) like Quay.
 pub fn avatar(name: &str, seed: &str, kind: &str) -> Value {
-    let hash = format!("{:x}", Sha256::digest(seed.trim().to_lowercase().as_bytes()));
+    let hash = format!(
+        "{:x}",
+        Sha256::digest(seed.trim().to_lowercase().as_bytes())
+    );
     let index = usize::from_str_radix(&hash[..2], 16).unwrap_or(0) % COLORS.len();
     json!({ "name": name, "hash": hash, "color": COLORS[index], "kind": kind })
 }
@@ -61,7 +64,9 @@ pub fn user_permission_view(state: &State, repo_namespace: &str, name: &str, rol
 
 /// A user or robot as shown in prototypes (`kind` is "user" for robots too).
 pub fn prototype_user_view(state: &State, org: &str, name: &str) -> Value {
-    let is_org_member = state.namespace(org).is_some_and(|ns| is_org_member_name(ns, name));
+    let is_org_member = state
+        .namespace(org)
+        .is_some_and(|ns| is_org_member_name(ns, name));
     json!({
         "name": name,
         "kind": "user",

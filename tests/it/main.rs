@@ -1,1 +1,3 @@
 //! Integration tests, in one binary so the crate is linked once.
+
+mod replay;

@@ -53,7 +53,9 @@ fn view(policy: &PrunePolicy) -> Value {
 
 fn is_duration(value: &str) -> bool {
     let digits = value.trim_end_matches(['s', 'm', 'h', 'd', 'w']);
-    value.len() == digits.len() + 1 && !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+    value.len() == digits.len() + 1
+        && !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit())
 }
 
 /// The validated policy fields of a create/update body.
@@ -89,12 +91,17 @@ fn parse_policy(ctx: &Ctx) -> Result<PrunePolicy, ApiError> {
 }
 
 fn same_values(a: &PrunePolicy, b: &PrunePolicy) -> bool {
-    a.method == b.method && a.value == b.value && a.tag_pattern == b.tag_pattern && a.tag_pattern_matches == b.tag_pattern_matches
+    a.method == b.method
+        && a.value == b.value
+        && a.tag_pattern == b.tag_pattern
+        && a.tag_pattern_matches == b.tag_pattern_matches
 }
 
 fn list(state: &State, owner: &Owner) -> ApiResult {
     let policies = owner.policies(state).ok_or_else(ApiError::not_found)?;
-    Ok(Reply::ok(json!({ "policies": policies.iter().map(view).collect::<Vec<_>>() })))
+    Ok(Reply::ok(
+        json!({ "policies": policies.iter().map(view).collect::<Vec<_>>() }),
+    ))
 }
 
 fn create(ctx: &Ctx, state: &mut State, owner: &Owner) -> ApiResult {

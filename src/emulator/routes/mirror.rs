@@ -86,7 +86,9 @@ fn rule_values(body: &Value) -> Vec<Value> {
 /// The robot `full_name` if it is a robot of namespace `ns`.
 fn robot_in(state: &State, ns: &str, full_name: &str) -> Result<String, ApiError> {
     match full_name.split_once('+') {
-        Some((robot_ns, _)) if robot_ns == ns && state.robot(full_name).is_some() => Ok(full_name.to_string()),
+        Some((robot_ns, _)) if robot_ns == ns && state.robot(full_name).is_some() => {
+            Ok(full_name.to_string())
+        }
         _ => Err(no_robot()),
     }
 }
@@ -96,7 +98,11 @@ pub fn get(ctx: &Ctx, state: &mut State) -> ApiResult {
     let (ns, name) = admin_repo(ctx, state)?;
     let repo = state.repo(&ns, &name).ok_or_else(ApiError::not_found)?;
     let mirror = repo.mirror.as_ref().ok_or_else(ApiError::not_found)?;
-    let rule = repo.mirror_rules.get(mirror.rule_index).cloned().unwrap_or_default();
+    let rule = repo
+        .mirror_rules
+        .get(mirror.rule_index)
+        .cloned()
+        .unwrap_or_default();
     Ok(Reply::ok(json!({
         "is_enabled": mirror.is_enabled,
         "mirror_type": "PULL",
@@ -121,7 +127,13 @@ pub fn create(ctx: &Ctx, state: &mut State) -> ApiResult {
     let (ns, name) = admin_repo(ctx, state)?;
     let body = ctx.json(&mirror_schema(
         "Create the repository mirroring configuration.",
-        &["external_reference", "sync_interval", "sync_start_date", "root_rule", "skopeo_timeout_interval"],
+        &[
+            "external_reference",
+            "sync_interval",
+            "sync_start_date",
+            "root_rule",
+            "skopeo_timeout_interval",
+        ],
     ))?;
     if state.repo(&ns, &name).is_some_and(|r| r.mirror.is_some()) {
         return Err(ApiError::Detail(
@@ -142,10 +154,20 @@ pub fn create(ctx: &Ctx, state: &mut State) -> ApiResult {
     let robot = robot_in(state, &ns, robot_name)?;
     let mirror = Mirror {
         is_enabled: body.bool_field("is_enabled").unwrap_or(true),
-        external_reference: body.str_field("external_reference").unwrap_or_default().to_string(),
-        external_registry_username: body.str_field("external_registry_username").map(str::to_string),
-        external_registry_password: body.str_field("external_registry_password").map(str::to_string),
-        external_registry_config: body.get("external_registry_config").cloned().unwrap_or_else(|| json!({})),
+        external_reference: body
+            .str_field("external_reference")
+            .unwrap_or_default()
+            .to_string(),
+        external_registry_username: body
+            .str_field("external_registry_username")
+            .map(str::to_string),
+        external_registry_password: body
+            .str_field("external_registry_password")
+            .map(str::to_string),
+        external_registry_config: body
+            .get("external_registry_config")
+            .cloned()
+            .unwrap_or_else(|| json!({})),
         sync_interval: body.i64_field("sync_interval").unwrap_or(0),
         sync_start_date: start,
         skopeo_timeout_interval: body.i64_field("skopeo_timeout_interval").unwrap_or(300),
@@ -173,11 +195,13 @@ pub fn update(ctx: &Ctx, state: &mut State) -> ApiResult {
     if state.repo(&ns, &name).is_some_and(|r| r.mirror.is_none()) {
         return Err(ApiError::not_found());
     }
-    let body = ctx.json(&mirror_schema("Update the repository mirroring configuration.", &[]))?;
-    let robot = match body.str_field("robot_username") {
-        Some(robot_name) => Some(robot_in(state, &ns, robot_name)),
-        None => None,
-    };
+    let body = ctx.json(&mirror_schema(
+        "Update the repository mirroring configuration.",
+        &[],
+    ))?;
+    let robot = body
+        .str_field("robot_username")
+        .map(|robot_name| robot_in(state, &ns, robot_name));
     let repo = state.repo_mut(&ns, &name).ok_or_else(ApiError::not_found)?;
     let Some(mirror) = repo.mirror.as_mut() else {
         return Err(ApiError::not_found());
@@ -187,18 +211,28 @@ pub fn update(ctx: &Ctx, state: &mut State) -> ApiResult {
     }
     if let Some(reference) = body.str_field("external_reference") {
         if reference.is_empty() {
-            return Err(ApiError::detail("Empty string is an invalid repository location."));
+            return Err(ApiError::detail(
+                "Empty string is an invalid repository location.",
+            ));
         }
         mirror.external_reference = reference.to_string();
     }
     if body.has("external_registry_username") {
-        mirror.external_registry_username = body.str_field("external_registry_username").map(str::to_string);
+        mirror.external_registry_username = body
+            .str_field("external_registry_username")
+            .map(str::to_string);
     }
     if body.has("external_registry_password") {
-        mirror.external_registry_password = body.str_field("external_registry_password").map(str::to_string);
+        mirror.external_registry_password = body
+            .str_field("external_registry_password")
+            .map(str::to_string);
     }
     if let Some(Value::Object(changes)) = body.get("external_registry_config") {
-        let mut merged: Map<String, Value> = mirror.external_registry_config.as_object().cloned().unwrap_or_default();
+        let mut merged: Map<String, Value> = mirror
+            .external_registry_config
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         for key in ["verify_tls", "unsigned_images", "proxy"] {
             if let Some(value) = changes.get(key) {
                 merged.insert(key.to_string(), value.clone());

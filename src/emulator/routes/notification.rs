@@ -23,7 +23,14 @@ const EVENTS: [&str; 11] = [
 ];
 
 /// Notification methods Quay knows.
-const METHODS: [&str; 6] = ["quay_notification", "email", "webhook", "flowdock", "hipchat", "slack"];
+const METHODS: [&str; 6] = [
+    "quay_notification",
+    "email",
+    "webhook",
+    "flowdock",
+    "hipchat",
+    "slack",
+];
 
 fn view(n: &Notification) -> Value {
     json!({
@@ -46,12 +53,17 @@ fn admin_repo(ctx: &Ctx, state: &State) -> Result<(String, String), ApiError> {
 }
 
 fn not_found_in(ns: &str, name: &str, uuid: &str) -> ApiError {
-    ApiError::invalid(format!("No repository notification found for: {ns}, {name}, {uuid}"))
+    ApiError::invalid(format!(
+        "No repository notification found for: {ns}, {name}, {uuid}"
+    ))
 }
 
 /// Whether a URL is http(s) and not pointing at this host (Quay's blacklist).
 fn is_allowed_url(url: &str) -> bool {
-    let Some(rest) = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")) else {
+    let Some(rest) = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+    else {
         return false;
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
@@ -109,7 +121,11 @@ fn validate_method(state: &State, ns: &str, method: &str, config: &Value) -> Res
                 "user" if state.user(name).is_none() => {
                     return Err(ApiError::invalid(format!("Unknown user {name}")));
                 }
-                "team" if !state.org(ns).is_some_and(|o| o.teams.iter().any(|t| t.name == name)) => {
+                "team"
+                    if !state
+                        .org(ns)
+                        .is_some_and(|o| o.teams.iter().any(|t| t.name == name)) =>
+                {
                     return Err(ApiError::invalid(format!("Unknown team {name}")));
                 }
                 "org" if state.org(name).is_none() => {
@@ -120,12 +136,20 @@ fn validate_method(state: &State, ns: &str, method: &str, config: &Value) -> Res
             }
         }
         "flowdock" => {
-            if config.str_field("flow_api_token").unwrap_or_default().is_empty() {
+            if config
+                .str_field("flow_api_token")
+                .unwrap_or_default()
+                .is_empty()
+            {
                 return Err(ApiError::invalid("Missing Flowdock API Token"));
             }
         }
         "hipchat" => {
-            if config.str_field("notification_token").unwrap_or_default().is_empty() {
+            if config
+                .str_field("notification_token")
+                .unwrap_or_default()
+                .is_empty()
+            {
                 return Err(ApiError::invalid("Missing Hipchat Room Notification Token"));
             }
             if config.get("room_id").is_none() {
@@ -177,7 +201,10 @@ pub fn create(ctx: &Ctx, state: &mut State) -> ApiResult {
         event,
         method,
         config,
-        event_config: body.get("eventConfig").cloned().unwrap_or_else(|| json!({})),
+        event_config: body
+            .get("eventConfig")
+            .cloned()
+            .unwrap_or_else(|| json!({})),
         number_of_failures: 0,
     };
     let answer = view(&notification);
@@ -200,7 +227,12 @@ pub fn get(ctx: &Ctx, state: &mut State) -> ApiResult {
         .ok_or_else(ApiError::not_found)
 }
 
-fn scoped<'a>(state: &'a mut State, ns: &str, name: &str, uuid: &str) -> Result<&'a mut Notification, ApiError> {
+fn scoped<'a>(
+    state: &'a mut State,
+    ns: &str,
+    name: &str,
+    uuid: &str,
+) -> Result<&'a mut Notification, ApiError> {
     state
         .repo_mut(ns, name)
         .and_then(|r| r.notifications.iter_mut().find(|n| n.uuid == uuid))

@@ -5,7 +5,9 @@ use serde_json::{Map, Value, json};
 use super::super::errors::{ApiError, ApiResult, Reply};
 use super::super::request::{Ctx, JsonFields};
 use super::super::state::{Namespace, State, Team};
-use super::super::views::{embedded_quota_view, entity_avatar, namespace_quota_report, team_avatar};
+use super::super::views::{
+    embedded_quota_view, entity_avatar, namespace_quota_report, team_avatar,
+};
 use super::validate_namespace_name;
 
 /// Whether an e-mail address looks valid (what Quay's check rejects: no `@`, no domain dot).
@@ -57,7 +59,10 @@ fn org_view(ctx: &Ctx, state: &State, ns: &Namespace) -> Value {
         let mut teams = Map::new();
         for team in &org.teams {
             let can_view = is_admin || team.members.iter().any(|m| m == user);
-            teams.insert(team.name.clone(), team_view(state, &ns.name, team, can_view));
+            teams.insert(
+                team.name.clone(),
+                team_view(state, &ns.name, team, can_view),
+            );
         }
         view.insert("teams".into(), Value::Object(teams));
         view.insert(
@@ -68,11 +73,17 @@ fn org_view(ctx: &Ctx, state: &State, ns: &Namespace) -> Value {
             "quotas".into(),
             json!(ns.quota.iter().map(embedded_quota_view).collect::<Vec<_>>()),
         );
-        view.insert("quota_report".into(), namespace_quota_report(ns.quota.as_ref()));
+        view.insert(
+            "quota_report".into(),
+            namespace_quota_report(ns.quota.as_ref()),
+        );
     }
     if is_admin {
         view.insert("invoice_email".into(), json!(ns.invoice_email));
-        view.insert("invoice_email_address".into(), json!(ns.invoice_email_address));
+        view.insert(
+            "invoice_email_address".into(),
+            json!(ns.invoice_email_address),
+        );
         view.insert("tag_expiration_s".into(), json!(ns.tag_expiration_s));
         view.insert("is_free_account".into(), json!(true));
     }
@@ -96,12 +107,19 @@ pub fn create(ctx: &Ctx, state: &mut State) -> ApiResult {
     let body = ctx.json(&schema)?;
     let name = body.str_field("name").unwrap_or_default().to_string();
     if state.namespace(&name).is_some() {
-        return Err(ApiError::invalid("A user or organization with this name already exists"));
+        return Err(ApiError::invalid(
+            "A user or organization with this name already exists",
+        ));
     }
     if let Err(message) = validate_namespace_name(&name) {
-        return Err(ApiError::invalid(format!("Invalid namespace {name}: {message}")));
+        return Err(ApiError::invalid(format!(
+            "Invalid namespace {name}: {message}"
+        )));
     }
-    let email = body.str_field("email").filter(|e| !e.is_empty()).map(str::to_string);
+    let email = body
+        .str_field("email")
+        .filter(|e| !e.is_empty())
+        .map(str::to_string);
     if email.as_deref().is_some_and(|e| !is_valid_email(e)) {
         return Err(ApiError::invalid("Invalid email address"));
     }

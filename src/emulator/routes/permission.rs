@@ -42,7 +42,12 @@ pub fn list_users(ctx: &Ctx, state: &mut State) -> ApiResult {
     let permissions: Map<String, Value> = repo
         .user_perms
         .iter()
-        .map(|(user, role)| (user.clone(), user_permission_view(state, &ns, user, role.as_str())))
+        .map(|(user, role)| {
+            (
+                user.clone(),
+                user_permission_view(state, &ns, user, role.as_str()),
+            )
+        })
         .collect();
     Ok(Reply::ok(json!({ "permissions": permissions })))
 }
@@ -67,7 +72,12 @@ pub fn get_user(ctx: &Ctx, state: &mut State) -> ApiResult {
         .repo(&ns, &name)
         .and_then(|r| r.user_perms.get(user))
         .ok_or_else(|| ApiError::message("User does not have permission for repo."))?;
-    Ok(Reply::ok(user_permission_view(state, &ns, user, role.as_str())))
+    Ok(Reply::ok(user_permission_view(
+        state,
+        &ns,
+        user,
+        role.as_str(),
+    )))
 }
 
 /// `GET .../permissions/user/{username}/transitive`: direct and team roles.
@@ -83,7 +93,11 @@ pub fn transitive(ctx: &Ctx, state: &mut State) -> ApiResult {
         roles.push(json!({ "role": role.as_str() }));
     }
     if let Some(org) = state.org(&ns) {
-        for team in org.teams.iter().filter(|t| t.members.iter().any(|m| m == user)) {
+        for team in org
+            .teams
+            .iter()
+            .filter(|t| t.members.iter().any(|m| m == user))
+        {
             if let Some(role) = repo.team_perms.get(&team.name) {
                 roles.push(json!({ "role": role.as_str() }));
             }
@@ -104,18 +118,28 @@ pub fn put_user(ctx: &Ctx, state: &mut State) -> ApiResult {
     if !valid {
         return Err(ApiError::invalid(format!("Invalid username: {user}")));
     }
-    let role = body.str_field("role").and_then(RepoRole::parse).unwrap_or(RepoRole::Read);
+    let role = body
+        .str_field("role")
+        .and_then(RepoRole::parse)
+        .unwrap_or(RepoRole::Read);
     if let Some(repo) = state.repo_mut(&ns, &name) {
         repo.user_perms.insert(user.clone(), role);
     }
-    Ok(Reply::ok(user_permission_view(state, &ns, &user, role.as_str())))
+    Ok(Reply::ok(user_permission_view(
+        state,
+        &ns,
+        &user,
+        role.as_str(),
+    )))
 }
 
 /// `DELETE .../permissions/user/{username}`.
 pub fn delete_user(ctx: &Ctx, state: &mut State) -> ApiResult {
     let (ns, name) = admin_repo(ctx, state)?;
     let user = ctx.param("username");
-    let removed = state.repo_mut(&ns, &name).and_then(|r| r.user_perms.remove(user));
+    let removed = state
+        .repo_mut(&ns, &name)
+        .and_then(|r| r.user_perms.remove(user));
     if removed.is_none() {
         return Err(ApiError::invalid("User does not have permission for repo."));
     }
@@ -138,11 +162,18 @@ pub fn put_team(ctx: &Ctx, state: &mut State) -> ApiResult {
     let (ns, name) = admin_repo(ctx, state)?;
     let body = ctx.json(&role_schema("team"))?;
     let team = ctx.param("teamname").to_string();
-    let exists = state.org(&ns).is_some_and(|o| o.teams.iter().any(|t| t.name == team));
+    let exists = state
+        .org(&ns)
+        .is_some_and(|o| o.teams.iter().any(|t| t.name == team));
     if !exists {
-        return Err(ApiError::invalid(format!("No team {team} in organization {ns}")));
+        return Err(ApiError::invalid(format!(
+            "No team {team} in organization {ns}"
+        )));
     }
-    let role = body.str_field("role").and_then(RepoRole::parse).unwrap_or(RepoRole::Read);
+    let role = body
+        .str_field("role")
+        .and_then(RepoRole::parse)
+        .unwrap_or(RepoRole::Read);
     if let Some(repo) = state.repo_mut(&ns, &name) {
         repo.team_perms.insert(team.clone(), role);
     }
@@ -153,7 +184,9 @@ pub fn put_team(ctx: &Ctx, state: &mut State) -> ApiResult {
 pub fn delete_team(ctx: &Ctx, state: &mut State) -> ApiResult {
     let (ns, name) = admin_repo(ctx, state)?;
     let team = ctx.param("teamname");
-    let removed = state.repo_mut(&ns, &name).and_then(|r| r.team_perms.remove(team));
+    let removed = state
+        .repo_mut(&ns, &name)
+        .and_then(|r| r.team_perms.remove(team));
     if removed.is_none() {
         return Err(ApiError::invalid("Team does not have permission for repo."));
     }

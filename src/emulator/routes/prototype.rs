@@ -75,7 +75,9 @@ pub fn create(ctx: &Ctx, state: &mut State) -> ApiResult {
         .unwrap_or_default()
         .to_string();
     let delegate = if body.get("delegate").and_then(|d| d.str_field("kind")) == Some("team") {
-        let exists = state.org(&org).is_some_and(|o| o.teams.iter().any(|t| t.name == delegate_name));
+        let exists = state
+            .org(&org)
+            .is_some_and(|o| o.teams.iter().any(|t| t.name == delegate_name));
         if !exists {
             return Err(ApiError::message(format!(
                 "('Team does not exist: %s/%s', '{org}', '{delegate_name}')"
@@ -84,18 +86,30 @@ pub fn create(ctx: &Ctx, state: &mut State) -> ApiResult {
         Delegate::Team(delegate_name)
     } else {
         if !state.user_or_robot_exists(&delegate_name) {
-            return Err(ApiError::message(format!("('User does not exist: %s', '{delegate_name}')")));
+            return Err(ApiError::message(format!(
+                "('User does not exist: %s', '{delegate_name}')"
+            )));
         }
         Delegate::User(delegate_name)
     };
-    let activating_user = match body.get("activating_user").and_then(|a| a.str_field("name")) {
+    let activating_user = match body
+        .get("activating_user")
+        .and_then(|a| a.str_field("name"))
+    {
         None => None,
         Some(name) if state.user(name).is_some() => Some(name.to_string()),
-        Some(name) => return Err(ApiError::message(format!("('User does not exist: %s', '{name}')"))),
+        Some(name) => {
+            return Err(ApiError::message(format!(
+                "('User does not exist: %s', '{name}')"
+            )));
+        }
     };
     let proto = Prototype {
         id: new_uuid(),
-        role: body.str_field("role").and_then(RepoRole::parse).unwrap_or(RepoRole::Read),
+        role: body
+            .str_field("role")
+            .and_then(RepoRole::parse)
+            .unwrap_or(RepoRole::Read),
         delegate,
         activating_user,
     };
@@ -119,7 +133,10 @@ pub fn update(ctx: &Ctx, state: &mut State) -> ApiResult {
     });
     let body = ctx.json(&schema)?;
     let id = ctx.param("prototypeid");
-    let role = body.str_field("role").and_then(RepoRole::parse).unwrap_or(RepoRole::Read);
+    let role = body
+        .str_field("role")
+        .and_then(RepoRole::parse)
+        .unwrap_or(RepoRole::Read);
     let proto = state
         .namespace_mut(&org)
         .and_then(|n| n.org_mut())

@@ -39,13 +39,18 @@ pub fn create(ctx: &Ctx, state: &mut State) -> ApiResult {
             "upstream_registry": {"type": "string", "description": "Name of the upstream registry that is to be cached"},
         },
     }))?;
-    let registry = body.str_field("upstream_registry").unwrap_or_default().to_string();
+    let registry = body
+        .str_field("upstream_registry")
+        .unwrap_or_default()
+        .to_string();
     let data = state
         .namespace_mut(&org)
         .and_then(|n| n.org_mut())
         .ok_or_else(ApiError::not_found)?;
     if data.proxy_cache.is_some() {
-        return Err(ApiError::invalid("Proxy cache configuration already exists"));
+        return Err(ApiError::invalid(
+            "Proxy cache configuration already exists",
+        ));
     }
     data.proxy_cache = Some(json!({
         "upstream_registry": registry,

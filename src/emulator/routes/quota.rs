@@ -14,8 +14,7 @@ use super::super::schema;
 use super::super::state::{Quota, QuotaLimit, State};
 use super::super::views::{limits_view, quota_view, single_limit_view};
 
-const HUMAN_SIZE_PATTERN: &str =
-    "^(\\d+\\s?(B|KiB|MiB|GiB|TiB|PiB|EiB|ZiB|YiB|Ki|Mi|Gi|Ti|Pi|Ei|Zi|Yi|KB|MB|GB|TB|PB|EB|ZB|YB|K|M|G|T|P|E|Z|Y)?)$";
+const HUMAN_SIZE_PATTERN: &str = "^(\\d+\\s?(B|KiB|MiB|GiB|TiB|PiB|EiB|ZiB|YiB|Ki|Mi|Gi|Ti|Pi|Ei|Zi|Yi|KB|MB|GB|TB|PB|EB|ZB|YB|K|M|G|T|P|E|Z|Y)?)$";
 
 fn new_quota_schema() -> Value {
     json!({
@@ -35,7 +34,11 @@ enum Kind {
     User,
 }
 
-fn namespace_quota<'a>(state: &'a State, ns: &str, kind: Kind) -> Result<Option<&'a Quota>, ApiError> {
+fn namespace_quota<'a>(
+    state: &'a State,
+    ns: &str,
+    kind: Kind,
+) -> Result<Option<&'a Quota>, ApiError> {
     let namespace = state
         .namespace(ns)
         .filter(|n| n.is_org() == (kind == Kind::Org))
@@ -43,7 +46,12 @@ fn namespace_quota<'a>(state: &'a State, ns: &str, kind: Kind) -> Result<Option<
     Ok(namespace.quota.as_ref())
 }
 
-fn quota_by_id<'a>(state: &'a State, ns: &str, kind: Kind, id: &str) -> Result<&'a Quota, ApiError> {
+fn quota_by_id<'a>(
+    state: &'a State,
+    ns: &str,
+    kind: Kind,
+    id: &str,
+) -> Result<&'a Quota, ApiError> {
     namespace_quota(state, ns, kind)?
         .filter(|q| id.parse::<u64>().ok() == Some(q.id))
         .ok_or_else(ApiError::not_found)
@@ -62,13 +70,20 @@ fn requested_bytes(body: &Value) -> Result<Option<(i64, bool)>, ApiError> {
     let bytes = if let Some(v) = body.get("limit_bytes") {
         Some((v.as_f64().unwrap_or(-1.0), false))
     } else {
-        body.str_field("limit").and_then(parse_human_size).map(|b| (b, true))
+        body.str_field("limit")
+            .and_then(parse_human_size)
+            .map(|b| (b, true))
     };
     match bytes {
         None => Ok(None),
         Some((b, _)) if b <= 0.0 => {
-            let shown = body.get("limit_bytes").map(|v| v.to_string()).unwrap_or_else(|| b.to_string());
-            Err(ApiError::invalid(format!("Invalid quota size limit value: '{shown}'")))
+            let shown = body
+                .get("limit_bytes")
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| b.to_string());
+            Err(ApiError::invalid(format!(
+                "Invalid quota size limit value: '{shown}'"
+            )))
         }
         Some((b, human)) => Ok(Some((b as i64, human))),
     }
@@ -76,14 +91,22 @@ fn requested_bytes(body: &Value) -> Result<Option<(i64, bool)>, ApiError> {
 
 fn list(state: &State, ns: &str, kind: Kind) -> ApiResult {
     let quota = namespace_quota(state, ns, kind)?;
-    Ok(Reply::ok(Value::Array(quota.map(|q| quota_view(q, false)).into_iter().collect())))
+    Ok(Reply::ok(Value::Array(
+        quota.map(|q| quota_view(q, false)).into_iter().collect(),
+    )))
 }
 
 fn create(ctx: &Ctx, state: &mut State, ns: &str, kind: Kind) -> ApiResult {
     let body = ctx.json(&new_quota_schema())?;
     if namespace_quota(state, ns, kind)?.is_some() {
-        let what = if kind == Kind::Org { "Organization" } else { "User" };
-        return Err(ApiError::invalid(format!("{what} quota for '{ns}' already exists")));
+        let what = if kind == Kind::Org {
+            "Organization"
+        } else {
+            "User"
+        };
+        return Err(ApiError::invalid(format!(
+            "{what} quota for '{ns}' already exists"
+        )));
     }
     let (bytes, _) = requested_bytes(&body)?.ok_or_else(|| ApiError::invalid("Missing limit"))?;
     let id = state.next_quota_id();
@@ -153,12 +176,16 @@ fn check_limit(kind: Option<&str>, percent: Option<i64>) -> Result<(), ApiError>
         && kind != "Warning"
         && kind != "Reject"
     {
-        return Err(ApiError::message("Quota type must be one of [Warning, Reject]"));
+        return Err(ApiError::message(
+            "Quota type must be one of [Warning, Reject]",
+        ));
     }
     if let Some(percent) = percent
         && !(1..=100).contains(&percent)
     {
-        return Err(ApiError::message("Quota limit threshold must be between 1 and 100"));
+        return Err(ApiError::message(
+            "Quota limit threshold must be between 1 and 100",
+        ));
     }
     Ok(())
 }

@@ -21,13 +21,22 @@ fn valid_repo_name(name: &str) -> bool {
             let mut chars = part.chars();
             matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
                 && part.len() <= 255
-                && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+                && chars.all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+                })
         })
 }
 
 /// Creates a repository: the creator gets admin, and in organizations the
 /// default permissions (prototypes) apply like Quay applies them.
-fn create_repository(state: &mut State, namespace: &str, name: &str, description: &str, public: bool, creator: &str) {
+fn create_repository(
+    state: &mut State,
+    namespace: &str,
+    name: &str,
+    description: &str,
+    public: bool,
+    creator: &str,
+) {
     let id = state.next_id();
     let mut repo = Repository {
         id,
@@ -54,7 +63,11 @@ fn create_repository(state: &mut State, namespace: &str, name: &str, description
         let mut users: Vec<(String, RepoRole)> = Vec::new();
         let mut teams: Vec<(String, RepoRole)> = Vec::new();
         for proto in &org.prototypes {
-            if proto.activating_user.as_deref().is_some_and(|a| a != creator) {
+            if proto
+                .activating_user
+                .as_deref()
+                .is_some_and(|a| a != creator)
+            {
                 continue;
             }
             let (list, name) = match &proto.delegate {
@@ -76,7 +89,9 @@ fn create_repository(state: &mut State, namespace: &str, name: &str, description
             repo.team_perms.insert(team, role);
         }
     }
-    state.repos.insert((namespace.to_string(), name.to_string()), repo);
+    state
+        .repos
+        .insert((namespace.to_string(), name.to_string()), repo);
 }
 
 /// `POST /api/v1/repository`.
@@ -113,9 +128,14 @@ pub fn create(ctx: &Ctx, state: &mut State) -> ApiResult {
     }
     let creator = ctx.user()?.to_string();
     let public = body.str_field("visibility") == Some("public");
-    let description = body.str_field("description").unwrap_or_default().to_string();
+    let description = body
+        .str_field("description")
+        .unwrap_or_default()
+        .to_string();
     create_repository(state, &namespace, &name, &description, public, &creator);
-    Ok(Reply::created(json!({ "namespace": namespace, "name": name, "kind": "image" })))
+    Ok(Reply::created(
+        json!({ "namespace": namespace, "name": name, "kind": "image" }),
+    ))
 }
 
 /// `GET /api/v1/repository?namespace=...` (also `public`, `starred`), paged by 100.
@@ -124,7 +144,9 @@ pub fn list(ctx: &Ctx, state: &mut State) -> ApiResult {
     let public = ctx.query_bool("public", false);
     let starred = ctx.query_bool("starred", false);
     if namespace.is_none() && !public && !starred {
-        return Err(ApiError::invalid("namespace, starred or public are required for this API call"));
+        return Err(ApiError::invalid(
+            "namespace, starred or public are required for this API call",
+        ));
     }
     let offset: usize = ctx
         .query("next_page")
@@ -152,7 +174,10 @@ pub fn list(ctx: &Ctx, state: &mut State) -> ApiResult {
         .skip(offset)
         .take(PAGE_SIZE)
         .map(|r| {
-            let configured = state.namespace(&r.namespace).and_then(|n| n.quota.as_ref()).map(|q| q.limit_bytes);
+            let configured = state
+                .namespace(&r.namespace)
+                .and_then(|n| n.quota.as_ref())
+                .map(|q| q.limit_bytes);
             let mut view = json!({
                 "namespace": r.namespace,
                 "name": r.name,
@@ -178,7 +203,10 @@ pub fn list(ctx: &Ctx, state: &mut State) -> ApiResult {
     if repos.len() > offset + PAGE_SIZE
         && let Some(map) = answer.as_object_mut()
     {
-        map.insert("next_page".into(), json!(format!("p{}", offset + PAGE_SIZE)));
+        map.insert(
+            "next_page".into(),
+            json!(format!("p{}", offset + PAGE_SIZE)),
+        );
     }
     Ok(Reply::ok(answer))
 }
@@ -232,7 +260,10 @@ pub fn update(ctx: &Ctx, state: &mut State) -> ApiResult {
     });
     let body = ctx.json(&schema)?;
     let repo = state.repo_mut(&ns, &name).ok_or_else(ApiError::not_found)?;
-    repo.description = body.str_field("description").unwrap_or_default().to_string();
+    repo.description = body
+        .str_field("description")
+        .unwrap_or_default()
+        .to_string();
     Ok(Reply::ok(json!({ "success": true })))
 }
 

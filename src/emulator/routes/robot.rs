@@ -31,7 +31,10 @@ fn user_namespace(ctx: &Ctx) -> Result<String, ApiError> {
 }
 
 fn find<'a>(state: &'a State, namespace: &str, short: &str) -> Result<&'a Robot, ApiError> {
-    state.namespace(namespace).and_then(|n| n.robot(short)).ok_or_else(not_found)
+    state
+        .namespace(namespace)
+        .and_then(|n| n.robot(short))
+        .ok_or_else(not_found)
 }
 
 fn create(ctx: &Ctx, state: &mut State, namespace: &str) -> ApiResult {
@@ -46,21 +49,35 @@ fn create(ctx: &Ctx, state: &mut State, namespace: &str) -> ApiResult {
     let body = ctx.optional_json(&schema)?.unwrap_or_else(|| json!({}));
     let short = ctx.param("robot_shortname").to_string();
     if let Err(message) = validate_namespace_name(&short) {
-        return Err(ApiError::invalid(format!("The name for the robot '{short}' is invalid: {message}")));
+        return Err(ApiError::invalid(format!(
+            "The name for the robot '{short}' is invalid: {message}"
+        )));
     }
-    let ns = state.namespace_mut(namespace).ok_or_else(ApiError::not_found)?;
+    let ns = state
+        .namespace_mut(namespace)
+        .ok_or_else(ApiError::not_found)?;
     if ns.robot(&short).is_some() {
-        return Err(ApiError::invalid(format!("Existing robot with name: {namespace}+{short}")));
+        return Err(ApiError::invalid(format!(
+            "Existing robot with name: {namespace}+{short}"
+        )));
     }
     let robot = Robot {
         short_name: short,
-        description: body.str_field("description").unwrap_or_default().to_string(),
+        description: body
+            .str_field("description")
+            .unwrap_or_default()
+            .to_string(),
         metadata: body.get("unstructured_metadata").cloned(),
         token: random_robot_token(),
         created: Utc::now(),
         avatar_seed: new_uuid(),
     };
-    let view = robot_view(namespace, &robot, true, Some(robot.metadata.clone().unwrap_or(Value::Null)));
+    let view = robot_view(
+        namespace,
+        &robot,
+        true,
+        Some(robot.metadata.clone().unwrap_or(Value::Null)),
+    );
     ns.robots.push(robot);
     Ok(Reply::created(view))
 }
@@ -68,7 +85,12 @@ fn create(ctx: &Ctx, state: &mut State, namespace: &str) -> ApiResult {
 fn get(ctx: &Ctx, state: &State, namespace: &str) -> ApiResult {
     let robot = find(state, namespace, ctx.param("robot_shortname"))?;
     let metadata = robot.metadata.clone().unwrap_or_else(|| json!({}));
-    Ok(Reply::ok(robot_view(namespace, robot, true, Some(metadata))))
+    Ok(Reply::ok(robot_view(
+        namespace,
+        robot,
+        true,
+        Some(metadata),
+    )))
 }
 
 fn delete(ctx: &Ctx, state: &mut State, namespace: &str) -> ApiResult {
@@ -107,14 +129,19 @@ fn permissions(ctx: &Ctx, state: &State, namespace: &str) -> ApiResult {
     let short = ctx.param("robot_shortname");
     find(state, namespace, short)?;
     let full = format!("{namespace}+{short}");
-    Ok(Reply::ok(json!({ "permissions": repositories_of(state, namespace, &full) })))
+    Ok(Reply::ok(
+        json!({ "permissions": repositories_of(state, namespace, &full) }),
+    ))
 }
 
 fn list(ctx: &Ctx, state: &State, namespace: &str, show_tokens: bool) -> ApiResult {
     let ns = state.namespace(namespace).ok_or_else(ApiError::not_found)?;
     let with_token = show_tokens && ctx.query_bool("token", true);
     let with_permissions = ctx.query_bool("permissions", false);
-    let limit: usize = ctx.query("limit").and_then(|l| l.parse().ok()).unwrap_or(usize::MAX);
+    let limit: usize = ctx
+        .query("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(usize::MAX);
     let robots: Vec<Value> = ns
         .robots
         .iter()

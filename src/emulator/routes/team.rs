@@ -24,15 +24,20 @@ fn find_team<'a>(state: &'a State, org: &str, team: &str) -> Option<&'a Team> {
 }
 
 fn find_team_mut<'a>(state: &'a mut State, org: &str, team: &str) -> Option<&'a mut Team> {
-    state.namespace_mut(org)?.org_mut()?.teams.iter_mut().find(|t| t.name == team)
+    state
+        .namespace_mut(org)?
+        .org_mut()?
+        .teams
+        .iter_mut()
+        .find(|t| t.name == team)
 }
 
 /// Whether `user` keeps an admin team in `org` once `team` is left out.
 fn keeps_admin_without(state: &State, org: &str, team: &str, user: &str) -> bool {
     state.org(org).is_some_and(|o| {
-        o.teams
-            .iter()
-            .any(|t| t.name != team && t.role == TeamRole::Admin && t.members.iter().any(|m| m == user))
+        o.teams.iter().any(|t| {
+            t.name != team && t.role == TeamRole::Admin && t.members.iter().any(|m| m == user)
+        })
     })
 }
 
@@ -50,9 +55,14 @@ pub fn put(ctx: &Ctx, state: &mut State) -> ApiResult {
     });
     let body = ctx.json(&schema)?;
     if let Err(message) = validate_namespace_name(&name) {
-        return Err(ApiError::message(format!("Invalid team name {name}: {message}")));
+        return Err(ApiError::message(format!(
+            "Invalid team name {name}: {message}"
+        )));
     }
-    let role = body.str_field("role").and_then(TeamRole::parse).unwrap_or(TeamRole::Member);
+    let role = body
+        .str_field("role")
+        .and_then(TeamRole::parse)
+        .unwrap_or(TeamRole::Member);
     let description = body.str_field("description").map(str::to_string);
     let new_team = find_team(state, &org, &name).is_none();
     if new_team {
@@ -86,7 +96,9 @@ pub fn put(ctx: &Ctx, state: &mut State) -> ApiResult {
 pub fn delete(ctx: &Ctx, state: &mut State) -> ApiResult {
     let (org, name) = require_admin(ctx, state)?;
     let Some(team) = find_team(state, &org, &name) else {
-        return Err(ApiError::message(format!("Team '{name}' is not a team in org '{org}'")));
+        return Err(ApiError::message(format!(
+            "Team '{name}' is not a team in org '{org}'"
+        )));
     };
     if let Some(user) = ctx.caller.username()
         && team.role == TeamRole::Admin
@@ -99,7 +111,8 @@ pub fn delete(ctx: &Ctx, state: &mut State) -> ApiResult {
     }
     if let Some(o) = state.namespace_mut(&org).and_then(|n| n.org_mut()) {
         o.teams.retain(|t| t.name != name);
-        o.prototypes.retain(|p| p.delegate != Delegate::Team(name.clone()));
+        o.prototypes
+            .retain(|p| p.delegate != Delegate::Team(name.clone()));
     }
     for repo in state.repos.values_mut().filter(|r| r.namespace == org) {
         repo.team_perms.remove(&name);
@@ -113,13 +126,23 @@ pub fn members(ctx: &Ctx, state: &mut State) -> ApiResult {
     let name = ctx.param("teamname");
     let is_admin = ctx.caller.is_org_admin(state, org);
     let team = find_team(state, org, name);
-    let is_team_member = team.is_some_and(|t| ctx.caller.username().is_some_and(|u| t.members.iter().any(|m| m == u)));
+    let is_team_member = team.is_some_and(|t| {
+        ctx.caller
+            .username()
+            .is_some_and(|u| t.members.iter().any(|m| m == u))
+    });
     if !is_admin && !is_team_member {
         return Err(ctx.deny());
     }
     let team = team.ok_or_else(ApiError::not_found)?;
-    let members: Vec<Value> = team.members.iter().map(|m| team_member_view(state, m)).collect();
-    Ok(Reply::ok(json!({ "name": team.name, "members": members, "can_edit": is_admin })))
+    let members: Vec<Value> = team
+        .members
+        .iter()
+        .map(|m| team_member_view(state, m))
+        .collect();
+    Ok(Reply::ok(
+        json!({ "name": team.name, "members": members, "can_edit": is_admin }),
+    ))
 }
 
 /// `PUT /api/v1/organization/{orgname}/team/{teamname}/members/{membername}`.
@@ -141,7 +164,9 @@ pub fn add_member(ctx: &Ctx, state: &mut State) -> ApiResult {
     }
     let team = find_team_mut(state, &org, &name).ok_or_else(ApiError::not_found)?;
     if team.members.contains(&member) {
-        return Err(ApiError::message(format!("User {member} is already a member of team {name}")));
+        return Err(ApiError::message(format!(
+            "User {member} is already a member of team {name}"
+        )));
     }
     team.members.push(member.clone());
     Ok(Reply::ok(team_member_view(state, &member)))
@@ -153,7 +178,9 @@ pub fn remove_member(ctx: &Ctx, state: &mut State) -> ApiResult {
     let member = ctx.param("membername").to_string();
     let team = find_team(state, &org, &name).ok_or_else(ApiError::not_found)?;
     if !team.members.contains(&member) {
-        return Err(ApiError::message(format!("User {member} does not belong to team {name}")));
+        return Err(ApiError::message(format!(
+            "User {member} does not belong to team {name}"
+        )));
     }
     if ctx.caller.username() == Some(member.as_str())
         && team.role == TeamRole::Admin
@@ -173,10 +200,9 @@ pub fn remove_member(ctx: &Ctx, state: &mut State) -> ApiResult {
 pub fn permissions(ctx: &Ctx, state: &mut State) -> ApiResult {
     let org = ctx.param("orgname");
     let name = ctx.param("teamname");
-    let is_member = ctx
-        .caller
-        .username()
-        .is_some_and(|u| find_team(state, org, name).is_some_and(|t| t.members.iter().any(|m| m == u)));
+    let is_member = ctx.caller.username().is_some_and(|u| {
+        find_team(state, org, name).is_some_and(|t| t.members.iter().any(|m| m == u))
+    });
     if !ctx.caller.is_org_admin(state, org) && !is_member {
         return Err(ctx.deny());
     }

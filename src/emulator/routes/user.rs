@@ -30,13 +30,17 @@ pub fn initialize(ctx: &Ctx, state: &mut State) -> ApiResult {
     });
     let body = ctx.json(&schema)?;
     if state.has_users() {
-        return Err(ApiError::message("Cannot initialize user in a non-empty database"));
+        return Err(ApiError::message(
+            "Cannot initialize user in a non-empty database",
+        ));
     }
     let username = body.str_field("username").unwrap_or_default().to_string();
     let password = body.str_field("password").unwrap_or_default().to_string();
     let email = body.str_field("email").unwrap_or_default().to_string();
     if let Err(message) = validate_namespace_name(&username) {
-        return Err(ApiError::message(format!("Invalid username {username}: {message}")));
+        return Err(ApiError::message(format!(
+            "Invalid username {username}: {message}"
+        )));
     }
     state.create_user(&username, Some(email.clone()), true);
     let mut view = json!({
@@ -156,10 +160,14 @@ pub fn create_user(ctx: &Ctx, state: &mut State) -> ApiResult {
     let body = ctx.json(&schema)?;
     let username = body.str_field("username").unwrap_or_default().to_string();
     if let Err(message) = validate_namespace_name(&username) {
-        return Err(ApiError::invalid(format!("Invalid namespace {username}: {message}")));
+        return Err(ApiError::invalid(format!(
+            "Invalid namespace {username}: {message}"
+        )));
     }
     if state.namespace(&username).is_some() {
-        return Err(ApiError::invalid("Username has already been taken by an organization or user"));
+        return Err(ApiError::invalid(
+            "Username has already been taken by an organization or user",
+        ));
     }
     let email = body.str_field("email").map(str::to_string);
     let password = random_password();
