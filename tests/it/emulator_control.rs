@@ -483,3 +483,175 @@ async fn latency_delays_the_answer() {
     );
     assert!(started.elapsed() < Duration::from_millis(300));
 }
+
+#[tokio::test]
+async fn repository_list_pages_by_100() {
+    let (emulator, client) = start().await;
+    use reqwest::Method as M;
+    api(
+        &client,
+        &emulator,
+        M::POST,
+        "/api/v1/organization/",
+        Some(json!({"name": "big"})),
+    )
+    .await;
+    for i in 0..150 {
+        let repo = json!({"namespace": "big", "repository": format!("r{i:03}"), "visibility": "private", "description": ""});
+        assert_eq!(
+            api(
+                &client,
+                &emulator,
+                M::POST,
+                "/api/v1/repository",
+                Some(repo)
+            )
+            .await
+            .status(),
+            201
+        );
+    }
+    let first: Value = api(
+        &client,
+        &emulator,
+        M::GET,
+        "/api/v1/repository?namespace=big",
+        None,
+    )
+    .await
+    .json()
+    .await
+    .expect("page 1");
+    assert_eq!(first["repositories"].as_array().map(Vec::len), Some(100));
+    let next = first["next_page"].as_str().expect("next_page token");
+    let second: Value = api(
+        &client,
+        &emulator,
+        M::GET,
+        &format!("/api/v1/repository?namespace=big&next_page={next}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .expect("page 2");
+    assert_eq!(second["repositories"].as_array().map(Vec::len), Some(50));
+    assert!(second.get("next_page").is_none());
+    assert_eq!(second["repositories"][0]["name"], "r100");
+}
+
+#[tokio::test]
+async fn superuser_quota_endpoints_for_users_and_organizations() {
+    let (emulator, client) = start().await;
+    use reqwest::Method as M;
+    control(
+        &client,
+        &emulator,
+        M::POST,
+        "users",
+        json!({"username": "dev", "email": "dev@example.com"}),
+    )
+    .await;
+    let created = api(
+        &client,
+        &emulator,
+        M::POST,
+        "/api/v1/superuser/users/dev/quota",
+        Some(json!({"limit": "2 GiB"})),
+    )
+    .await;
+    assert_eq!(created.status(), 201);
+    let again = api(
+        &client,
+        &emulator,
+        M::POST,
+        "/api/v1/superuser/users/dev/quota",
+        Some(json!({"limit_bytes": 5})),
+    )
+    .await;
+    assert_eq!(again.status(), 400);
+    let list: Value = api(
+        &client,
+        &emulator,
+        M::GET,
+        "/api/v1/superuser/users/dev/quota",
+        None,
+    )
+    .await
+    .json()
+    .await
+    .expect("quota list");
+    assert_eq!(list[0]["limit_bytes"], 2_147_483_648_i64);
+    assert_eq!(list[0]["limit"], "2.0 GiB");
+    let id = list[0]["id"].as_u64().expect("integer id");
+    let changed: Value = api(
+        &client,
+        &emulator,
+        M::PUT,
+        &format!("/api/v1/superuser/users/dev/quota/{id}"),
+        Some(json!({"limit_bytes": 1024})),
+    )
+    .await
+    .json()
+    .await
+    .expect("quota view");
+    assert_eq!(changed["limit"], "1.0 KiB");
+    // An organization's endpoint does not serve users.
+    assert_eq!(
+        api(
+            &client,
+            &emulator,
+            M::GET,
+            "/api/v1/superuser/organization/dev/quota",
+            None
+        )
+        .await
+        .status(),
+        404
+    );
+    let deleted = api(
+        &client,
+        &emulator,
+        M::DELETE,
+        &format!("/api/v1/superuser/users/dev/quota/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status(), 204);
+
+    // Organization quota writes need FEATURE_SUPERUSERS_FULL_ACCESS, switchable at run time.
+    api(
+        &client,
+        &emulator,
+        M::POST,
+        "/api/v1/organization/",
+        Some(json!({"name": "acme"})),
+    )
+    .await;
+    let denied = api(
+        &client,
+        &emulator,
+        M::POST,
+        "/api/v1/organization/acme/quota",
+        Some(json!({"limit_bytes": 1000})),
+    )
+    .await;
+    assert_eq!(denied.status(), 403);
+    control(
+        &client,
+        &emulator,
+        M::POST,
+        "config",
+        json!({"superusers_full_access": true}),
+    )
+    .await;
+    let allowed = api(
+        &client,
+        &emulator,
+        M::POST,
+        "/api/v1/organization/acme/quota",
+        Some(json!({"limit_bytes": 1000})),
+    )
+    .await;
+    assert_eq!(allowed.status(), 201);
+}
