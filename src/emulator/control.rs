@@ -79,7 +79,6 @@ async fn create_user(AxumState(shared): SharedState, Json(body): Json<UserBody>)
     if state.namespace(&body.username).is_some() {
         return bad_request("A user or organization with this name already exists");
     }
-    let password = routes::random_password();
     state.create_user(&body.username, body.email.clone(), body.superuser);
     (
         StatusCode::CREATED,
@@ -87,7 +86,6 @@ async fn create_user(AxumState(shared): SharedState, Json(body): Json<UserBody>)
             "username": body.username,
             "email": body.email,
             "superuser": body.superuser,
-            "password": password,
         })),
     )
         .into_response()

@@ -5,6 +5,27 @@
 //!
 //! Use it in-process with [`Emulator::start`] or as a server with
 //! `quay-config-operator emulator` ([`serve`]).
+//!
+//! # Control API (not part of Quay, not counted in [`Stats`])
+//!
+//! - `GET /__emulator/stats` → [`Stats`] as JSON.
+//! - `POST /__emulator/reset` → 204: empty database (plus the `--token`
+//!   superuser), the configured feature flag, zero stats, no faults.
+//! - `POST /__emulator/config` `{"superusers_full_access": bool}`.
+//! - `POST /__emulator/users` `{"username", "email"?, "superuser"?: bool}` → 201.
+//! - `POST /__emulator/tokens` `{"username", "scopes"?: [...] (default all),
+//!   "expires_in_s"?: int}` → 201 `{"token", "expires_at"}`; stands in for
+//!   Quay's session sign-in and OAuth token minting.
+//! - `POST /__emulator/faults` adds a rule `{"status"?, "retry_after_s"?,
+//!   "latency_ms"?, "drop_connection"?: bool, "count"? | "fraction"?,
+//!   "method"?, "path_prefix"?}`; `GET` lists the rules, `DELETE` clears them.
+//!   Injected 5xx are Quay's HTML error page, 4xx (e.g. 429) a problem JSON.
+//!
+//! # Not reproduced
+//!
+//! Anything outside the API areas the operator uses (builds, tags, manifests,
+//! logs, OAuth applications, sign-in), workers (mirror syncs, notification
+//! delivery, garbage collection), and storage (quota usage is always 0 bytes).
 
 mod auth;
 mod control;

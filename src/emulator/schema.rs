@@ -35,9 +35,9 @@ impl Failure {
             self.message,
             self.keyword,
             schema_path,
-            pformat(&self.schema, 4),
+            pformat(&self.schema).replace('\n', "\n    "),
             instance_path,
-            pformat(&self.instance, 4)
+            pformat(&self.instance).replace('\n', "\n    ")
         )
     }
 }
@@ -272,51 +272,149 @@ fn sorted(map: &Map<String, Value>) -> Vec<(&String, &Value)> {
     items
 }
 
-const WIDTH: usize = 80;
+/// `pprint` width jsonschema uses.
+const WIDTH: isize = 72;
 
-/// An approximation of `pprint.pformat(value)` whose first line starts at column `indent`.
-fn pformat(value: &Value, indent: usize) -> String {
-    let one_line = repr(value);
-    if indent + one_line.len() <= WIDTH {
-        return one_line;
+fn width(s: &str) -> isize {
+    s.chars().count() as isize
+}
+
+/// `pprint.pformat(value, width=72)`, following CPython's algorithm.
+fn pformat(value: &Value) -> String {
+    let mut out = String::new();
+    pp(value, &mut out, 0, 0, 0);
+    out
+}
+
+fn pp(value: &Value, out: &mut String, indent: usize, allowance: usize, level: usize) {
+    let rep = repr(value);
+    if width(&rep) > WIDTH - indent as isize - allowance as isize {
+        match value {
+            Value::Object(map) => return pp_dict(map, out, indent, allowance, level + 1),
+            Value::Array(items) => return pp_list(items, out, indent, allowance, level + 1),
+            Value::String(s) => return pp_str(s, out, indent, allowance, level + 1),
+            _ => {}
+        }
     }
-    match value {
-        Value::Object(map) if !map.is_empty() => {
-            let inner = indent + 1;
-            let items: Vec<String> = sorted(map)
-                .iter()
-                .map(|(k, v)| {
-                    let key = format!("{}: ", repr_str(k));
-                    format!("{key}{}", pformat(v, inner + key.len()))
-                })
-                .collect();
-            format!("{{{}}}", items.join(&format!(",\n{}", " ".repeat(inner))))
+    out.push_str(&rep);
+}
+
+fn pp_dict(
+    map: &Map<String, Value>,
+    out: &mut String,
+    indent: usize,
+    allowance: usize,
+    level: usize,
+) {
+    out.push('{');
+    let items = sorted(map);
+    let indent = indent + 1;
+    let allowance = allowance + 1;
+    for (i, (key, value)) in items.iter().enumerate() {
+        let last = i + 1 == items.len();
+        let rep = repr_str(key);
+        out.push_str(&rep);
+        out.push_str(": ");
+        pp(
+            value,
+            out,
+            indent + rep.chars().count() + 2,
+            if last { allowance } else { 1 },
+            level,
+        );
+        if !last {
+            out.push_str(",\n");
+            out.push_str(&" ".repeat(indent));
         }
-        Value::Array(list) if !list.is_empty() => {
-            let inner = indent + 1;
-            let items: Vec<String> = list.iter().map(|v| pformat(v, inner)).collect();
-            format!("[{}]", items.join(&format!(",\n{}", " ".repeat(inner))))
+    }
+    out.push('}');
+}
+
+fn pp_list(items: &[Value], out: &mut String, indent: usize, allowance: usize, level: usize) {
+    out.push('[');
+    let indent = indent + 1;
+    let allowance = allowance + 1;
+    for (i, item) in items.iter().enumerate() {
+        let last = i + 1 == items.len();
+        if i > 0 {
+            out.push_str(",\n");
+            out.push_str(&" ".repeat(indent));
         }
-        Value::String(s) => {
-            // pprint splits long strings into adjacent literals at word boundaries.
-            let budget = WIDTH.saturating_sub(indent + 2).max(10);
-            let mut chunks: Vec<String> = Vec::new();
-            let mut current = String::new();
-            for word in s.split_inclusive(' ') {
-                if !current.is_empty() && current.len() + word.len() > budget {
-                    chunks.push(std::mem::take(&mut current));
+        pp(item, out, indent, if last { allowance } else { 1 }, level);
+    }
+    out.push(']');
+}
+
+/// Python's `re.findall(r'\S*\s*', line)` without the final empty match.
+fn word_parts(line: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut rest = line;
+    while !rest.is_empty() {
+        let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let space_end = rest[word_end..]
+            .find(|c: char| !c.is_whitespace())
+            .map_or(rest.len(), |i| word_end + i);
+        parts.push(&rest[..space_end]);
+        rest = &rest[space_end..];
+    }
+    parts
+}
+
+fn pp_str(s: &str, out: &mut String, indent: usize, allowance: usize, level: usize) {
+    if s.is_empty() {
+        out.push_str(&repr_str(s));
+        return;
+    }
+    let (mut indent, mut allowance) = (indent, allowance);
+    if level == 1 {
+        indent += 1;
+        allowance += 1;
+    }
+    let max_width = WIDTH - indent as isize;
+    let mut max_width1 = max_width;
+    let lines: Vec<&str> = s.split_inclusive('\n').collect();
+    let mut chunks: Vec<String> = Vec::new();
+    let mut rep = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        let last_line = i + 1 == lines.len();
+        rep = repr_str(line);
+        if last_line {
+            max_width1 -= allowance as isize;
+        }
+        if width(&rep) <= max_width1 {
+            chunks.push(rep.clone());
+            continue;
+        }
+        let parts = word_parts(line);
+        let mut max_width2 = max_width;
+        let mut current = String::new();
+        for (j, part) in parts.iter().enumerate() {
+            let candidate = format!("{current}{part}");
+            if j + 1 == parts.len() && last_line {
+                max_width2 -= allowance as isize;
+            }
+            if width(&repr_str(&candidate)) > max_width2 {
+                if !current.is_empty() {
+                    chunks.push(repr_str(&current));
                 }
-                current.push_str(word);
+                current = (*part).to_string();
+            } else {
+                current = candidate;
             }
-            if !current.is_empty() {
-                chunks.push(current);
-            }
-            chunks
-                .iter()
-                .map(|c| repr_str(c))
-                .collect::<Vec<_>>()
-                .join(&format!("\n{}", " ".repeat(indent)))
         }
-        _ => one_line,
+        if !current.is_empty() {
+            chunks.push(repr_str(&current));
+        }
+    }
+    if chunks.len() == 1 {
+        out.push_str(&rep);
+        return;
+    }
+    if level == 1 {
+        out.push('(');
+    }
+    out.push_str(&chunks.join(&format!("\n{}", " ".repeat(indent))));
+    if level == 1 {
+        out.push(')');
     }
 }

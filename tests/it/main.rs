@@ -4,4 +4,6 @@ mod contract;
 mod controller;
 mod crds_in_sync;
 mod e2e;
+mod emulator_control;
 mod engine;
+mod replay;

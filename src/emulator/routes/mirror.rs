@@ -199,10 +199,9 @@ pub fn update(ctx: &Ctx, state: &mut State) -> ApiResult {
         "Update the repository mirroring configuration.",
         &[],
     ))?;
-    let robot = match body.str_field("robot_username") {
-        Some(robot_name) => Some(robot_in(state, &ns, robot_name)),
-        None => None,
-    };
+    let robot = body
+        .str_field("robot_username")
+        .map(|robot_name| robot_in(state, &ns, robot_name));
     let repo = state.repo_mut(&ns, &name).ok_or_else(ApiError::not_found)?;
     let Some(mirror) = repo.mirror.as_mut() else {
         return Err(ApiError::not_found());
