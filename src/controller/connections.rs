@@ -12,6 +12,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::{Api, Client, ResourceExt};
 use secrecy::SecretString;
 
+use super::kinds::{SecretKey, SecretValues};
 use crate::crd::QuayConnection;
 use crate::engine::Quay;
 use crate::quay::{ClientOptions, QuayClient, QuayError};
@@ -139,6 +140,35 @@ impl Connections {
             .unwrap_or_else(|p| p.into_inner())
             .insert(key, (versions, quay.clone()));
         Ok(quay)
+    }
+
+    /// Reads the given Secret keys of a namespace. With `best_effort`,
+    /// missing Secrets and keys are left out instead of failing.
+    pub async fn secret_values(
+        &self,
+        namespace: &str,
+        refs: &[SecretKey],
+        best_effort: bool,
+    ) -> Result<SecretValues, ConnectionError> {
+        let mut values = SecretValues::default();
+        for r in refs {
+            let value = async {
+                let secret = self.secret(namespace, &r.name).await?;
+                let version = format!(
+                    "{}/{}",
+                    secret.metadata.uid.clone().unwrap_or_default(),
+                    secret.resource_version().unwrap_or_default()
+                );
+                Ok::<_, ConnectionError>((secret_value(&secret, &r.key)?, version))
+            }
+            .await;
+            match value {
+                Ok((value, version)) => values.insert(&r.name, &r.key, value, version),
+                Err(ConnectionError::SecretNotFound(_)) if best_effort => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(values)
     }
 
     async fn secret(&self, namespace: &str, name: &str) -> Result<Secret, ConnectionError> {

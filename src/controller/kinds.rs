@@ -1,7 +1,9 @@
 //! What the generic reconciler needs to know of each managed kind: how its
 //! spec becomes the engine's desired state, and how its status is written.
 
+use std::collections::BTreeMap;
 use std::fmt::Debug;
+use std::future::Future;
 
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
@@ -9,13 +11,14 @@ use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::context::Context;
 use crate::crd::{
     DeletionPolicy, ManagementPolicy, Origin, QuayOrganization, QuayOrganizationStatus,
     QuayRepository, QuayRepositoryStatus, RepoKind, Visibility,
 };
-use crate::engine::Managed;
 use crate::engine::organization::DesiredOrganization;
 use crate::engine::repository::DesiredRepository;
+use crate::engine::{EngineError, Managed, Quay, Report};
 
 /// The status fields every managed kind has.
 pub struct CommonStatus {
@@ -27,6 +30,60 @@ pub struct CommonStatus {
     pub origin: Option<Origin>,
     /// Differences found in observe-only mode.
     pub drift: Vec<String>,
+}
+
+/// A key of a Secret in the resource's own namespace.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SecretKey {
+    /// Secret name.
+    pub name: String,
+    /// Key in its data.
+    pub key: String,
+}
+
+/// The Secret values a resource references, read for one reconcile, with
+/// the version (`uid/resourceVersion`) of each Secret. `Debug` shows no value.
+#[derive(Default)]
+pub struct SecretValues {
+    values: BTreeMap<SecretKey, String>,
+    versions: BTreeMap<String, String>,
+}
+
+impl Debug for SecretValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretValues")
+            .field("keys", &self.values.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl SecretValues {
+    /// Records a value read from Secret `name` at `version`.
+    pub fn insert(&mut self, name: &str, key: &str, value: String, version: String) {
+        self.values.insert(
+            SecretKey {
+                name: name.to_owned(),
+                key: key.to_owned(),
+            },
+            value,
+        );
+        self.versions.insert(name.to_owned(), version);
+    }
+
+    /// The value of `key` in Secret `name`.
+    pub fn get(&self, name: &str, key: &str) -> Option<&str> {
+        self.values
+            .get(&SecretKey {
+                name: name.to_owned(),
+                key: key.to_owned(),
+            })
+            .map(String::as_str)
+    }
+
+    /// The `uid/resourceVersion` of Secret `name` as read.
+    pub fn version(&self, name: &str) -> Option<&str> {
+        self.versions.get(name).map(String::as_str)
+    }
 }
 
 /// A custom resource kind that manages one Quay object through the engine.
@@ -44,9 +101,24 @@ pub trait ManagedResource:
     type Desired: Managed + 'static;
     /// The kind's status type.
     type Status: Serialize + Send + Sync;
+    /// Kind-specific results of [`ManagedResource::after_apply`] for the status.
+    type Extra: Send + Sync;
 
-    /// The engine's desired state, from the spec.
-    fn desired(&self) -> Self::Desired;
+    /// Secret keys the spec references (read by the controller before [`ManagedResource::desired`]).
+    fn secret_refs(&self) -> Vec<SecretKey> {
+        Vec::new()
+    }
+    /// The engine's desired state, from the spec and the referenced Secret values.
+    /// An error is a message saying which reference is unusable.
+    fn desired(&self, secrets: &SecretValues) -> Result<Self::Desired, String>;
+    /// Kind-specific work after a successful reconcile in Full mode (child
+    /// Secrets, one-shot actions requested by annotations).
+    fn after_apply<'a>(
+        &'a self,
+        ctx: &'a Context,
+        quay: &'a Quay,
+        report: &'a Report<<Self::Desired as Managed>::Live>,
+    ) -> impl Future<Output = Result<Self::Extra, EngineError>> + Send + 'a;
     /// The Quay object's identity (two resources with the same one conflict).
     fn quay_identity(&self) -> String;
     /// The QuayConnection to use.
@@ -61,20 +133,35 @@ pub trait ManagedResource:
     fn conditions(&self) -> &[Condition];
     /// Current `status.origin`.
     fn origin(&self) -> Option<Origin>;
-    /// The full status to write; `registry_host` is known once connected.
-    fn status(&self, common: CommonStatus, registry_host: Option<&str>) -> Self::Status;
+    /// The full status to write; `registry_host` is known once connected,
+    /// `extra` when [`ManagedResource::after_apply`] ran (keep the previous values otherwise).
+    fn status(
+        &self,
+        common: CommonStatus,
+        registry_host: Option<&str>,
+        extra: Option<Self::Extra>,
+    ) -> Self::Status;
 }
 
 impl ManagedResource for QuayOrganization {
     type Desired = DesiredOrganization;
     type Status = QuayOrganizationStatus;
+    type Extra = ();
 
-    fn desired(&self) -> DesiredOrganization {
-        DesiredOrganization {
+    fn desired(&self, _secrets: &SecretValues) -> Result<DesiredOrganization, String> {
+        Ok(DesiredOrganization {
             name: self.spec.quay_name(&self.name_any()),
             email: self.spec.email.clone(),
             ..DesiredOrganization::default()
-        }
+        })
+    }
+    async fn after_apply(
+        &self,
+        _: &Context,
+        _: &Quay,
+        _: &Report<<Self::Desired as Managed>::Live>,
+    ) -> Result<(), EngineError> {
+        Ok(())
     }
     fn quay_identity(&self) -> String {
         self.spec.quay_name(&self.name_any())
@@ -100,7 +187,12 @@ impl ManagedResource for QuayOrganization {
     fn origin(&self) -> Option<Origin> {
         self.status.as_ref().and_then(|s| s.origin)
     }
-    fn status(&self, common: CommonStatus, _registry_host: Option<&str>) -> QuayOrganizationStatus {
+    fn status(
+        &self,
+        common: CommonStatus,
+        _registry_host: Option<&str>,
+        _extra: Option<()>,
+    ) -> QuayOrganizationStatus {
         QuayOrganizationStatus {
             conditions: common.conditions,
             observed_generation: common.observed_generation,
@@ -114,10 +206,11 @@ impl ManagedResource for QuayOrganization {
 impl ManagedResource for QuayRepository {
     type Desired = DesiredRepository;
     type Status = QuayRepositoryStatus;
+    type Extra = ();
 
-    fn desired(&self) -> DesiredRepository {
+    fn desired(&self, _secrets: &SecretValues) -> Result<DesiredRepository, String> {
         let spec = &self.spec;
-        DesiredRepository {
+        Ok(DesiredRepository {
             namespace: spec.namespace.clone(),
             name: spec.quay_name(&self.name_any()),
             public: spec.visibility == Visibility::Public,
@@ -129,7 +222,15 @@ impl ManagedResource for QuayRepository {
             .to_owned(),
             state: spec.state.map(|s| s.as_str().to_owned()),
             ..DesiredRepository::default()
-        }
+        })
+    }
+    async fn after_apply(
+        &self,
+        _: &Context,
+        _: &Quay,
+        _: &Report<<Self::Desired as Managed>::Live>,
+    ) -> Result<(), EngineError> {
+        Ok(())
     }
     fn quay_identity(&self) -> String {
         self.spec.full_name(&self.name_any())
@@ -155,7 +256,12 @@ impl ManagedResource for QuayRepository {
     fn origin(&self) -> Option<Origin> {
         self.status.as_ref().and_then(|s| s.origin)
     }
-    fn status(&self, common: CommonStatus, registry_host: Option<&str>) -> QuayRepositoryStatus {
+    fn status(
+        &self,
+        common: CommonStatus,
+        registry_host: Option<&str>,
+        _extra: Option<()>,
+    ) -> QuayRepositoryStatus {
         let name = self.name_any();
         let previous_pull_spec = self.status.as_ref().and_then(|s| s.pull_spec.clone());
         QuayRepositoryStatus {

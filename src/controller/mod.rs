@@ -150,7 +150,29 @@ fn managed<K: ManagedResource>(
         shared,
         store: reader.clone(),
     });
+    // A change to a Secret the spec references (e.g. mirror credentials)
+    // reconciles the resources that reference it, promptly.
+    let secrets = watcher(
+        api::<PartialObjectMeta<Secret>>(client, namespace),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .touched_objects();
+    let store = reader.clone();
     Controller::for_stream(stream, reader)
+        .watches_stream(secrets, move |secret: PartialObjectMeta<Secret>| {
+            let name = secret.metadata.name.unwrap_or_default();
+            let namespace = secret.metadata.namespace;
+            store
+                .state()
+                .into_iter()
+                .filter(|o| {
+                    o.meta().namespace == namespace
+                        && o.secret_refs().iter().any(|r| r.name == name)
+                })
+                .map(|o| ObjectRef::from_obj(&*o))
+                .collect::<Vec<_>>()
+        })
         .with_config(config)
         .shutdown_on_signal()
         .run(reconcile::reconcile::<K>, reconcile::error_policy::<K>, ctx)

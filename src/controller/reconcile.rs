@@ -51,6 +51,7 @@ pub struct KindContext<K: ManagedResource> {
 /// Why one reconcile could not finish.
 enum Failure {
     Connection(ConnectionError),
+    Spec(String),
     Engine(EngineError),
 }
 
@@ -60,24 +61,27 @@ impl Failure {
             Failure::Connection(ConnectionError::Kube(_)) => ErrorClass::Transient,
             Failure::Connection(ConnectionError::Invalid(_)) => ErrorClass::Terminal,
             Failure::Connection(_) => ErrorClass::Waiting,
+            Failure::Spec(_) => ErrorClass::Terminal,
             Failure::Engine(e) => e.class(),
         }
     }
     fn reason(&self) -> &'static str {
         match self {
             Failure::Connection(e) => e.reason(),
+            Failure::Spec(_) => "InvalidReference",
             Failure::Engine(e) => e.reason(),
         }
     }
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Failure::Engine(e) => e.retry_after(),
-            Failure::Connection(_) => None,
+            Failure::Connection(_) | Failure::Spec(_) => None,
         }
     }
     fn message(&self) -> String {
         match self {
             Failure::Connection(e) => e.to_string(),
+            Failure::Spec(m) => m.clone(),
             Failure::Engine(e) => e.to_string(),
         }
     }
@@ -175,6 +179,7 @@ async fn write_status<K: ManagedResource>(
     origin: Option<Origin>,
     drift: Vec<String>,
     registry_host: Option<&str>,
+    extra: Option<K::Extra>,
 ) -> Result<(), Error> {
     let common = CommonStatus {
         conditions,
@@ -182,8 +187,18 @@ async fn write_status<K: ManagedResource>(
         origin,
         drift,
     };
-    patch_status(api, obj, &obj.status(common, registry_host)).await?;
+    patch_status(api, obj, &obj.status(common, registry_host, extra)).await?;
     Ok(())
+}
+
+/// `repository acme/app`, `organization acme`: what a message is about.
+fn what<K: ManagedResource>(obj: &K) -> String {
+    let kind = K::kind(&());
+    format!(
+        "{} {}",
+        kind.trim_start_matches("Quay").to_lowercase(),
+        obj.quay_identity()
+    )
 }
 
 async fn apply<K: ManagedResource>(
@@ -194,12 +209,11 @@ async fn apply<K: ManagedResource>(
     let shared = &ctx.shared;
     let key = object_key(obj);
     let mut conditions = Conditions::new(obj.conditions(), obj.meta().generation);
-    let desired = obj.desired();
 
     if let Some(owner) = conflicting_owner(obj, &ctx.store) {
         let message = format!(
             "{} is already managed by {} {owner}; this resource changes nothing",
-            desired.describe(),
+            what(obj),
             K::kind(&())
         );
         conditions.set("Ready", false, "ConflictingResource", &message);
@@ -217,7 +231,7 @@ async fn apply<K: ManagedResource>(
             )
             .await;
         }
-        write_status(api, obj, next, obj.origin(), Vec::new(), None).await?;
+        write_status(api, obj, next, obj.origin(), Vec::new(), None, None).await?;
         return Ok(Action::requeue(shared.resync));
     }
 
@@ -232,15 +246,29 @@ async fn apply<K: ManagedResource>(
             .resolve(&namespace, obj.connection_name())
             .await
             .map_err(Failure::Connection)?;
+        let secrets = shared
+            .connections
+            .secret_values(&namespace, &obj.secret_refs(), false)
+            .await
+            .map_err(Failure::Connection)?;
+        let desired = obj.desired(&secrets).map_err(Failure::Spec)?;
         let report = engine::reconcile(&desired, &quay, mode)
             .await
             .map_err(Failure::Engine)?;
-        Ok::<_, Failure>((quay.client.registry_host(), report))
+        let extra = match mode {
+            Mode::Apply => Some(
+                obj.after_apply(shared, &quay, &report)
+                    .await
+                    .map_err(Failure::Engine)?,
+            ),
+            Mode::Observe => None,
+        };
+        Ok::<_, Failure>((quay.client.registry_host(), desired, report, extra))
     }
     .await;
 
     match result {
-        Ok((host, report)) => {
+        Ok((host, desired, report, extra)) => {
             shared.succeeded(&key);
             let origin = obj.origin().or(match mode {
                 Mode::Apply if report.created() => Some(Origin::Created),
@@ -260,12 +288,12 @@ async fn apply<K: ManagedResource>(
                 };
                 publish(shared, obj, type_, reason, "Reconcile", message).await;
             }
-            write_status(api, obj, next, origin, drift, Some(&host)).await?;
+            write_status(api, obj, next, origin, drift, Some(&host), extra).await?;
             Ok(Action::requeue(shared.resync))
         }
         Err(failure) => {
             let delay = shared.failed(&key, failure.class(), failure.retry_after());
-            let message = format!("{}: {}", desired.describe(), failure.message());
+            let message = format!("{}: {}", what(obj), failure.message());
             conditions.set("Ready", false, failure.reason(), &message);
             let previous = conditions.previous_ready().cloned();
             let next = conditions.into_vec();
@@ -282,7 +310,7 @@ async fn apply<K: ManagedResource>(
             }
             tracing::info!(object = %key, reason = failure.reason(), retry_in = ?delay, "not reconciled");
             let drift = obj_drift(obj);
-            write_status(api, obj, next, obj.origin(), drift, None).await?;
+            write_status(api, obj, next, obj.origin(), drift, None, None).await?;
             Ok(Action::requeue(delay))
         }
     }
@@ -386,7 +414,6 @@ async fn cleanup<K: ManagedResource>(
     ctx: &KindContext<K>,
 ) -> Result<Action, Error> {
     let shared = &ctx.shared;
-    let desired = obj.desired();
     if conflicting_owner(obj, &ctx.store).is_some() || !deletes_quay_object(obj) {
         publish(
             shared,
@@ -394,7 +421,7 @@ async fn cleanup<K: ManagedResource>(
             EventType::Normal,
             "Retained",
             "Delete",
-            format!("left {} in Quay", desired.describe()),
+            format!("left {} in Quay", what(obj)),
         )
         .await;
         return Ok(Action::await_change());
@@ -406,6 +433,12 @@ async fn cleanup<K: ManagedResource>(
             .resolve(&namespace, obj.connection_name())
             .await
             .map_err(Failure::Connection)?;
+        let secrets = shared
+            .connections
+            .secret_values(&namespace, &obj.secret_refs(), true)
+            .await
+            .map_err(Failure::Connection)?;
+        let desired = obj.desired(&secrets).map_err(Failure::Spec)?;
         engine::delete(&desired, &quay)
             .await
             .map_err(Failure::Engine)
@@ -415,9 +448,9 @@ async fn cleanup<K: ManagedResource>(
         Ok(existed) => {
             shared.succeeded(&object_key(obj));
             let note = if existed {
-                format!("deleted {} from Quay", desired.describe())
+                format!("deleted {} from Quay", what(obj))
             } else {
-                format!("{} was already gone from Quay", desired.describe())
+                format!("{} was already gone from Quay", what(obj))
             };
             publish(shared, obj, EventType::Normal, "Deleted", "Delete", note).await;
             Ok(Action::await_change())
@@ -430,7 +463,7 @@ async fn cleanup<K: ManagedResource>(
             let retry_in = shared.failed(&object_key(obj), class, failure.retry_after());
             let message = format!(
                 "cannot delete {} from Quay: {}; to remove this resource and leave the Quay object, set spec.deletionPolicy to Retain",
-                desired.describe(),
+                what(obj),
                 failure.message()
             );
             let mut conditions = Conditions::new(obj.conditions(), obj.meta().generation);
@@ -448,7 +481,7 @@ async fn cleanup<K: ManagedResource>(
                 )
                 .await;
             }
-            write_status(api, obj, next, obj.origin(), obj_drift(obj), None).await?;
+            write_status(api, obj, next, obj.origin(), obj_drift(obj), None, None).await?;
             Err(Error::Cleanup { message, retry_in })
         }
     }

@@ -39,18 +39,30 @@ fn ops<'a>(desired: &'a [PruneRule], live: &'a [AutoPrunePolicy]) -> Vec<(Op<'a>
     let mut live_iter = unmatched_live.into_iter();
     for d in unmatched_desired {
         match live_iter.next() {
-            Some(l) => ops.push((Op::Update(l, d), FieldChange::new("autoPrunePolicies", render(&l.rule), render(d)))),
-            None => ops.push((Op::Create(d), FieldChange::new("autoPrunePolicies", "none", render(d)))),
+            Some(l) => ops.push((
+                Op::Update(l, d),
+                FieldChange::new("autoPrunePolicies", render(&l.rule), render(d)),
+            )),
+            None => ops.push((
+                Op::Create(d),
+                FieldChange::new("autoPrunePolicies", "none", render(d)),
+            )),
         }
     }
     for l in live_iter {
-        ops.push((Op::Delete(l), FieldChange::new("autoPrunePolicies", render(&l.rule), "none")));
+        ops.push((
+            Op::Delete(l),
+            FieldChange::new("autoPrunePolicies", render(&l.rule), "none"),
+        ));
     }
     ops
 }
 
 /// Reads the owner's policies (one list call).
-pub async fn observe(quay: &Quay, owner: &PolicyOwner) -> Result<Vec<AutoPrunePolicy>, EngineError> {
+pub async fn observe(
+    quay: &Quay,
+    owner: &PolicyOwner,
+) -> Result<Vec<AutoPrunePolicy>, EngineError> {
     Ok(quay.client.list_autoprune_policies(owner).await?)
 }
 
@@ -68,7 +80,11 @@ pub async fn apply(
 ) -> Result<(), EngineError> {
     for (op, _) in ops(desired, live) {
         match op {
-            Op::Update(l, d) => quay.client.update_autoprune_policy(owner, &l.uuid, d).await?,
+            Op::Update(l, d) => {
+                quay.client
+                    .update_autoprune_policy(owner, &l.uuid, d)
+                    .await?
+            }
             Op::Create(d) => {
                 quay.client.create_autoprune_policy(owner, d).await?;
             }
@@ -96,14 +112,35 @@ mod tests {
     }
 
     fn policy(uuid: &str, r: PruneRule) -> AutoPrunePolicy {
-        AutoPrunePolicy { uuid: uuid.into(), rule: r }
+        AutoPrunePolicy {
+            uuid: uuid.into(),
+            rule: r,
+        }
     }
 
     #[test]
     fn identical_policies_are_kept_others_updated_created_or_deleted() {
-        let live = vec![policy("a", rule("number_of_tags", json!(10))), policy("b", rule("creation_date", json!("7d")))];
-        assert!(diff(&[rule("creation_date", json!("7d")), rule("number_of_tags", json!(10))], &live).is_empty());
-        let changes = diff(&[rule("number_of_tags", json!(10)), rule("creation_date", json!("2w"))], &live);
+        let live = vec![
+            policy("a", rule("number_of_tags", json!(10))),
+            policy("b", rule("creation_date", json!("7d"))),
+        ];
+        assert!(
+            diff(
+                &[
+                    rule("creation_date", json!("7d")),
+                    rule("number_of_tags", json!(10))
+                ],
+                &live
+            )
+            .is_empty()
+        );
+        let changes = diff(
+            &[
+                rule("number_of_tags", json!(10)),
+                rule("creation_date", json!("2w")),
+            ],
+            &live,
+        );
         assert_eq!(changes.len(), 1, "one update in place: {changes:?}");
         assert_eq!(changes[0].live, "creation_date=7d");
         assert_eq!(changes[0].desired, "creation_date=2w");

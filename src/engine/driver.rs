@@ -118,7 +118,11 @@ pub trait Managed: Send + Sync {
 /// Brings one object in line: observe, diff, and in [`Mode::Apply`] create
 /// what is missing and update only what differs. An object in sync costs
 /// read calls only.
-pub async fn reconcile<M: Managed>(object: &M, quay: &Quay, mode: Mode) -> Result<Report<M::Live>, EngineError> {
+pub async fn reconcile<M: Managed>(
+    object: &M,
+    quay: &Quay,
+    mode: Mode,
+) -> Result<Report<M::Live>, EngineError> {
     let live = match object.observe(quay).await? {
         Some(live) => live,
         None if mode == Mode::Observe => {
@@ -139,7 +143,8 @@ pub async fn reconcile<M: Managed>(object: &M, quay: &Quay, mode: Mode) -> Resul
                 });
             }
             // Someone created it since we looked: take it over like any existing object.
-            Err(EngineError::Quay(e)) if e.is_already_exists() => match object.observe(quay).await? {
+            Err(EngineError::Quay(e)) if e.is_already_exists() => match object.observe(quay).await?
+            {
                 Some(live) => live,
                 None => return Err(e.into()),
             },

@@ -47,7 +47,11 @@ impl DesiredOrganization {
         PolicyOwner::Organization(self.name.clone())
     }
 
-    async fn apply_lists(&self, quay: &Quay, live: Option<&LiveOrganization>) -> Result<(), EngineError> {
+    async fn apply_lists(
+        &self,
+        quay: &Quay,
+        live: Option<&LiveOrganization>,
+    ) -> Result<(), EngineError> {
         if let Some(desired) = &self.default_permissions {
             let current = match live.and_then(|l| l.prototypes.as_ref()) {
                 Some(p) => p.clone(),
@@ -74,6 +78,9 @@ impl Managed for DesiredOrganization {
     }
 
     async fn observe(&self, quay: &Quay) -> Result<Option<LiveOrganization>, EngineError> {
+        // The organization's own reconcile always reads afresh (and refreshes
+        // the view its teams share).
+        quay.forget_organization(&self.name);
         let org = quay.organization(&self.name).await?;
         if org.is_none() {
             return Ok(None);
@@ -86,7 +93,11 @@ impl Managed for DesiredOrganization {
             Some(_) => Some(autoprune::observe(quay, &self.owner()).await?),
             None => None,
         };
-        Ok(Some(LiveOrganization { org, prototypes, policies }))
+        Ok(Some(LiveOrganization {
+            org,
+            prototypes,
+            policies,
+        }))
     }
 
     fn diff(&self, live: &LiveOrganization) -> Vec<FieldChange> {
@@ -107,7 +118,11 @@ impl Managed for DesiredOrganization {
     }
 
     async fn create(&self, quay: &Quay) -> Result<Option<LiveOrganization>, EngineError> {
-        match quay.client.create_organization(&self.name, self.email.as_deref()).await {
+        match quay
+            .client
+            .create_organization(&self.name, self.email.as_deref())
+            .await
+        {
             Ok(()) => {}
             // We observed no organization of that name, so the name is a user's.
             Err(e) if e.is_already_exists() => {
@@ -123,7 +138,12 @@ impl Managed for DesiredOrganization {
         Ok(None)
     }
 
-    async fn update(&self, quay: &Quay, live: &LiveOrganization, changes: &[FieldChange]) -> Result<(), EngineError> {
+    async fn update(
+        &self,
+        quay: &Quay,
+        live: &LiveOrganization,
+        changes: &[FieldChange],
+    ) -> Result<(), EngineError> {
         if changes.iter().any(|c| c.field == "email") {
             let update = OrganizationUpdate {
                 email: self.email.clone(),

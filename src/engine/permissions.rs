@@ -33,10 +33,18 @@ fn label(grantee: Grantee, name: &str) -> String {
 }
 
 /// Reads the repository's user and team grants (two list calls).
-pub async fn observe(quay: &Quay, namespace: &str, repo: &str) -> Result<LivePermissions, EngineError> {
+pub async fn observe(
+    quay: &Quay,
+    namespace: &str,
+    repo: &str,
+) -> Result<LivePermissions, EngineError> {
     let mut live = LivePermissions::new();
     for grantee in [Grantee::User, Grantee::Team] {
-        for (name, p) in quay.client.list_repository_permissions(namespace, repo, grantee).await? {
+        for (name, p) in quay
+            .client
+            .list_repository_permissions(namespace, repo, grantee)
+            .await?
+        {
             live.insert((grantee, name), p.role);
         }
     }
@@ -48,21 +56,34 @@ enum Op<'a> {
     Revoke(Grantee, &'a str),
 }
 
-fn ops<'a>(desired: &'a [DesiredPermission], live: &'a LivePermissions, me: &str) -> Vec<(Op<'a>, FieldChange)> {
+fn ops<'a>(
+    desired: &'a [DesiredPermission],
+    live: &'a LivePermissions,
+    me: &str,
+) -> Vec<(Op<'a>, FieldChange)> {
     let mut ops = Vec::new();
     for d in desired {
         match live.get(&(d.grantee, d.name.clone())) {
             Some(role) if *role == d.role => {}
             current => ops.push((
                 Op::Set(d),
-                FieldChange::new(&label(d.grantee, &d.name), current.map_or("none", String::as_str), &d.role),
+                FieldChange::new(
+                    &label(d.grantee, &d.name),
+                    current.map_or("none", String::as_str),
+                    &d.role,
+                ),
             )),
         }
     }
     for ((grantee, name), role) in live {
-        let wanted = desired.iter().any(|d| d.grantee == *grantee && d.name == *name);
+        let wanted = desired
+            .iter()
+            .any(|d| d.grantee == *grantee && d.name == *name);
         if !wanted && !(*grantee == Grantee::User && name == me) {
-            ops.push((Op::Revoke(*grantee, name), FieldChange::new(&label(*grantee, name), role, "none")));
+            ops.push((
+                Op::Revoke(*grantee, name),
+                FieldChange::new(&label(*grantee, name), role, "none"),
+            ));
         }
     }
     ops
@@ -91,16 +112,27 @@ pub async fn apply(
                     .set_repository_permission(namespace, repo, d.grantee, &d.name, &d.role)
                     .await;
                 match result {
-                    Err(e) if e.message.starts_with("Invalid username") || e.message.starts_with("No team") => {
+                    Err(e)
+                        if e.message.starts_with("Invalid username")
+                            || e.message.starts_with("No team") =>
+                    {
                         return Err(EngineError::Waiting {
-                            what: format!("{} to exist in Quay ({})", label(d.grantee, &d.name), e.message),
+                            what: format!(
+                                "{} to exist in Quay ({})",
+                                label(d.grantee, &d.name),
+                                e.message
+                            ),
                         });
                     }
                     other => other?,
                 }
             }
             Op::Revoke(grantee, name) => {
-                match quay.client.delete_repository_permission(namespace, repo, grantee, name).await {
+                match quay
+                    .client
+                    .delete_repository_permission(namespace, repo, grantee, name)
+                    .await
+                {
                     Err(e) if e.is_not_found() => {}
                     other => other?,
                 }

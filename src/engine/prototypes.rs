@@ -22,18 +22,32 @@ pub struct DesiredPrototype {
 
 impl DesiredPrototype {
     fn key(&self) -> (String, String, Option<String>) {
-        (self.delegate_kind.clone(), self.delegate_name.clone(), self.activating_user.clone())
+        (
+            self.delegate_kind.clone(),
+            self.delegate_name.clone(),
+            self.activating_user.clone(),
+        )
     }
     fn label(&self) -> String {
         match &self.activating_user {
-            Some(u) => format!("defaultPermissions[{}:{} when created by {u}]", self.delegate_kind, self.delegate_name),
-            None => format!("defaultPermissions[{}:{}]", self.delegate_kind, self.delegate_name),
+            Some(u) => format!(
+                "defaultPermissions[{}:{} when created by {u}]",
+                self.delegate_kind, self.delegate_name
+            ),
+            None => format!(
+                "defaultPermissions[{}:{}]",
+                self.delegate_kind, self.delegate_name
+            ),
         }
     }
 }
 
 fn live_key(p: &Prototype) -> (String, String, Option<String>) {
-    (p.delegate.kind.clone(), p.delegate.name.clone(), p.activating_user.as_ref().map(|u| u.name.clone()))
+    (
+        p.delegate.kind.clone(),
+        p.delegate.name.clone(),
+        p.activating_user.as_ref().map(|u| u.name.clone()),
+    )
 }
 
 fn as_desired(p: &Prototype) -> DesiredPrototype {
@@ -65,16 +79,25 @@ fn ops<'a>(desired: &'a [DesiredPrototype], live: &'a [Prototype]) -> Vec<(Op<'a
             None => ops.push((Op::Create(d), FieldChange::new(&d.label(), "none", &d.role))),
             Some(first) => {
                 if first.role != d.role {
-                    ops.push((Op::SetRole(first, &d.role), FieldChange::new(&d.label(), &first.role, &d.role)));
+                    ops.push((
+                        Op::SetRole(first, &d.role),
+                        FieldChange::new(&d.label(), &first.role, &d.role),
+                    ));
                 }
                 for dup in matching {
-                    ops.push((Op::Delete(dup), FieldChange::new(&d.label(), format!("duplicate {}", dup.role), "none")));
+                    ops.push((
+                        Op::Delete(dup),
+                        FieldChange::new(&d.label(), format!("duplicate {}", dup.role), "none"),
+                    ));
                 }
             }
         }
     }
     for p in live.iter().filter(|p| !seen.contains(&live_key(p))) {
-        ops.push((Op::Delete(p), FieldChange::new(&as_desired(p).label(), &p.role, "none")));
+        ops.push((
+            Op::Delete(p),
+            FieldChange::new(&as_desired(p).label(), &p.role, "none"),
+        ));
     }
     ops
 }
@@ -90,7 +113,12 @@ pub fn diff(desired: &[DesiredPrototype], live: &[Prototype]) -> Vec<FieldChange
 }
 
 /// Makes the organization's prototypes exactly `desired`, one per key.
-pub async fn apply(quay: &Quay, org: &str, desired: &[DesiredPrototype], live: &[Prototype]) -> Result<(), EngineError> {
+pub async fn apply(
+    quay: &Quay,
+    org: &str,
+    desired: &[DesiredPrototype],
+    live: &[Prototype],
+) -> Result<(), EngineError> {
     for (op, _) in ops(desired, live) {
         match op {
             Op::Create(d) => {
@@ -103,7 +131,10 @@ pub async fn apply(quay: &Quay, org: &str, desired: &[DesiredPrototype], live: &
                     activating_user: d.activating_user.clone().map(|name| NameRef { name }),
                 };
                 match quay.client.create_prototype(org, &new).await {
-                    Err(e) if e.kind == crate::quay::ErrorKind::BadRequest && e.message.contains("does not exist") => {
+                    Err(e)
+                        if e.kind == crate::quay::ErrorKind::BadRequest
+                            && e.message.contains("does not exist") =>
+                    {
                         return Err(EngineError::Waiting {
                             what: format!("{} to exist in Quay ({})", d.label(), e.message),
                         });
@@ -154,11 +185,33 @@ mod tests {
 
     #[test]
     fn duplicates_are_removed_and_roles_fixed() {
-        let l = vec![live("1", "team", "devs", "write"), live("2", "team", "devs", "write"), live("3", "user", "acme+bot", "read")];
-        let changes = diff(&[want("team", "devs", "admin"), want("user", "acme+bot", "read")], &l);
+        let l = vec![
+            live("1", "team", "devs", "write"),
+            live("2", "team", "devs", "write"),
+            live("3", "user", "acme+bot", "read"),
+        ];
+        let changes = diff(
+            &[
+                want("team", "devs", "admin"),
+                want("user", "acme+bot", "read"),
+            ],
+            &l,
+        );
         assert_eq!(changes.len(), 2, "{changes:?}");
-        assert_eq!((changes[0].live.as_str(), changes[0].desired.as_str()), ("write", "admin"));
+        assert_eq!(
+            (changes[0].live.as_str(), changes[0].desired.as_str()),
+            ("write", "admin")
+        );
         assert_eq!(changes[1].live, "duplicate write");
-        assert!(diff(&[want("team", "devs", "write"), want("user", "acme+bot", "read")], &l[1..]).is_empty());
+        assert!(
+            diff(
+                &[
+                    want("team", "devs", "write"),
+                    want("user", "acme+bot", "read")
+                ],
+                &l[1..]
+            )
+            .is_empty()
+        );
     }
 }

@@ -51,7 +51,9 @@ impl Quay {
     /// An organization (shared between the objects that need it), `None` when absent.
     pub async fn organization(&self, name: &str) -> Result<Arc<Option<Organization>>, QuayError> {
         self.cache
-            .get_or_fetch(&format!("organization/{name}"), || self.client.get_organization(name))
+            .get_or_fetch(&format!("organization/{name}"), || {
+                self.client.get_organization(name)
+            })
             .await
     }
 
@@ -63,7 +65,9 @@ impl Quay {
     /// Every robot of the owner with its token, from one (shared) list call.
     pub async fn robots(&self, owner: &RobotOwner) -> Result<Arc<Vec<Robot>>, QuayError> {
         self.cache
-            .get_or_fetch(&robots_key(owner), || self.client.list_robots_with_tokens(owner))
+            .get_or_fetch(&robots_key(owner), || {
+                self.client.list_robots_with_tokens(owner)
+            })
             .await
     }
 

@@ -67,13 +67,22 @@ impl DesiredRepository {
 
     /// A create refused with 403 usually means the namespace does not exist.
     async fn missing_namespace(&self, quay: &Quay) -> Result<bool, EngineError> {
-        if quay.client.get_organization(&self.namespace).await?.is_some() {
+        if quay
+            .client
+            .get_organization(&self.namespace)
+            .await?
+            .is_some()
+        {
             return Ok(false);
         }
         Ok(quay.me().await?.username != self.namespace)
     }
 
-    async fn apply_lists(&self, quay: &Quay, live: Option<&LiveRepository>) -> Result<(), EngineError> {
+    async fn apply_lists(
+        &self,
+        quay: &Quay,
+        live: Option<&LiveRepository>,
+    ) -> Result<(), EngineError> {
         if let Some(desired) = &self.permissions {
             let me = quay.me().await?.username.clone();
             let current = match live.and_then(|l| l.permissions.as_ref()) {
@@ -131,13 +140,21 @@ impl Managed for DesiredRepository {
             changes.push(FieldChange::immutable("repoKind", &repo.kind, &self.kind));
         }
         if repo.is_public != self.public {
-            changes.push(FieldChange::new("visibility", visibility(repo.is_public), visibility(self.public)));
+            changes.push(FieldChange::new(
+                "visibility",
+                visibility(repo.is_public),
+                visibility(self.public),
+            ));
         }
         let live_description = repo.description.as_deref().unwrap_or("");
         if let Some(description) = &self.description
             && live_description != description
         {
-            changes.push(FieldChange::new("description", live_description, description));
+            changes.push(FieldChange::new(
+                "description",
+                live_description,
+                description,
+            ));
         }
         if let Some(state) = &self.state
             && &repo.state != state
@@ -176,28 +193,41 @@ impl Managed for DesiredRepository {
             Err(e) => return Err(e.into()),
         }
         if let Some(state) = self.state.as_deref().filter(|s| *s != "NORMAL") {
-            quay.client.change_repository_state(&self.namespace, &self.name, state).await?;
+            quay.client
+                .change_repository_state(&self.namespace, &self.name, state)
+                .await?;
         }
         quay.remember_repository(&self.namespace, &self.name, Some(self.as_live()));
         self.apply_lists(quay, None).await?;
         Ok(None)
     }
 
-    async fn update(&self, quay: &Quay, live: &LiveRepository, changes: &[FieldChange]) -> Result<(), EngineError> {
+    async fn update(
+        &self,
+        quay: &Quay,
+        live: &LiveRepository,
+        changes: &[FieldChange],
+    ) -> Result<(), EngineError> {
         let (ns, name) = (self.namespace.as_str(), self.name.as_str());
         let mut updated = live.repo.clone();
         for change in changes {
             match change.field.as_str() {
                 "visibility" => {
-                    quay.client.change_repository_visibility(ns, name, visibility(self.public)).await?;
+                    quay.client
+                        .change_repository_visibility(ns, name, visibility(self.public))
+                        .await?;
                     updated.is_public = self.public;
                 }
                 "description" => {
-                    quay.client.update_repository_description(ns, name, &change.desired).await?;
+                    quay.client
+                        .update_repository_description(ns, name, &change.desired)
+                        .await?;
                     updated.description = Some(change.desired.clone());
                 }
                 "state" => {
-                    quay.client.change_repository_state(ns, name, &change.desired).await?;
+                    quay.client
+                        .change_repository_state(ns, name, &change.desired)
+                        .await?;
                     updated.state = change.desired.clone();
                 }
                 _ => {}
@@ -208,7 +238,9 @@ impl Managed for DesiredRepository {
     }
 
     async fn delete(&self, quay: &Quay) -> Result<(), EngineError> {
-        quay.client.delete_repository(&self.namespace, &self.name).await?;
+        quay.client
+            .delete_repository(&self.namespace, &self.name)
+            .await?;
         quay.remember_repository(&self.namespace, &self.name, None);
         Ok(())
     }

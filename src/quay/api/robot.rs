@@ -93,8 +93,13 @@ impl QuayClient {
     }
 
     /// All robots of the owner with their tokens (one call for all of them).
-    pub async fn list_robots_with_tokens(&self, owner: &RobotOwner) -> Result<Vec<Robot>, QuayError> {
-        let call = Call::get(owner.base()).query("token", true).query("permissions", false);
+    pub async fn list_robots_with_tokens(
+        &self,
+        owner: &RobotOwner,
+    ) -> Result<Vec<Robot>, QuayError> {
+        let call = Call::get(owner.base())
+            .query("token", true)
+            .query("permissions", false);
         Ok(self.get_json::<RobotList>(call).await?.robots)
     }
 

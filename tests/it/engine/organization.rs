@@ -7,6 +7,7 @@ fn org(name: &str, email: Option<&str>) -> DesiredOrganization {
     DesiredOrganization {
         name: name.into(),
         email: email.map(Into::into),
+        ..DesiredOrganization::default()
     }
 }
 

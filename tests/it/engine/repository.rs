@@ -11,6 +11,7 @@ fn repo(namespace: &str, name: &str) -> DesiredRepository {
         description: Some("the app".into()),
         kind: "image".into(),
         state: None,
+        ..DesiredRepository::default()
     }
 }
 
