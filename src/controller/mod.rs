@@ -26,7 +26,7 @@ pub use context::Context;
 pub use kinds::{CommonStatus, ManagedResource};
 pub use reconcile::{Error, FINALIZER, KindContext};
 
-use crate::crd::{QuayConnection, QuayOrganization, QuayRepository};
+use crate::crd::{QuayConnection, QuayOrganization, QuayRepository, QuayRobotAccount, QuayTeam};
 
 /// Settings of `quay-config-operator run`.
 #[derive(Debug, Clone)]
@@ -74,7 +74,9 @@ pub async fn check_crds(client: &Client) -> Result<(), String> {
     }
     probe::<QuayConnection>(client).await?;
     probe::<QuayOrganization>(client).await?;
-    probe::<QuayRepository>(client).await
+    probe::<QuayRepository>(client).await?;
+    probe::<QuayRobotAccount>(client).await?;
+    probe::<QuayTeam>(client).await
 }
 
 /// Runs every controller until SIGTERM/Ctrl-C.
@@ -123,8 +125,11 @@ pub async fn run(client: Client, config: RunConfig) {
 
     let organizations =
         managed::<QuayOrganization>(&client, ns, ctx.clone(), controller_config.clone());
-    let repositories = managed::<QuayRepository>(&client, ns, ctx, controller_config);
-    tokio::join!(connections, organizations, repositories);
+    let repositories =
+        managed::<QuayRepository>(&client, ns, ctx.clone(), controller_config.clone());
+    let robots = managed::<QuayRobotAccount>(&client, ns, ctx.clone(), controller_config.clone());
+    let teams = managed::<QuayTeam>(&client, ns, ctx, controller_config);
+    tokio::join!(connections, organizations, repositories, robots, teams);
 }
 
 /// A controller for one managed kind. Status writes do not trigger it: only
@@ -159,7 +164,20 @@ fn managed<K: ManagedResource>(
     .default_backoff()
     .touched_objects();
     let store = reader.clone();
-    Controller::for_stream(stream, reader)
+    let mut controller = Controller::for_stream(stream, reader);
+    if K::owns_secrets() {
+        // Only the Secrets the operator wrote are watched, by their label; an
+        // edited or deleted one is rewritten by its owner's next reconcile.
+        let label = format!("{}={}", kinds::MANAGED_BY.0, kinds::MANAGED_BY.1);
+        let owned = watcher(
+            api::<Secret>(client, namespace),
+            watcher::Config::default().labels(&label),
+        )
+        .default_backoff()
+        .touched_objects();
+        controller = controller.owns_stream(owned);
+    }
+    controller
         .watches_stream(secrets, move |secret: PartialObjectMeta<Secret>| {
             let name = secret.metadata.name.unwrap_or_default();
             let namespace = secret.metadata.namespace;

@@ -13,7 +13,7 @@ use kube::{Api, ResourceExt};
 
 use super::connections::ConnectionError;
 use super::context::Context;
-use super::kinds::{CommonStatus, ManagedResource};
+use super::kinds::{CommonStatus, ManagedResource, StepError};
 use super::status::{Conditions, patch_status, ready_changed};
 use crate::crd::{DeletionPolicy, ManagementPolicy, Origin};
 use crate::engine::{self, EngineError, ErrorClass, Managed, Mode, Report};
@@ -53,6 +53,16 @@ enum Failure {
     Connection(ConnectionError),
     Spec(String),
     Engine(EngineError),
+    Kube(kube::Error),
+}
+
+impl From<StepError> for Failure {
+    fn from(e: StepError) -> Self {
+        match e {
+            StepError::Quay(e) => Failure::Engine(e),
+            StepError::Kube(e) => Failure::Kube(e),
+        }
+    }
 }
 
 impl Failure {
@@ -63,6 +73,7 @@ impl Failure {
             Failure::Connection(_) => ErrorClass::Waiting,
             Failure::Spec(_) => ErrorClass::Terminal,
             Failure::Engine(e) => e.class(),
+            Failure::Kube(_) => ErrorClass::Transient,
         }
     }
     fn reason(&self) -> &'static str {
@@ -70,12 +81,13 @@ impl Failure {
             Failure::Connection(e) => e.reason(),
             Failure::Spec(_) => "InvalidReference",
             Failure::Engine(e) => e.reason(),
+            Failure::Kube(_) => "KubernetesError",
         }
     }
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Failure::Engine(e) => e.retry_after(),
-            Failure::Connection(_) | Failure::Spec(_) => None,
+            Failure::Connection(_) | Failure::Spec(_) | Failure::Kube(_) => None,
         }
     }
     fn message(&self) -> String {
@@ -83,6 +95,7 @@ impl Failure {
             Failure::Connection(e) => e.to_string(),
             Failure::Spec(m) => m.clone(),
             Failure::Engine(e) => e.to_string(),
+            Failure::Kube(e) => format!("Kubernetes API: {e}"),
         }
     }
 }
@@ -259,7 +272,7 @@ async fn apply<K: ManagedResource>(
             Mode::Apply => Some(
                 obj.after_apply(shared, &quay, &report)
                     .await
-                    .map_err(Failure::Engine)?,
+                    .map_err(Failure::from)?,
             ),
             Mode::Observe => None,
         };

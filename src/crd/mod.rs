@@ -10,14 +10,21 @@
 //! (`quay-config-operator crd`, or `UPDATE_CRDS=1 cargo test crds_in_sync`) and a test
 //! keeps it in sync.
 
+pub mod access;
 pub mod common;
 pub mod connection;
 pub mod organization;
 pub mod repository;
+pub mod robot;
+pub mod team;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
+pub use access::{
+    AutoPrunePolicySpec, DefaultPermission, Delegate, GranteeKind, PruneMethod,
+    RepositoryPermission, Role,
+};
 pub use common::{
     CaKeyRef, ConnectionRef, DEFAULT_CONNECTION_NAME, DeletionPolicy, ManagementPolicy, Origin,
     TokenSecretRef, condition_types, reasons,
@@ -27,6 +34,10 @@ pub use organization::{QuayOrganization, QuayOrganizationSpec, QuayOrganizationS
 pub use repository::{
     QuayRepository, QuayRepositorySpec, QuayRepositoryStatus, RepoKind, RepositoryState, Visibility,
 };
+pub use robot::{
+    QuayRobotAccount, QuayRobotAccountSpec, QuayRobotAccountStatus, ROTATE_ANNOTATION,
+};
+pub use team::{MemberKind, QuayTeam, QuayTeamSpec, QuayTeamStatus, TeamMember, TeamRole};
 
 /// The API group of every kind.
 pub const GROUP: &str = "quayconfig.io";
@@ -37,6 +48,8 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
         QuayConnection::crd(),
         QuayOrganization::crd(),
         QuayRepository::crd(),
+        QuayRobotAccount::crd(),
+        QuayTeam::crd(),
     ]
 }
 
@@ -115,7 +128,9 @@ pub(crate) mod tests {
             [
                 "quayconfig.io_quayconnections.yaml",
                 "quayconfig.io_quayorganizations.yaml",
-                "quayconfig.io_quayrepositories.yaml"
+                "quayconfig.io_quayrepositories.yaml",
+                "quayconfig.io_quayrobotaccounts.yaml",
+                "quayconfig.io_quayteams.yaml",
             ]
         );
         for crd in &crds {
@@ -145,8 +160,9 @@ pub(crate) mod tests {
 
     #[test]
     fn yaml_separates_documents_and_is_parseable() {
-        let yaml = to_yaml(&all_crds());
-        assert_eq!(yaml.matches("\n---\n").count(), 2);
+        let crds = all_crds();
+        let yaml = to_yaml(&crds);
+        assert_eq!(yaml.matches("\n---\n").count(), crds.len() - 1);
         for doc in yaml.split("---\n") {
             let back: CustomResourceDefinition = serde_norway::from_str(doc).unwrap();
             assert_eq!(back.spec.group, GROUP);

@@ -5,6 +5,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::access::{AutoPrunePolicySpec, DefaultPermission};
 use super::common::{ConnectionRef, DeletionPolicy, ManagementPolicy, Origin, conditions_schema};
 
 /// Desired state of a Quay organization.
@@ -63,6 +64,17 @@ pub struct QuayOrganizationSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(email)]
     pub email: Option<String>,
+
+    /// Default permissions (Quay's "prototypes"): granted on every repository created
+    /// in the organization. When given, the list is authoritative: entries not listed
+    /// (and duplicates, which Quay allows) are removed. When absent, not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_permissions: Option<Vec<DefaultPermission>>,
+
+    /// Auto-prune policies of the organization. When given, Quay ends up with exactly
+    /// these policies. When absent, not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_prune_policies: Option<Vec<AutoPrunePolicySpec>>,
 
     /// QuayConnection (same namespace) to use. When unset, the QuayConnection
     /// named `default` in this namespace is used.

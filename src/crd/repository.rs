@@ -5,6 +5,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::access::{AutoPrunePolicySpec, RepositoryPermission};
 use super::common::{ConnectionRef, DeletionPolicy, ManagementPolicy, Origin, conditions_schema};
 
 /// Desired state of a Quay repository.
@@ -96,6 +97,18 @@ pub struct QuayRepositorySpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<RepositoryState>,
 
+    /// Who may pull, push or administer the repository. When given, the list is the
+    /// full set: grants are added, changed and revoked to match it (the connection's own
+    /// user keeps the admin permission Quay gave it as creator). When absent, not managed.
+    /// A robot is named by its short name in the repository's namespace, or its full name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<RepositoryPermission>>,
+
+    /// Auto-prune policies of the repository. When given, Quay ends up with exactly
+    /// these policies. When absent, not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_prune_policies: Option<Vec<AutoPrunePolicySpec>>,
+
     /// QuayConnection (same namespace) to use. When unset, the QuayConnection
     /// named `default` in this namespace is used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -124,6 +137,8 @@ impl QuayRepositorySpec {
             description: None,
             repo_kind: RepoKind::default(),
             state: None,
+            permissions: None,
+            auto_prune_policies: None,
             connection_ref: None,
             deletion_policy: None,
             management_policy: ManagementPolicy::default(),

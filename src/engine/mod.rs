@@ -13,6 +13,8 @@ pub mod permissions;
 pub mod prototypes;
 mod quay;
 pub mod repository;
+pub mod robot;
+pub mod team;
 
 pub use driver::{FieldChange, Managed, Mode, Report, delete, reconcile};
 pub use error::{EngineError, ErrorClass};

@@ -1,5 +1,14 @@
 //! What the generic reconciler needs to know of each managed kind: how its
 //! spec becomes the engine's desired state, and how its status is written.
+//! One module per kind.
+
+mod access;
+mod organization;
+mod repository;
+mod robot;
+mod team;
+
+pub use robot::MANAGED_BY;
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -7,17 +16,12 @@ use std::future::Future;
 
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
-use kube::{Resource, ResourceExt};
+use kube::Resource;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::context::Context;
-use crate::crd::{
-    DeletionPolicy, ManagementPolicy, Origin, QuayOrganization, QuayOrganizationStatus,
-    QuayRepository, QuayRepositoryStatus, RepoKind, Visibility,
-};
-use crate::engine::organization::DesiredOrganization;
-use crate::engine::repository::DesiredRepository;
+use crate::crd::{DeletionPolicy, ManagementPolicy, Origin};
 use crate::engine::{EngineError, Managed, Quay, Report};
 
 /// The status fields every managed kind has.
@@ -30,6 +34,17 @@ pub struct CommonStatus {
     pub origin: Option<Origin>,
     /// Differences found in observe-only mode.
     pub drift: Vec<String>,
+}
+
+/// Why a kind's after-apply step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// A Quay call failed.
+    #[error(transparent)]
+    Quay(#[from] EngineError),
+    /// A Kubernetes call failed (e.g. writing a child Secret).
+    #[error("Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
 }
 
 /// A key of a Secret in the resource's own namespace.
@@ -118,7 +133,12 @@ pub trait ManagedResource:
         ctx: &'a Context,
         quay: &'a Quay,
         report: &'a Report<<Self::Desired as Managed>::Live>,
-    ) -> impl Future<Output = Result<Self::Extra, EngineError>> + Send + 'a;
+    ) -> impl Future<Output = Result<Self::Extra, StepError>> + Send + 'a;
+    /// Whether the kind writes Secrets it owns (they are then watched, and
+    /// an edited or deleted one is rewritten).
+    fn owns_secrets() -> bool {
+        false
+    }
     /// The Quay object's identity (two resources with the same one conflict).
     fn quay_identity(&self) -> String;
     /// The QuayConnection to use.
@@ -141,139 +161,4 @@ pub trait ManagedResource:
         registry_host: Option<&str>,
         extra: Option<Self::Extra>,
     ) -> Self::Status;
-}
-
-impl ManagedResource for QuayOrganization {
-    type Desired = DesiredOrganization;
-    type Status = QuayOrganizationStatus;
-    type Extra = ();
-
-    fn desired(&self, _secrets: &SecretValues) -> Result<DesiredOrganization, String> {
-        Ok(DesiredOrganization {
-            name: self.spec.quay_name(&self.name_any()),
-            email: self.spec.email.clone(),
-            ..DesiredOrganization::default()
-        })
-    }
-    async fn after_apply(
-        &self,
-        _: &Context,
-        _: &Quay,
-        _: &Report<<Self::Desired as Managed>::Live>,
-    ) -> Result<(), EngineError> {
-        Ok(())
-    }
-    fn quay_identity(&self) -> String {
-        self.spec.quay_name(&self.name_any())
-    }
-    fn connection_name(&self) -> &str {
-        self.spec.connection_name()
-    }
-    fn management_policy(&self) -> ManagementPolicy {
-        self.spec.management_policy
-    }
-    fn deletion_policy(&self) -> Option<DeletionPolicy> {
-        self.spec.deletion_policy
-    }
-    fn default_deletion_policy() -> DeletionPolicy {
-        DeletionPolicy::Retain
-    }
-    fn conditions(&self) -> &[Condition] {
-        self.status
-            .as_ref()
-            .map(|s| s.conditions.as_slice())
-            .unwrap_or_default()
-    }
-    fn origin(&self) -> Option<Origin> {
-        self.status.as_ref().and_then(|s| s.origin)
-    }
-    fn status(
-        &self,
-        common: CommonStatus,
-        _registry_host: Option<&str>,
-        _extra: Option<()>,
-    ) -> QuayOrganizationStatus {
-        QuayOrganizationStatus {
-            conditions: common.conditions,
-            observed_generation: common.observed_generation,
-            name: Some(self.quay_identity()),
-            origin: common.origin,
-            drift: common.drift,
-        }
-    }
-}
-
-impl ManagedResource for QuayRepository {
-    type Desired = DesiredRepository;
-    type Status = QuayRepositoryStatus;
-    type Extra = ();
-
-    fn desired(&self, _secrets: &SecretValues) -> Result<DesiredRepository, String> {
-        let spec = &self.spec;
-        Ok(DesiredRepository {
-            namespace: spec.namespace.clone(),
-            name: spec.quay_name(&self.name_any()),
-            public: spec.visibility == Visibility::Public,
-            description: spec.description.clone(),
-            kind: match spec.repo_kind {
-                RepoKind::Image => "image",
-                RepoKind::Application => "application",
-            }
-            .to_owned(),
-            state: spec.state.map(|s| s.as_str().to_owned()),
-            ..DesiredRepository::default()
-        })
-    }
-    async fn after_apply(
-        &self,
-        _: &Context,
-        _: &Quay,
-        _: &Report<<Self::Desired as Managed>::Live>,
-    ) -> Result<(), EngineError> {
-        Ok(())
-    }
-    fn quay_identity(&self) -> String {
-        self.spec.full_name(&self.name_any())
-    }
-    fn connection_name(&self) -> &str {
-        self.spec.connection_name()
-    }
-    fn management_policy(&self) -> ManagementPolicy {
-        self.spec.management_policy
-    }
-    fn deletion_policy(&self) -> Option<DeletionPolicy> {
-        self.spec.deletion_policy
-    }
-    fn default_deletion_policy() -> DeletionPolicy {
-        DeletionPolicy::Retain
-    }
-    fn conditions(&self) -> &[Condition] {
-        self.status
-            .as_ref()
-            .map(|s| s.conditions.as_slice())
-            .unwrap_or_default()
-    }
-    fn origin(&self) -> Option<Origin> {
-        self.status.as_ref().and_then(|s| s.origin)
-    }
-    fn status(
-        &self,
-        common: CommonStatus,
-        registry_host: Option<&str>,
-        _extra: Option<()>,
-    ) -> QuayRepositoryStatus {
-        let name = self.name_any();
-        let previous_pull_spec = self.status.as_ref().and_then(|s| s.pull_spec.clone());
-        QuayRepositoryStatus {
-            conditions: common.conditions,
-            observed_generation: common.observed_generation,
-            pull_spec: registry_host
-                .map(|h| self.spec.pull_spec(h, &name))
-                .or(previous_pull_spec),
-            namespace: Some(self.spec.namespace.clone()),
-            name: Some(self.spec.quay_name(&name)),
-            origin: common.origin,
-            drift: common.drift,
-        }
-    }
 }

@@ -1,0 +1,77 @@
+//! Conversions of the access lists (permissions, default permissions,
+//! auto-prune policies) from spec form to the engine's.
+
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::crd::{
+    AutoPrunePolicySpec, DefaultPermission, GranteeKind, PruneMethod, RepositoryPermission,
+};
+use crate::engine::permissions::DesiredPermission;
+use crate::engine::prototypes::DesiredPrototype;
+use crate::quay::api::autoprune::PruneRule;
+use crate::quay::api::permission::Grantee;
+
+/// A robot's full name: `name` as given when it has a `+`, else `namespace+name`.
+pub fn robot_full_name(namespace: &str, name: &str) -> String {
+    if name.contains('+') {
+        name.to_owned()
+    } else {
+        format!("{namespace}+{name}")
+    }
+}
+
+/// Repository permissions, robots expanded to their full names.
+pub fn permissions(namespace: &str, list: &[RepositoryPermission]) -> Vec<DesiredPermission> {
+    list.iter()
+        .map(|p| {
+            let (grantee, name) = match p.kind {
+                GranteeKind::User => (Grantee::User, p.name.clone()),
+                GranteeKind::Robot => (Grantee::User, robot_full_name(namespace, &p.name)),
+                GranteeKind::Team => (Grantee::Team, p.name.clone()),
+            };
+            DesiredPermission {
+                grantee,
+                name,
+                role: p.role.as_str().to_owned(),
+            }
+        })
+        .collect()
+}
+
+/// Default permissions; robots are delegates of kind `user` in Quay.
+pub fn default_permissions(org: &str, list: &[DefaultPermission]) -> Vec<DesiredPrototype> {
+    list.iter()
+        .map(|p| {
+            let (kind, name) = match p.delegate.kind {
+                GranteeKind::User => ("user", p.delegate.name.clone()),
+                GranteeKind::Robot => ("user", robot_full_name(org, &p.delegate.name)),
+                GranteeKind::Team => ("team", p.delegate.name.clone()),
+            };
+            DesiredPrototype {
+                delegate_kind: kind.to_owned(),
+                delegate_name: name,
+                role: p.role.as_str().to_owned(),
+                activating_user: p.activating_user.clone(),
+            }
+        })
+        .collect()
+}
+
+/// Auto-prune policies in Quay's form.
+pub fn prune_rules(list: &[AutoPrunePolicySpec]) -> Vec<PruneRule> {
+    list.iter()
+        .map(|p| PruneRule {
+            method: match p.method {
+                PruneMethod::NumberOfTags => "number_of_tags",
+                PruneMethod::CreationDate => "creation_date",
+            }
+            .to_owned(),
+            value: match &p.value {
+                IntOrString::Int(i) => serde_json::Value::from(*i),
+                IntOrString::String(s) => serde_json::Value::from(s.clone()),
+            },
+            tag_pattern: p.tag_pattern.clone(),
+            tag_pattern_matches: p.tag_pattern_matches,
+        })
+        .collect()
+}

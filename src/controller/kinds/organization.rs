@@ -1,0 +1,77 @@
+//! QuayOrganization → the engine's organization.
+
+use super::access::{default_permissions, prune_rules};
+use super::{CommonStatus, ManagedResource, SecretValues, StepError};
+use crate::controller::context::Context;
+use crate::crd::{
+    DeletionPolicy, ManagementPolicy, Origin, QuayOrganization, QuayOrganizationStatus,
+};
+use crate::engine::organization::DesiredOrganization;
+use crate::engine::{Managed, Quay, Report};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::ResourceExt;
+
+impl ManagedResource for QuayOrganization {
+    type Desired = DesiredOrganization;
+    type Status = QuayOrganizationStatus;
+    type Extra = ();
+
+    fn desired(&self, _secrets: &SecretValues) -> Result<DesiredOrganization, String> {
+        Ok(DesiredOrganization {
+            name: self.spec.quay_name(&self.name_any()),
+            email: self.spec.email.clone(),
+            default_permissions: self
+                .spec
+                .default_permissions
+                .as_ref()
+                .map(|l| default_permissions(&self.quay_identity(), l)),
+            auto_prune: self.spec.auto_prune_policies.as_deref().map(prune_rules),
+        })
+    }
+    async fn after_apply(
+        &self,
+        _: &Context,
+        _: &Quay,
+        _: &Report<<Self::Desired as Managed>::Live>,
+    ) -> Result<(), StepError> {
+        Ok(())
+    }
+    fn quay_identity(&self) -> String {
+        self.spec.quay_name(&self.name_any())
+    }
+    fn connection_name(&self) -> &str {
+        self.spec.connection_name()
+    }
+    fn management_policy(&self) -> ManagementPolicy {
+        self.spec.management_policy
+    }
+    fn deletion_policy(&self) -> Option<DeletionPolicy> {
+        self.spec.deletion_policy
+    }
+    fn default_deletion_policy() -> DeletionPolicy {
+        DeletionPolicy::Retain
+    }
+    fn conditions(&self) -> &[Condition] {
+        self.status
+            .as_ref()
+            .map(|s| s.conditions.as_slice())
+            .unwrap_or_default()
+    }
+    fn origin(&self) -> Option<Origin> {
+        self.status.as_ref().and_then(|s| s.origin)
+    }
+    fn status(
+        &self,
+        common: CommonStatus,
+        _registry_host: Option<&str>,
+        _extra: Option<()>,
+    ) -> QuayOrganizationStatus {
+        QuayOrganizationStatus {
+            conditions: common.conditions,
+            observed_generation: common.observed_generation,
+            name: Some(self.quay_identity()),
+            origin: common.origin,
+            drift: common.drift,
+        }
+    }
+}

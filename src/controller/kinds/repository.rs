@@ -1,0 +1,92 @@
+//! QuayRepository → the engine's repository.
+
+use super::access::{permissions, prune_rules};
+use super::{CommonStatus, ManagedResource, SecretValues, StepError};
+use crate::controller::context::Context;
+use crate::crd::{
+    DeletionPolicy, ManagementPolicy, Origin, QuayRepository, QuayRepositoryStatus, RepoKind,
+    Visibility,
+};
+use crate::engine::repository::DesiredRepository;
+use crate::engine::{Managed, Quay, Report};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::ResourceExt;
+
+impl ManagedResource for QuayRepository {
+    type Desired = DesiredRepository;
+    type Status = QuayRepositoryStatus;
+    type Extra = ();
+
+    fn desired(&self, _secrets: &SecretValues) -> Result<DesiredRepository, String> {
+        let spec = &self.spec;
+        Ok(DesiredRepository {
+            namespace: spec.namespace.clone(),
+            name: spec.quay_name(&self.name_any()),
+            public: spec.visibility == Visibility::Public,
+            description: spec.description.clone(),
+            kind: match spec.repo_kind {
+                RepoKind::Image => "image",
+                RepoKind::Application => "application",
+            }
+            .to_owned(),
+            state: spec.state.map(|s| s.as_str().to_owned()),
+            permissions: spec
+                .permissions
+                .as_ref()
+                .map(|l| permissions(&spec.namespace, l)),
+            auto_prune: spec.auto_prune_policies.as_deref().map(prune_rules),
+        })
+    }
+    async fn after_apply(
+        &self,
+        _: &Context,
+        _: &Quay,
+        _: &Report<<Self::Desired as Managed>::Live>,
+    ) -> Result<(), StepError> {
+        Ok(())
+    }
+    fn quay_identity(&self) -> String {
+        self.spec.full_name(&self.name_any())
+    }
+    fn connection_name(&self) -> &str {
+        self.spec.connection_name()
+    }
+    fn management_policy(&self) -> ManagementPolicy {
+        self.spec.management_policy
+    }
+    fn deletion_policy(&self) -> Option<DeletionPolicy> {
+        self.spec.deletion_policy
+    }
+    fn default_deletion_policy() -> DeletionPolicy {
+        DeletionPolicy::Retain
+    }
+    fn conditions(&self) -> &[Condition] {
+        self.status
+            .as_ref()
+            .map(|s| s.conditions.as_slice())
+            .unwrap_or_default()
+    }
+    fn origin(&self) -> Option<Origin> {
+        self.status.as_ref().and_then(|s| s.origin)
+    }
+    fn status(
+        &self,
+        common: CommonStatus,
+        registry_host: Option<&str>,
+        _extra: Option<()>,
+    ) -> QuayRepositoryStatus {
+        let name = self.name_any();
+        let previous_pull_spec = self.status.as_ref().and_then(|s| s.pull_spec.clone());
+        QuayRepositoryStatus {
+            conditions: common.conditions,
+            observed_generation: common.observed_generation,
+            pull_spec: registry_host
+                .map(|h| self.spec.pull_spec(h, &name))
+                .or(previous_pull_spec),
+            namespace: Some(self.spec.namespace.clone()),
+            name: Some(self.spec.quay_name(&name)),
+            origin: common.origin,
+            drift: common.drift,
+        }
+    }
+}

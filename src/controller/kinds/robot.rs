@@ -1,0 +1,245 @@
+//! QuayRobotAccount → the engine's robot, plus the credentials Secret the
+//! operator owns, and token rotation on request.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::api::{ObjectMeta, Patch, PatchParams};
+use kube::{Api, Resource, ResourceExt};
+use secrecy::ExposeSecret;
+use serde_json::json;
+
+use super::{CommonStatus, ManagedResource, SecretValues, StepError};
+use crate::controller::context::{Context, MANAGER};
+use crate::controller::status::Conditions;
+use crate::crd::{
+    DeletionPolicy, ManagementPolicy, Origin, QuayRobotAccount, QuayRobotAccountStatus,
+    ROTATE_ANNOTATION,
+};
+use crate::engine::robot::DesiredRobot;
+use crate::engine::{EngineError, Managed, Quay, Report};
+use crate::quay::api::robot::{Robot, RobotOwner};
+
+/// What the after-apply step learned, for the status.
+pub struct RobotExtra {
+    full_name: String,
+    secret_name: String,
+    rotation: Option<String>,
+    /// Quay's description, when it differs from the spec.
+    live_description: Option<String>,
+}
+
+/// Label on every Secret the operator writes.
+pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", MANAGER);
+
+impl QuayRobotAccount {
+    fn engine_robot(&self) -> DesiredRobot {
+        DesiredRobot {
+            owner: match &self.spec.organization {
+                Some(org) => RobotOwner::Organization(org.clone()),
+                None => RobotOwner::CurrentUser,
+            },
+            short_name: self.spec.short_name(&self.name_any()),
+            description: self.spec.description.clone().unwrap_or_default(),
+        }
+    }
+
+    /// The credentials Secret for `robot` on registry `host`.
+    fn credentials_secret(&self, name: &str, host: &str, robot: &str, token: &str) -> Secret {
+        use base64::Engine as _;
+        let auth = base64::engine::general_purpose::STANDARD.encode(format!("{robot}:{token}"));
+        let docker = json!({"auths": {host: {"username": robot, "password": token, "auth": auth}}});
+        let data = BTreeMap::from([
+            (
+                ".dockerconfigjson".to_owned(),
+                ByteString(docker.to_string().into_bytes()),
+            ),
+            ("username".to_owned(), ByteString(robot.as_bytes().to_vec())),
+            ("password".to_owned(), ByteString(token.as_bytes().to_vec())),
+        ]);
+        Secret {
+            metadata: ObjectMeta {
+                name: Some(name.to_owned()),
+                namespace: self.namespace(),
+                labels: Some(BTreeMap::from([(
+                    MANAGED_BY.0.to_owned(),
+                    MANAGED_BY.1.to_owned(),
+                )])),
+                owner_references: self.controller_owner_ref(&()).map(|r| vec![r]),
+                ..ObjectMeta::default()
+            },
+            type_: Some("kubernetes.io/dockerconfigjson".to_owned()),
+            data: Some(data),
+            ..Secret::default()
+        }
+    }
+
+    /// Writes the Secret unless it already holds exactly this; removes the
+    /// Secret of a previous `secretName`.
+    async fn ensure_secret(&self, ctx: &Context, secret: Secret) -> Result<(), kube::Error> {
+        let api: Api<Secret> =
+            Api::namespaced(ctx.client.clone(), &self.namespace().unwrap_or_default());
+        let name = secret.name_any();
+        let current = api.get_opt(&name).await?;
+        let owned = |s: &Secret| {
+            s.owner_references()
+                .iter()
+                .any(|r| Some(&r.uid) == self.uid().as_ref())
+        };
+        let up_to_date = current
+            .as_ref()
+            .is_some_and(|c| c.data == secret.data && c.type_ == secret.type_ && owned(c));
+        if !up_to_date {
+            let params = PatchParams::apply(MANAGER).force();
+            api.patch(&name, &params, &Patch::Apply(&secret)).await?;
+        }
+        let previous = self.status.as_ref().and_then(|s| s.secret_name.clone());
+        if let Some(previous) = previous.filter(|p| *p != name)
+            && let Some(old) = api.get_opt(&previous).await?
+            && owned(&old)
+        {
+            api.delete(&previous, &Default::default()).await?;
+        }
+        Ok(())
+    }
+}
+
+impl ManagedResource for QuayRobotAccount {
+    type Desired = DesiredRobot;
+    type Status = QuayRobotAccountStatus;
+    type Extra = RobotExtra;
+
+    fn desired(&self, _secrets: &SecretValues) -> Result<DesiredRobot, String> {
+        Ok(self.engine_robot())
+    }
+    fn quay_identity(&self) -> String {
+        let owner = self.spec.organization.as_deref().unwrap_or("(token user)");
+        format!("{owner}+{}", self.spec.short_name(&self.name_any()))
+    }
+    fn connection_name(&self) -> &str {
+        self.spec.connection_name()
+    }
+    fn management_policy(&self) -> ManagementPolicy {
+        self.spec.management_policy
+    }
+    fn deletion_policy(&self) -> Option<DeletionPolicy> {
+        self.spec.deletion_policy
+    }
+    fn default_deletion_policy() -> DeletionPolicy {
+        DeletionPolicy::Delete
+    }
+    fn conditions(&self) -> &[Condition] {
+        self.status
+            .as_ref()
+            .map(|s| s.conditions.as_slice())
+            .unwrap_or_default()
+    }
+    fn origin(&self) -> Option<Origin> {
+        self.status.as_ref().and_then(|s| s.origin)
+    }
+    fn owns_secrets() -> bool {
+        true
+    }
+
+    async fn after_apply(
+        &self,
+        ctx: &Context,
+        quay: &Quay,
+        report: &Report<Robot>,
+    ) -> Result<RobotExtra, StepError> {
+        let desired = self.engine_robot();
+        let mut robot = match &report.live {
+            Some(robot) if robot.token.is_some() => robot.clone(),
+            _ => desired.observe(quay).await?.ok_or_else(|| {
+                EngineError::Rejected(format!(
+                    "{} vanished from Quay right after this reconcile",
+                    desired.describe()
+                ))
+            })?,
+        };
+        let requested = self.annotations().get(ROTATE_ANNOTATION).cloned();
+        let handled = self.status.as_ref().and_then(|s| s.rotation.clone());
+        let mut rotation = handled.clone();
+        if let Some(value) = requested.filter(|v| Some(v) != handled.as_ref()) {
+            // A value present when the robot is first created is recorded, not acted on:
+            // the token is brand new anyway.
+            if !report.created() {
+                robot = desired.rotate(quay).await?;
+            }
+            rotation = Some(value);
+        }
+        let token = robot.token.as_ref().ok_or_else(|| {
+            EngineError::Rejected("Quay returned the robot without its token".to_owned())
+        })?;
+        let secret_name = self.spec.secret_name(&self.name_any());
+        let secret = self.credentials_secret(
+            &secret_name,
+            &quay.client.registry_host(),
+            &robot.name,
+            token.expose_secret(),
+        );
+        self.ensure_secret(ctx, secret).await?;
+        Ok(RobotExtra {
+            full_name: robot.name.clone(),
+            secret_name,
+            rotation,
+            live_description: desired
+                .description_differs(&robot)
+                .then(|| robot.description.clone()),
+        })
+    }
+
+    fn status(
+        &self,
+        common: CommonStatus,
+        _registry_host: Option<&str>,
+        extra: Option<RobotExtra>,
+    ) -> QuayRobotAccountStatus {
+        let previous = self.status.clone().unwrap_or_default();
+        let mut conditions = common.conditions;
+        match &extra {
+            Some(extra) => {
+                let mut c = Conditions::new(&previous.conditions, common.observed_generation);
+                match &extra.live_description {
+                    Some(live) => c.set(
+                        "DescriptionInSync",
+                        false,
+                        "CannotUpdateRobot",
+                        format!(
+                            "Quay's description is {live:?}; Quay cannot change a robot's description, and the \
+                             operator does not recreate the robot (that would change its token)"
+                        ),
+                    ),
+                    None => c.set("DescriptionInSync", true, "InSync", "the description matches the spec"),
+                };
+                conditions.extend(c.into_vec());
+            }
+            None => conditions.extend(
+                previous
+                    .conditions
+                    .iter()
+                    .filter(|c| c.type_ == "DescriptionInSync")
+                    .cloned(),
+            ),
+        }
+        QuayRobotAccountStatus {
+            conditions,
+            observed_generation: common.observed_generation,
+            full_name: extra
+                .as_ref()
+                .map(|e| e.full_name.clone())
+                .or(previous.full_name),
+            secret_name: extra
+                .as_ref()
+                .map(|e| e.secret_name.clone())
+                .or(previous.secret_name),
+            rotation: extra
+                .as_ref()
+                .map_or(previous.rotation, |e| e.rotation.clone()),
+            origin: common.origin,
+            drift: common.drift,
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! `QuayRobotAccount`: a robot account whose credentials the operator keeps in a Secret.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::common::{ConnectionRef, DeletionPolicy, ManagementPolicy, Origin, conditions_schema};
+
+/// Annotation whose every new value regenerates the robot's token once.
+pub const ROTATE_ANNOTATION: &str = "quayconfig.io/rotate";
+
+/// Desired state of a Quay robot account.
+// Printer columns repeat `type_`/`priority` values, which clippy mistakes for duplicates.
+#[allow(clippy::duplicated_attributes)]
+#[derive(CustomResource, JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[kube(
+    group = "quayconfig.io",
+    version = "v1alpha1",
+    kind = "QuayRobotAccount",
+    namespaced,
+    status = "QuayRobotAccountStatus",
+    shortname = "qrobot",
+    category = "quay",
+    doc = "QuayRobotAccount declares a robot account in a Quay organization (or in the \
+           connection user's namespace). The operator writes its credentials to a Secret of type \
+           kubernetes.io/dockerconfigjson, ready for imagePullSecrets and CI pushes. Set the \
+           annotation quayconfig.io/rotate to a new value to regenerate the token.",
+    validation = Rule::new(
+        "(has(self.spec.name) ? self.spec.name : self.metadata.name) == \
+         (has(oldSelf.spec.name) ? oldSelf.spec.name : oldSelf.metadata.name)"
+    )
+    .message("the robot name (spec.name, default metadata.name) is immutable")
+    .field_path(".spec.name"),
+    validation = Rule::new(
+        "has(self.spec.name) || self.metadata.name.matches('^[a-z0-9]+([._-][a-z0-9]+)*$')"
+    )
+    .message("metadata.name is not a valid Quay robot name; set spec.name")
+    .field_path(".spec.name"),
+    validation = Rule::new(
+        "has(self.spec.organization) == has(oldSelf.spec.organization) && \
+         (!has(self.spec.organization) || self.spec.organization == oldSelf.spec.organization)"
+    )
+    .message("organization is immutable")
+    .field_path(".spec.organization"),
+    printcolumn(name = "Robot", type_ = "string", json_path = ".status.fullName"),
+    printcolumn(name = "Secret", type_ = "string", json_path = ".status.secretName"),
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].status"#
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].reason"#,
+        priority = 1
+    ),
+    printcolumn(
+        name = "Message",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].message"#,
+        priority = 1
+    ),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[serde(rename_all = "camelCase")]
+pub struct QuayRobotAccountSpec {
+    /// Quay organization that owns the robot. When unset, the robot belongs to the
+    /// user whose token the connection uses. Cannot be changed after creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 2, max = 255),
+        regex(pattern = r"^[a-z0-9]+([._-][a-z0-9]+)*$")
+    )]
+    pub organization: Option<String>,
+
+    /// Short name of the robot (Quay's full name is `namespace+name`). Defaults to
+    /// `metadata.name`. Cannot be changed after creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 1, max = 255),
+        regex(pattern = r"^[a-z0-9]+([._-][a-z0-9]+)*$")
+    )]
+    pub name: Option<String>,
+
+    /// Description, set when the robot is created. Quay cannot change it later: a
+    /// different value is reported in the `DescriptionInSync` condition, and the robot
+    /// is never recreated for it (that would change its token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 255))]
+    pub description: Option<String>,
+
+    /// Name of the Secret (same namespace) that receives the credentials:
+    /// `.dockerconfigjson` for the connection's registry host, plus `username` and
+    /// `password`. Defaults to `<metadata.name>-robot`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 1, max = 253),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    )]
+    pub secret_name: Option<String>,
+
+    /// QuayConnection (same namespace) to use. When unset, the QuayConnection
+    /// named `default` in this namespace is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_ref: Option<ConnectionRef>,
+
+    /// What to do with the robot in Quay when this resource is deleted. When unset,
+    /// a robot the operator created is deleted; an adopted one is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<DeletionPolicy>,
+
+    /// `Full` (default) or `ObserveOnly` (never write to Quay; no Secret is written).
+    #[serde(default)]
+    pub management_policy: ManagementPolicy,
+}
+
+impl QuayRobotAccountSpec {
+    /// The robot's short name: `spec.name`, or `metadata_name` when unset.
+    pub fn short_name(&self, metadata_name: &str) -> String {
+        self.name.as_deref().unwrap_or(metadata_name).to_owned()
+    }
+
+    /// The credentials Secret's name.
+    pub fn secret_name(&self, metadata_name: &str) -> String {
+        self.secret_name
+            .clone()
+            .unwrap_or_else(|| format!("{metadata_name}-robot"))
+    }
+
+    /// Name of the QuayConnection to use.
+    pub fn connection_name(&self) -> &str {
+        ConnectionRef::name_or_default(self.connection_ref.as_ref())
+    }
+}
+
+/// Observed state of a QuayRobotAccount.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct QuayRobotAccountStatus {
+    /// Current state. `Ready` summarises; `DescriptionInSync` is False when Quay's
+    /// description differs from the spec (Quay cannot change it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "conditions_schema")]
+    pub conditions: Vec<Condition>,
+    /// The `metadata.generation` this status was computed for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// Quay's full robot name, `namespace+name` (the registry user name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_name: Option<String>,
+    /// The Secret holding the credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_name: Option<String>,
+    /// The last value of the `quayconfig.io/rotate` annotation that was acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<String>,
+    /// `Created` if the operator created the robot, `Adopted` if it already existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    /// Fields whose value in Quay differs from the spec (observe-only mode).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<String>,
+}

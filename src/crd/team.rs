@@ -1,0 +1,174 @@
+//! `QuayTeam`: a team of a Quay organization, optionally with its members.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::common::{ConnectionRef, DeletionPolicy, ManagementPolicy, Origin, conditions_schema};
+
+/// Desired state of a Quay team.
+// Printer columns repeat `type_`/`priority` values, which clippy mistakes for duplicates.
+#[allow(clippy::duplicated_attributes)]
+#[derive(CustomResource, JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[kube(
+    group = "quayconfig.io",
+    version = "v1alpha1",
+    kind = "QuayTeam",
+    namespaced,
+    status = "QuayTeamStatus",
+    shortname = "qteam",
+    category = "quay",
+    doc = "QuayTeam declares a team of a Quay organization: its role and description, and, \
+           when `members` is given, exactly its members.",
+    validation = Rule::new(
+        "(has(self.spec.name) ? self.spec.name : self.metadata.name) == \
+         (has(oldSelf.spec.name) ? oldSelf.spec.name : oldSelf.metadata.name)"
+    )
+    .message("the team name (spec.name, default metadata.name) is immutable")
+    .field_path(".spec.name"),
+    validation = Rule::new("self.spec.organization == oldSelf.spec.organization")
+        .message("organization is immutable")
+        .field_path(".spec.organization"),
+    printcolumn(name = "Organization", type_ = "string", json_path = ".spec.organization"),
+    printcolumn(name = "Role", type_ = "string", json_path = ".spec.role"),
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].status"#
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].reason"#,
+        priority = 1
+    ),
+    printcolumn(
+        name = "Message",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].message"#,
+        priority = 1
+    ),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[serde(rename_all = "camelCase")]
+pub struct QuayTeamSpec {
+    /// Quay organization of the team. Cannot be changed after creation.
+    #[schemars(
+        length(min = 2, max = 255),
+        regex(pattern = r"^[a-z0-9]+([._-][a-z0-9]+)*$")
+    )]
+    pub organization: String,
+
+    /// Team name in Quay. Defaults to `metadata.name`. Cannot be changed after creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 2, max = 255),
+        regex(pattern = r"^[a-z0-9]+([._-][a-z0-9]+)*$")
+    )]
+    pub name: Option<String>,
+
+    /// Organization-wide role: `member` (default; access per repository permissions),
+    /// `creator` (may also create repositories) or `admin` (administers the organization).
+    #[serde(default)]
+    pub role: TeamRole,
+
+    /// Team description. Not managed when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+
+    /// Members of the team. When given, the list is authoritative: members not listed
+    /// are removed. When absent, membership is not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<Vec<TeamMember>>,
+
+    /// QuayConnection (same namespace) to use. When unset, the QuayConnection
+    /// named `default` in this namespace is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_ref: Option<ConnectionRef>,
+
+    /// What to do with the team in Quay when this resource is deleted. When unset,
+    /// a team the operator created is deleted; an adopted one is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<DeletionPolicy>,
+
+    /// `Full` (default) or `ObserveOnly` (never write to Quay, report drift).
+    #[serde(default)]
+    pub management_policy: ManagementPolicy,
+}
+
+impl QuayTeamSpec {
+    /// The team's name in Quay: `spec.name`, or `metadata_name` when unset.
+    pub fn quay_name(&self, metadata_name: &str) -> String {
+        self.name.as_deref().unwrap_or(metadata_name).to_owned()
+    }
+
+    /// Name of the QuayConnection to use.
+    pub fn connection_name(&self) -> &str {
+        ConnectionRef::name_or_default(self.connection_ref.as_ref())
+    }
+}
+
+/// Organization-wide role of a team.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TeamRole {
+    /// Access per repository permissions.
+    #[default]
+    Member,
+    /// May also create repositories.
+    Creator,
+    /// Administers the organization.
+    Admin,
+}
+
+impl TeamRole {
+    /// The value as Quay spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TeamRole::Member => "member",
+            TeamRole::Creator => "creator",
+            TeamRole::Admin => "admin",
+        }
+    }
+}
+
+/// A team member: a Quay user, or a robot of the team's organization.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamMember {
+    /// `user` or `robot`.
+    pub kind: MemberKind,
+    /// User name, or robot short name (or full name `org+short`).
+    #[schemars(length(min = 1, max = 255))]
+    pub name: String,
+}
+
+/// Kind of team member.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MemberKind {
+    /// A Quay user.
+    User,
+    /// A robot account.
+    Robot,
+}
+
+/// Observed state of a QuayTeam.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct QuayTeamStatus {
+    /// Current state. `Ready` summarises.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "conditions_schema")]
+    pub conditions: Vec<Condition>,
+    /// The `metadata.generation` this status was computed for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Created` if the operator created the team, `Adopted` if it already existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    /// Fields whose value in Quay differs from the spec (observe-only mode).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<String>,
+}
