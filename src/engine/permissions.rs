@@ -79,7 +79,8 @@ fn ops<'a>(
         let wanted = desired
             .iter()
             .any(|d| d.grantee == *grantee && d.name == *name);
-        if !wanted && !(*grantee == Grantee::User && name == me) {
+        let own_grant = *grantee == Grantee::User && name == me;
+        if !(wanted || own_grant) {
             ops.push((
                 Op::Revoke(*grantee, name),
                 FieldChange::new(&label(*grantee, name), role, "none"),
