@@ -55,7 +55,7 @@ fn quay(emu: &quay_config_operator::emulator::Emulator) -> quay_config_operator:
 async fn a_new_resource_gets_the_finalizer_first() {
     let (client, mut api) = mock_client();
     let obj = repo(json!({}), false, Value::Null);
-    let ctx = kind_context(client, &[obj.clone()]);
+    let ctx = kind_context(client, std::slice::from_ref(&obj));
     let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
         Arc::new(obj),
         ctx,
@@ -77,7 +77,7 @@ async fn creates_in_quay_and_reports_ready_with_pull_spec() {
     let emu = emulator_with_org().await;
     let (client, mut api) = mock_client();
     let obj = repo(json!({"visibility": "public"}), true, Value::Null);
-    let ctx = kind_context(client, &[obj.clone()]);
+    let ctx = kind_context(client, std::slice::from_ref(&obj));
     let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
         Arc::new(obj),
         ctx,
@@ -133,7 +133,7 @@ async fn an_unchanged_resource_writes_neither_quay_nor_status() {
         "pullSpec": format!("{host}/acme/app")
     });
     let obj = repo(json!({}), true, status);
-    let ctx = kind_context(client, &[obj.clone()]);
+    let ctx = kind_context(client, std::slice::from_ref(&obj));
     emu.reset_stats();
     let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
         Arc::new(obj),
@@ -151,7 +151,7 @@ async fn a_changed_token_secret_is_used_without_restart() {
     let emu = emulator_with_org().await;
     let (client, mut api) = mock_client();
     let obj = repo(json!({}), true, Value::Null);
-    let ctx = kind_context(client, &[obj.clone()]);
+    let ctx = kind_context(client, std::slice::from_ref(&obj));
 
     let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
         Arc::new(obj.clone()),
@@ -196,7 +196,7 @@ async fn a_missing_connection_is_reported_without_calling_quay() {
     let emu = emulator_with_org().await;
     let (client, mut api) = mock_client();
     let obj = repo(json!({}), true, Value::Null);
-    let ctx = kind_context(client, &[obj.clone()]);
+    let ctx = kind_context(client, std::slice::from_ref(&obj));
     let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
         Arc::new(obj),
         ctx,
@@ -275,7 +275,7 @@ async fn deletion_policy_delete_removes_the_repository_then_the_finalizer() {
         .unwrap();
     let (client, mut api) = mock_client();
     let obj = deleting(json!({"deletionPolicy": "Delete"}), "Adopted");
-    let ctx = kind_context(client, &[obj.clone()]);
+    let ctx = kind_context(client, std::slice::from_ref(&obj));
     let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
         Arc::new(obj),
         ctx,
@@ -309,7 +309,7 @@ async fn an_adopted_repository_is_retained_unless_delete_was_asked_explicitly() 
     let emu = emulator_with_org().await;
     let (client, mut api) = mock_client();
     let obj = deleting(json!({}), "Adopted");
-    let ctx = kind_context(client, &[obj.clone()]);
+    let ctx = kind_context(client, std::slice::from_ref(&obj));
     let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
         Arc::new(obj),
         ctx,
@@ -330,7 +330,7 @@ async fn an_adopted_repository_is_retained_unless_delete_was_asked_explicitly() 
 async fn a_blocked_deletion_says_how_to_let_go() {
     let (client, mut api) = mock_client();
     let obj = deleting(json!({"deletionPolicy": "Delete"}), "Created");
-    let ctx = kind_context(client, &[obj.clone()]);
+    let ctx = kind_context(client, std::slice::from_ref(&obj));
     let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
         Arc::new(obj),
         ctx,
