@@ -178,8 +178,11 @@ pub async fn reconcile<M: Managed>(
 
 /// Deletes the object from Quay if it exists. Returns whether it existed.
 pub async fn delete<M: Managed>(object: &M, quay: &Quay) -> Result<bool, EngineError> {
-    if object.observe(quay).await?.is_none() {
-        return Ok(false);
+    match object.observe(quay).await {
+        Ok(Some(_)) => {}
+        // Absent, or its parent (e.g. the organization) is gone and took it along.
+        Ok(None) | Err(EngineError::Waiting { .. }) => return Ok(false),
+        Err(e) => return Err(e),
     }
     match object.delete(quay).await {
         Err(e) if e.is_not_found() => Ok(false),

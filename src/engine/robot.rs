@@ -60,8 +60,13 @@ impl Managed for DesiredRobot {
 
     async fn observe(&self, quay: &Quay) -> Result<Option<Robot>, EngineError> {
         let robots = match quay.robots(&self.owner).await {
-            // The organization does not exist (yet): nor does the robot.
-            Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
+            // Quay answers 403 (or 404) for the robots of an unknown organization.
+            Err(e)
+                if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Forbidden)
+                    && self.org_missing(quay).await? =>
+            {
+                return Err(self.waiting_for_org());
+            }
             other => other?,
         };
         let suffix = self.suffix();
@@ -113,6 +118,12 @@ impl Managed for DesiredRobot {
 }
 
 impl DesiredRobot {
+    fn waiting_for_org(&self) -> EngineError {
+        EngineError::Waiting {
+            what: format!("the Quay organization of {} to exist", self.describe()),
+        }
+    }
+
     async fn org_missing(&self, quay: &Quay) -> Result<bool, EngineError> {
         match &self.owner {
             RobotOwner::Organization(org) => Ok(quay.client.get_organization(org).await?.is_none()),

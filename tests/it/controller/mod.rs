@@ -4,6 +4,7 @@
 
 mod connection;
 mod repository;
+mod robot;
 
 use std::sync::Arc;
 use std::time::Duration;

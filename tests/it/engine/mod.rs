@@ -1,7 +1,9 @@
 //! Engine tests: the Kubernetes-free reconcile loop against the emulator.
 
+mod access;
 mod organization;
 mod repository;
+mod robot_team;
 
 use std::time::Duration;
 
