@@ -11,10 +11,13 @@ use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config, ResourceExt};
 use quay_config_operator::controller::{self, RunConfig};
-use quay_config_operator::crd::{QuayConnection, QuayOrganization, QuayRepository};
+use quay_config_operator::crd::{
+    QuayConnection, QuayOrganization, QuayRepository, QuayRobotAccount,
+};
 use quay_config_operator::emulator::{Emulator, EmulatorConfig};
+use quay_config_operator::quay::api::robot::RobotOwner;
 use quay_config_operator::quay::{ClientOptions, QuayClient};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 async fn wait_for<F, Fut>(what: &str, mut check: F)
