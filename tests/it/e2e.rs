@@ -175,6 +175,39 @@ async fn operator_manages_a_repository_on_a_real_cluster() {
         .expect("created in Quay");
     assert!(!live.is_public);
 
+    // A robot: its Secret carries the robot's current credentials.
+    let robots: Api<QuayRobotAccount> = Api::namespaced(client.clone(), &ns);
+    robots
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "apiVersion": "quayconfig.io/v1alpha1", "kind": "QuayRobotAccount", "metadata": {"name": "pusher"},
+                "spec": {"organization": org_name, "description": "e2e"}
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    wait_for("the robot to be Ready", || async {
+        robots.get("pusher").await.is_ok_and(|r| is_ready(&r))
+    })
+    .await;
+    let secret = secrets.get("pusher-robot").await.expect("robot Secret");
+    let data = secret.data.expect("data");
+    let robot = quay
+        .get_robot(&RobotOwner::Organization(org_name.clone()), "pusher")
+        .await
+        .unwrap()
+        .expect("robot in Quay");
+    assert_eq!(
+        String::from_utf8_lossy(&data["username"].0),
+        format!("{org_name}+pusher")
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&data["password"].0),
+        robot.token.unwrap().expose_secret()
+    );
+
     repos
         .patch(
             "app",
@@ -204,6 +237,14 @@ async fn operator_manages_a_repository_on_a_real_cluster() {
             .is_none(),
         "deletionPolicy Delete removed it"
     );
+    robots
+        .delete("pusher", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_for("the robot resource to go", || async {
+        robots.get_opt("pusher").await.is_ok_and(|r| r.is_none())
+    })
+    .await;
     orgs.delete(&org_name, &DeleteParams::default())
         .await
         .unwrap();
