@@ -54,7 +54,7 @@ struct RunArgs {
     /// Parallel reconciles per kind.
     #[arg(long, default_value_t = 4)]
     concurrency: u16,
-    /// Address of the /healthz and /readyz endpoints.
+    /// Address of the /healthz, /readyz and /metrics endpoints.
     #[arg(long, default_value = "0.0.0.0:8081", env = "HEALTH_ADDR")]
     health_addr: SocketAddr,
     #[command(flatten)]
@@ -110,8 +110,13 @@ fn init_tracing(format: LogFormat) {
 
 async fn run(args: RunArgs) -> Result<(), String> {
     let ready = admin::Readiness::default();
-    let health = tokio::spawn(admin::serve(args.health_addr, ready.clone()));
-    let result = operate(&args, &ready).await;
+    let leadership = admin::Leadership::default();
+    let health = tokio::spawn(admin::serve(
+        args.health_addr,
+        ready.clone(),
+        leadership.clone(),
+    ));
+    let result = operate(&args, &ready, &leadership).await;
     health.abort();
     result
 }
@@ -123,7 +128,11 @@ async fn run(args: RunArgs) -> Result<(), String> {
 /// The replica reports ready once the API answers and the CRDs exist, before
 /// it holds the Lease: readiness means "healthy and able to lead", so a standby
 /// is neither restarted nor holding up a rolling update while it waits.
-async fn operate(args: &RunArgs, ready: &admin::Readiness) -> Result<(), String> {
+async fn operate(
+    args: &RunArgs,
+    ready: &admin::Readiness,
+    leadership: &admin::Leadership,
+) -> Result<(), String> {
     let kube_config = kube::Config::infer()
         .await
         .map_err(|e| format!("cannot load the Kubernetes client configuration: {e}"))?;
@@ -168,6 +177,7 @@ async fn operate(args: &RunArgs, ready: &admin::Readiness) -> Result<(), String>
             }
         }
     }
+    leadership.set_leader(true);
 
     let settings = |namespace: Option<String>| controller::RunConfig {
         namespace,
