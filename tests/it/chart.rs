@@ -1128,4 +1128,13 @@ fn plain_manifests_are_the_chart_defaults() {
     let mut rest = m.inventory();
     rest.retain(|o| !o.starts_with("Namespace ") && !o.starts_with("CustomResourceDefinition "));
     assert_eq!(rest, chart.inventory());
+    assert_eq!(
+        m.one::<Deployment>().spec,
+        chart.one::<Deployment>().spec,
+        "the same Deployment (image included) as the chart's defaults"
+    );
+    assert_eq!(
+        m.one::<ClusterRole>().rules,
+        chart.one::<ClusterRole>().rules
+    );
 }

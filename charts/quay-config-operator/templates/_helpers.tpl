@@ -82,23 +82,25 @@ the Role in each watched namespace. Exactly the verbs the operator uses; each
 rule says why.
 */}}
 {{- define "quay-config-operator.rules" -}}
+{{- /* The operator's kinds (plurals): one word here per new kind. */}}
+{{- $kinds := list "quayconnections" "quayorganizations" "quayrepositories" -}}
 # The custom resources: watched and cached (get, list, watch); the finalizer
 # quayconfig.io/finalizer is added before anything is created in Quay and
 # removed after cleanup (patch; update for the same change as a replace).
 - apiGroups: ["quayconfig.io"]
-  resources: ["quayconnections", "quayorganizations", "quayrepositories"]
+  resources: [{{ range $i, $kind := $kinds }}{{ if $i }}, {{ end }}"{{ $kind }}"{{ end }}]
   verbs: ["get", "list", "watch", "patch", "update"]
 # Their status (conditions, observedGeneration, what Quay reported) is read
 # (get) and written with a merge patch (patch; update for a replace).
 - apiGroups: ["quayconfig.io"]
-  resources: ["quayconnections/status", "quayorganizations/status", "quayrepositories/status"]
+  resources: [{{ range $i, $kind := $kinds }}{{ if $i }}, {{ end }}"{{ $kind }}/status"{{ end }}]
   verbs: ["get", "patch", "update"]
 # Objects the operator creates carry an owner reference with
 # blockOwnerDeletion to their custom resource; where the
 # OwnerReferencesPermissionEnforcement admission plugin is on (OpenShift),
 # that needs update on the owner's finalizers subresource.
 - apiGroups: ["quayconfig.io"]
-  resources: ["quayconnections/finalizers", "quayorganizations/finalizers", "quayrepositories/finalizers"]
+  resources: [{{ range $i, $kind := $kinds }}{{ if $i }}, {{ end }}"{{ $kind }}/finalizers"{{ end }}]
   verbs: ["update"]
 # Secrets: the Quay token (and CA bundle) Secrets that QuayConnections name are
 # read (get); Secret metadata is watched (list, watch) so that a rotated token
