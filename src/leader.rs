@@ -340,9 +340,10 @@ mod tests {
         use serde_json::{Value, json};
 
         const NS: &str = "operators";
+        /// Renewed every second, valid for four: slack for a loaded test machine.
         const SHORT: LeaseTiming = LeaseTiming {
-            duration: Duration::from_secs(2),
-            renew_before_expiry: Duration::from_secs(1),
+            duration: Duration::from_secs(4),
+            renew_before_expiry: Duration::from_secs(3),
         };
 
         /// One Lease object in memory; `failing` makes every request answer 500.
@@ -371,7 +372,7 @@ mod tests {
                 self.lease().spec.and_then(|s| s.holder_identity)
             }
 
-            /// Another replica holds the Lease, renewed just now.
+            /// Another replica holds the Lease for 3 s, renewed just now.
             fn held_by_other(&self) {
                 let now = serde_json::to_value(MicroTime(Timestamp::now())).unwrap();
                 *self.lease.lock().unwrap() = Some(json!({
@@ -379,7 +380,7 @@ mod tests {
                     "kind": "Lease",
                     "metadata": {"name": LEASE_NAME, "namespace": NS, "resourceVersion": "1"},
                     "spec": {"holderIdentity": "other", "acquireTime": now, "renewTime": now,
-                             "leaseDurationSeconds": 2},
+                             "leaseDurationSeconds": 3},
                 }));
             }
 
@@ -473,7 +474,7 @@ mod tests {
             let me = elector(&api, "me").await;
             within(5, me.acquire()).await.expect("acquired");
             assert_eq!(api.holder().as_deref(), Some("me"));
-            assert_eq!(api.lease().spec.unwrap().lease_duration_seconds, Some(2));
+            assert_eq!(api.lease().spec.unwrap().lease_duration_seconds, Some(4));
         }
 
         #[tokio::test]
@@ -483,7 +484,7 @@ mod tests {
             let me = elector(&api, "me").await;
             assert!(within(1, me.acquire()).await.is_none(), "still held");
             assert_eq!(api.holder().as_deref(), Some("other"));
-            within(6, me.acquire()).await.expect("taken over");
+            within(8, me.acquire()).await.expect("taken over");
             assert_eq!(api.holder().as_deref(), Some("me"));
         }
 
@@ -505,7 +506,8 @@ mod tests {
             let me = elector(&api, "me").await;
             within(5, me.acquire()).await.expect("acquired");
             api.failing.store(true, Ordering::SeqCst);
-            let lost = within(2, me.hold()).await.expect("stepped down");
+            // Within the Lease's 4 s: before another replica could take it.
+            let lost = within(4, me.hold()).await.expect("stepped down");
             assert!(matches!(lost, Lost::RenewalFailed(_)), "{lost:?}");
         }
 
