@@ -8,6 +8,12 @@ if command -v rustup >/dev/null 2>&1; then
   rustup component add rustfmt clippy >/dev/null 2>&1 || true
 fi
 
+echo "== helm and kubectl (for the chart and manifest tests)"
+PATH="$(./scripts/install-tools.sh):$PATH"
+export PATH
+helm version --short
+kubectl version --client
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"

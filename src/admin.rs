@@ -1,5 +1,6 @@
-//! The operator's health endpoints: `/healthz` (the process runs) and
-//! `/readyz` (the CRDs were found and the controllers started).
+//! The operator's health endpoints: `/healthz` (the process runs), `/readyz`
+//! (the API answers and the CRDs were found; a standby replica waiting for the
+//! leader Lease is ready too) and `/metrics` (Prometheus text format).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,6 +27,75 @@ impl Readiness {
     }
 }
 
+/// Whether this replica holds the leader Lease (always, without leader election).
+#[derive(Clone, Default)]
+pub struct Leadership(Arc<AtomicBool>);
+
+impl Leadership {
+    /// Records whether this replica leads.
+    pub fn set_leader(&self, leading: bool) {
+        self.0.store(leading, Ordering::SeqCst);
+    }
+
+    /// Whether this replica leads.
+    pub fn is_leader(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Clone)]
+struct AdminState {
+    ready: Readiness,
+    leadership: Leadership,
+}
+
+impl axum::extract::FromRef<AdminState> for Readiness {
+    fn from_ref(state: &AdminState) -> Self {
+        state.ready.clone()
+    }
+}
+
+/// The metrics in Prometheus' text exposition format.
+fn render_metrics(ready: bool, leader: bool) -> String {
+    let gauge = |name: &str, help: &str, labels: &str, value: bool| {
+        format!(
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name}{labels} {}\n",
+            u8::from(value)
+        )
+    };
+    [
+        gauge(
+            "quay_config_operator_build_info",
+            "The operator's version.",
+            &format!("{{version=\"{}\"}}", env!("CARGO_PKG_VERSION")),
+            true,
+        ),
+        gauge(
+            "quay_config_operator_ready",
+            "Whether this replica is ready (1) or starting (0).",
+            "",
+            ready,
+        ),
+        gauge(
+            "quay_config_operator_leader",
+            "Whether this replica holds the leader Lease and runs the controllers (1) or waits (0).",
+            "",
+            leader,
+        ),
+    ]
+    .concat()
+}
+
+async fn metrics(State(state): State<AdminState>) -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        render_metrics(state.ready.is_ready(), state.leadership.is_leader()),
+    )
+}
+
 async fn readyz(State(ready): State<Readiness>) -> (StatusCode, &'static str) {
     if ready.is_ready() {
         (StatusCode::OK, "ok")
@@ -34,12 +104,34 @@ async fn readyz(State(ready): State<Readiness>) -> (StatusCode, &'static str) {
     }
 }
 
-/// Serves the health endpoints until the process ends.
-pub async fn serve(addr: SocketAddr, ready: Readiness) -> std::io::Result<()> {
+/// Serves the health and metrics endpoints until the process ends.
+pub async fn serve(
+    addr: SocketAddr,
+    ready: Readiness,
+    leadership: Leadership,
+) -> std::io::Result<()> {
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .with_state(ready);
+        .route("/metrics", get(metrics))
+        .with_state(AdminState { ready, leadership });
     let listener = tokio::net::TcpListener::bind(addr).await?;
     axum::serve(listener, app).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_are_prometheus_gauges() {
+        let text = render_metrics(true, false);
+        assert!(text.contains("# TYPE quay_config_operator_leader gauge\n"));
+        assert!(text.contains("\nquay_config_operator_ready 1\n"));
+        assert!(text.contains("\nquay_config_operator_leader 0\n"));
+        assert!(text.contains(&format!(
+            "quay_config_operator_build_info{{version=\"{}\"}} 1\n",
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
 }

@@ -7,4 +7,5 @@ pub mod controller;
 pub mod crd;
 pub mod emulator;
 pub mod engine;
+pub mod leader;
 pub mod quay;

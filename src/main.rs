@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use quay_config_operator::{admin, controller, crd, emulator};
+use quay_config_operator::{admin, controller, crd, emulator, leader};
 
 #[derive(Parser)]
 #[command(name = "quay-config-operator", version, about)]
@@ -37,9 +37,14 @@ enum Command {
 
 #[derive(clap::Args)]
 struct RunArgs {
-    /// Watch only this namespace (default: all namespaces).
-    #[arg(long, env = "WATCH_NAMESPACE")]
-    namespace: Option<String>,
+    /// Watch only these namespaces, comma-separated (default: all namespaces).
+    #[arg(
+        long = "namespace",
+        env = "WATCH_NAMESPACE",
+        value_name = "NS[,NS...]",
+        value_delimiter = ','
+    )]
+    namespaces: Vec<String>,
     /// How often in-sync resources are checked against Quay for drift (e.g. 10m, 1h).
     #[arg(long, default_value = "10m", value_parser = humantime::parse_duration, env = "RESYNC_INTERVAL")]
     resync_interval: Duration,
@@ -49,9 +54,30 @@ struct RunArgs {
     /// Parallel reconciles per kind.
     #[arg(long, default_value_t = 4)]
     concurrency: u16,
-    /// Address of the /healthz and /readyz endpoints.
+    /// Address of the /healthz, /readyz and /metrics endpoints.
     #[arg(long, default_value = "0.0.0.0:8081", env = "HEALTH_ADDR")]
     health_addr: SocketAddr,
+    #[command(flatten)]
+    leader_election: leader::LeaderElectionArgs,
+}
+
+impl RunArgs {
+    /// The namespaces to watch, without blanks and repeats; `[None]` means all.
+    fn watched_namespaces(&self) -> Vec<Option<String>> {
+        let mut namespaces: Vec<String> = self
+            .namespaces
+            .iter()
+            .map(|ns| ns.trim().to_owned())
+            .filter(|ns| !ns.is_empty())
+            .collect();
+        namespaces.sort();
+        namespaces.dedup();
+        if namespaces.is_empty() {
+            vec![None]
+        } else {
+            namespaces.into_iter().map(Some).collect()
+        }
+    }
 }
 
 #[tokio::main]
@@ -84,22 +110,132 @@ fn init_tracing(format: LogFormat) {
 
 async fn run(args: RunArgs) -> Result<(), String> {
     let ready = admin::Readiness::default();
-    let health = tokio::spawn(admin::serve(args.health_addr, ready.clone()));
-    let client = kube::Client::try_default()
+    let leadership = admin::Leadership::default();
+    let health = tokio::spawn(admin::serve(
+        args.health_addr,
+        ready.clone(),
+        leadership.clone(),
+    ));
+    let result = operate(&args, &ready, &leadership).await;
+    health.abort();
+    result
+}
+
+/// Checks the CRDs, waits for the leader Lease when leader election is on,
+/// then runs the controllers until SIGTERM/Ctrl-C (they shut down gracefully,
+/// then the Lease is released) or until the Lease is lost (an error: exit).
+///
+/// The replica reports ready once the API answers and the CRDs exist, before
+/// it holds the Lease: readiness means "healthy and able to lead", so a standby
+/// is neither restarted nor holding up a rolling update while it waits.
+async fn operate(
+    args: &RunArgs,
+    ready: &admin::Readiness,
+    leadership: &admin::Leadership,
+) -> Result<(), String> {
+    let kube_config = kube::Config::infer()
         .await
+        .map_err(|e| format!("cannot load the Kubernetes client configuration: {e}"))?;
+    let client = kube::Client::try_from(kube_config.clone())
         .map_err(|e| format!("cannot reach the Kubernetes API: {e}"))?;
-    controller::check_crds(&client).await?;
-    let config = controller::RunConfig {
-        namespace: args.namespace,
+    let namespaces = args.watched_namespaces();
+    for namespace in &namespaces {
+        controller::check_crds(&client, namespace.as_deref()).await?;
+    }
+    let elector = if args.leader_election.enabled {
+        let namespace = args
+            .leader_election
+            .namespace
+            .clone()
+            .unwrap_or_else(|| client.default_namespace().to_owned());
+        let lease_client = leader::lease_client(kube_config)
+            .map_err(|e| format!("cannot build the Lease client: {e}"))?;
+        let elector = leader::Elector::new(
+            lease_client,
+            &namespace,
+            leader::identity_from_env(),
+            leader::LeaseTiming::default(),
+        )
+        .await
+        .map_err(|e| error_chain(&e))?;
+        Some(elector)
+    } else {
+        None
+    };
+    ready.set_ready();
+    if let Some(elector) = &elector {
+        tracing::info!(
+            identity = elector.identity(),
+            lease = leader::LEASE_NAME,
+            "waiting for the leader Lease"
+        );
+        tokio::select! {
+            () = elector.acquire() => {}
+            () = shutdown_signal() => {
+                tracing::info!("shutting down before acquiring the leader Lease");
+                return Ok(());
+            }
+        }
+    }
+    leadership.set_leader(true);
+
+    let settings = |namespace: Option<String>| controller::RunConfig {
+        namespace,
         resync: args.resync_interval,
         list_ttl: args.list_ttl,
         concurrency: args.concurrency,
     };
-    tracing::info!(namespace = ?config.namespace, resync = ?config.resync, "starting controllers");
-    ready.set_ready();
-    controller::run(client, config).await;
-    health.abort();
-    Ok(())
+    tracing::info!(namespaces = ?namespaces, resync = ?args.resync_interval, "starting controllers");
+    let controllers = futures::future::join_all(
+        namespaces
+            .into_iter()
+            .map(|namespace| controller::run(client.clone(), settings(namespace))),
+    );
+    match &elector {
+        None => {
+            controllers.await;
+            Ok(())
+        }
+        Some(elector) => tokio::select! {
+            _ = controllers => {
+                elector.release().await;
+                Ok(())
+            }
+            lost = elector.hold() => Err(format!(
+                "stepping down as leader ({lost}); exiting so that another replica takes over"
+            )),
+        },
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C (SIGINT). As PID 1 in a container the process
+/// gets no default handling of SIGTERM, so a standby waiting for the Lease must
+/// listen for it itself.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// An error with its sources, `outer: inner: ...`.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Write every CRD to stdout; a closed pipe (`| head`) is not an error.
@@ -113,5 +249,53 @@ fn print_crds() -> std::io::Result<()> {
     {
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn run_args(args: &[&str]) -> RunArgs {
+        let argv = ["quay-config-operator", "run"].iter().chain(args);
+        match Cli::try_parse_from(argv).expect("valid arguments").command {
+            Command::Run(args) => args,
+            _ => unreachable!("run"),
+        }
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn namespaces_are_a_comma_separated_list() {
+        let args = run_args(&["--namespace", "team-b,team-a, ,team-a"]);
+        assert_eq!(
+            args.watched_namespaces(),
+            [Some("team-a".to_owned()), Some("team-b".to_owned())]
+        );
+        let args = run_args(&["--namespace", "team-a", "--namespace", "team-c"]);
+        assert_eq!(args.watched_namespaces().len(), 2);
+    }
+
+    #[test]
+    fn no_namespace_means_all() {
+        assert_eq!(run_args(&[]).watched_namespaces(), [None]);
+        assert_eq!(run_args(&["--namespace", ""]).watched_namespaces(), [None]);
+    }
+
+    #[test]
+    fn leader_election_is_off_unless_asked_for() {
+        assert!(!run_args(&[]).leader_election.enabled);
+        let args = run_args(&[
+            "--leader-election",
+            "--leader-election-namespace",
+            "operators",
+        ]);
+        assert!(args.leader_election.enabled);
+        assert_eq!(args.leader_election.namespace.as_deref(), Some("operators"));
     }
 }

@@ -52,16 +52,17 @@ where
     }
 }
 
-/// Fails with an install hint when a CRD is missing.
-pub async fn check_crds(client: &Client) -> Result<(), String> {
-    async fn probe<K>(client: &Client) -> Result<(), String>
+/// Fails with an install hint when a CRD is missing. Lists in `namespace` only
+/// when given, which is all a namespaced (Role-based) install may do.
+pub async fn check_crds(client: &Client, namespace: Option<&str>) -> Result<(), String> {
+    async fn probe<K>(client: &Client, namespace: Option<&str>) -> Result<(), String>
     where
         K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
             + Clone
             + serde::de::DeserializeOwned
             + std::fmt::Debug,
     {
-        let api: Api<K> = Api::all(client.clone());
+        let api: Api<K> = api(client, namespace);
         api.list(&kube::api::ListParams::default().limit(1))
             .await
             .map(|_| ())
@@ -72,11 +73,11 @@ pub async fn check_crds(client: &Client) -> Result<(), String> {
                 )
             })
     }
-    probe::<QuayConnection>(client).await?;
-    probe::<QuayOrganization>(client).await?;
-    probe::<QuayRepository>(client).await?;
-    probe::<QuayRobotAccount>(client).await?;
-    probe::<QuayTeam>(client).await
+    probe::<QuayConnection>(client, namespace).await?;
+    probe::<QuayOrganization>(client, namespace).await?;
+    probe::<QuayRepository>(client, namespace).await?;
+    probe::<QuayRobotAccount>(client, namespace).await?;
+    probe::<QuayTeam>(client, namespace).await
 }
 
 /// Runs every controller until SIGTERM/Ctrl-C.

@@ -1,5 +1,6 @@
 //! Integration tests, in one binary so the crate is linked once.
 
+mod chart;
 mod contract;
 mod controller;
 mod crds_in_sync;
