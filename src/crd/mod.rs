@@ -12,7 +12,11 @@
 
 pub mod common;
 pub mod connection;
+pub mod mirror;
+pub mod notification;
 pub mod organization;
+pub mod quota;
+pub mod reference;
 pub mod repository;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -23,6 +27,10 @@ pub use common::{
     TokenSecretRef, condition_types, reasons,
 };
 pub use connection::{CaBundle, QuayConnection, QuayConnectionSpec, QuayConnectionStatus};
+pub use mirror::{QuayMirrorConfig, QuayMirrorConfigSpec, QuayMirrorConfigStatus};
+pub use notification::{QuayNotification, QuayNotificationSpec, QuayNotificationStatus};
+pub use quota::{QuayQuota, QuayQuotaSpec, QuayQuotaStatus};
+pub use reference::{LocalRef, SecretKeyRef};
 pub use organization::{QuayOrganization, QuayOrganizationSpec, QuayOrganizationStatus};
 pub use repository::{
     QuayRepository, QuayRepositorySpec, QuayRepositoryStatus, RepoKind, RepositoryState, Visibility,
@@ -37,6 +45,9 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
         QuayConnection::crd(),
         QuayOrganization::crd(),
         QuayRepository::crd(),
+        QuayNotification::crd(),
+        QuayMirrorConfig::crd(),
+        QuayQuota::crd(),
     ]
 }
 
@@ -115,7 +126,10 @@ pub(crate) mod tests {
             [
                 "quayconfig.io_quayconnections.yaml",
                 "quayconfig.io_quayorganizations.yaml",
-                "quayconfig.io_quayrepositories.yaml"
+                "quayconfig.io_quayrepositories.yaml",
+                "quayconfig.io_quaynotifications.yaml",
+                "quayconfig.io_quaymirrorconfigs.yaml",
+                "quayconfig.io_quayquotas.yaml",
             ]
         );
         for crd in &crds {
@@ -146,7 +160,7 @@ pub(crate) mod tests {
     #[test]
     fn yaml_separates_documents_and_is_parseable() {
         let yaml = to_yaml(&all_crds());
-        assert_eq!(yaml.matches("\n---\n").count(), 2);
+        assert_eq!(yaml.matches("\n---\n").count(), all_crds().len() - 1);
         for doc in yaml.split("---\n") {
             let back: CustomResourceDefinition = serde_norway::from_str(doc).unwrap();
             assert_eq!(back.spec.group, GROUP);

@@ -8,10 +8,13 @@ pub mod autoprune;
 mod cache;
 mod driver;
 mod error;
+pub mod mirror;
+pub mod notification;
 pub mod organization;
 pub mod permissions;
 pub mod prototypes;
 mod quay;
+pub mod quota;
 pub mod repository;
 
 pub use driver::{FieldChange, Managed, Mode, Report, delete, reconcile};
