@@ -20,6 +20,10 @@ use crate::engine::organization::DesiredOrganization;
 use crate::engine::repository::DesiredRepository;
 use crate::engine::{EngineError, Managed, Quay, Report};
 
+mod mirror;
+mod notification;
+mod quota;
+
 /// The status fields every managed kind has.
 pub struct CommonStatus {
     /// Conditions, Ready first.
@@ -41,12 +45,23 @@ pub struct SecretKey {
     pub key: String,
 }
 
+/// Another custom resource of the same namespace that a spec refers to by name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ResourceRef {
+    /// A QuayRepository; resolves to its Quay `namespace/name`.
+    Repository(String),
+    /// A QuayOrganization; resolves to its Quay name.
+    Organization(String),
+}
+
 /// The Secret values a resource references, read for one reconcile, with
-/// the version (`uid/resourceVersion`) of each Secret. `Debug` shows no value.
+/// the version (`uid/resourceVersion`) of each Secret, and the Quay identity
+/// of each resource it references ([`ResourceRef`]). `Debug` shows no value.
 #[derive(Default)]
 pub struct SecretValues {
     values: BTreeMap<SecretKey, String>,
     versions: BTreeMap<String, String>,
+    resolved: BTreeMap<ResourceRef, String>,
 }
 
 impl Debug for SecretValues {
@@ -84,6 +99,16 @@ impl SecretValues {
     pub fn version(&self, name: &str) -> Option<&str> {
         self.versions.get(name).map(String::as_str)
     }
+
+    /// Records the Quay identity a referenced resource resolved to.
+    pub fn insert_resolved(&mut self, reference: ResourceRef, identity: String) {
+        self.resolved.insert(reference, identity);
+    }
+
+    /// The Quay identity of a referenced resource (`None` when it does not exist).
+    pub fn resolved(&self, reference: &ResourceRef) -> Option<&str> {
+        self.resolved.get(reference).map(String::as_str)
+    }
 }
 
 /// A custom resource kind that manages one Quay object through the engine.
@@ -106,6 +131,12 @@ pub trait ManagedResource:
 
     /// Secret keys the spec references (read by the controller before [`ManagedResource::desired`]).
     fn secret_refs(&self) -> Vec<SecretKey> {
+        Vec::new()
+    }
+    /// Resources of the same namespace the spec references (resolved by the
+    /// controller before [`ManagedResource::desired`]; a missing one makes the
+    /// resource wait).
+    fn resource_refs(&self) -> Vec<ResourceRef> {
         Vec::new()
     }
     /// The engine's desired state, from the spec and the referenced Secret values.

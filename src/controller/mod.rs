@@ -7,6 +7,7 @@ mod connections;
 mod context;
 mod kinds;
 pub mod reconcile;
+mod references;
 mod status;
 
 use std::sync::Arc;
@@ -23,10 +24,12 @@ use kube::{Api, Client, Resource};
 pub use connection::reconcile as reconcile_connection;
 pub use connections::{ConnectionError, Connections};
 pub use context::Context;
-pub use kinds::{CommonStatus, ManagedResource};
+pub use kinds::{CommonStatus, ManagedResource, ResourceRef};
 pub use reconcile::{Error, FINALIZER, KindContext};
 
-use crate::crd::{QuayConnection, QuayOrganization, QuayRepository};
+use crate::crd::{
+    QuayConnection, QuayMirrorConfig, QuayNotification, QuayOrganization, QuayQuota, QuayRepository,
+};
 
 /// Settings of `quay-config-operator run`.
 #[derive(Debug, Clone)]
@@ -74,7 +77,10 @@ pub async fn check_crds(client: &Client) -> Result<(), String> {
     }
     probe::<QuayConnection>(client).await?;
     probe::<QuayOrganization>(client).await?;
-    probe::<QuayRepository>(client).await
+    probe::<QuayRepository>(client).await?;
+    probe::<QuayNotification>(client).await?;
+    probe::<QuayMirrorConfig>(client).await?;
+    probe::<QuayQuota>(client).await
 }
 
 /// Runs every controller until SIGTERM/Ctrl-C.
@@ -123,8 +129,20 @@ pub async fn run(client: Client, config: RunConfig) {
 
     let organizations =
         managed::<QuayOrganization>(&client, ns, ctx.clone(), controller_config.clone());
-    let repositories = managed::<QuayRepository>(&client, ns, ctx, controller_config);
-    tokio::join!(connections, organizations, repositories);
+    let repositories =
+        managed::<QuayRepository>(&client, ns, ctx.clone(), controller_config.clone());
+    let notifications =
+        managed::<QuayNotification>(&client, ns, ctx.clone(), controller_config.clone());
+    let mirrors = managed::<QuayMirrorConfig>(&client, ns, ctx.clone(), controller_config.clone());
+    let quotas = managed::<QuayQuota>(&client, ns, ctx, controller_config);
+    tokio::join!(
+        connections,
+        organizations,
+        repositories,
+        notifications,
+        mirrors,
+        quotas
+    );
 }
 
 /// A controller for one managed kind. Status writes do not trigger it: only

@@ -14,6 +14,7 @@ use kube::{Api, ResourceExt};
 use super::connections::ConnectionError;
 use super::context::Context;
 use super::kinds::{CommonStatus, ManagedResource};
+use super::references;
 use super::status::{Conditions, patch_status, ready_changed};
 use crate::crd::{DeletionPolicy, ManagementPolicy, Origin};
 use crate::engine::{self, EngineError, ErrorClass, Managed, Mode, Report};
@@ -53,6 +54,8 @@ enum Failure {
     Connection(ConnectionError),
     Spec(String),
     Engine(EngineError),
+    /// A referenced resource (QuayRepository, QuayOrganization) does not exist yet.
+    Reference(String),
 }
 
 impl Failure {
@@ -63,6 +66,7 @@ impl Failure {
             Failure::Connection(_) => ErrorClass::Waiting,
             Failure::Spec(_) => ErrorClass::Terminal,
             Failure::Engine(e) => e.class(),
+            Failure::Reference(_) => ErrorClass::Waiting,
         }
     }
     fn reason(&self) -> &'static str {
@@ -70,12 +74,13 @@ impl Failure {
             Failure::Connection(e) => e.reason(),
             Failure::Spec(_) => "InvalidReference",
             Failure::Engine(e) => e.reason(),
+            Failure::Reference(_) => "WaitingForDependency",
         }
     }
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Failure::Engine(e) => e.retry_after(),
-            Failure::Connection(_) | Failure::Spec(_) => None,
+            Failure::Connection(_) | Failure::Spec(_) | Failure::Reference(_) => None,
         }
     }
     fn message(&self) -> String {
@@ -83,6 +88,7 @@ impl Failure {
             Failure::Connection(e) => e.to_string(),
             Failure::Spec(m) => m.clone(),
             Failure::Engine(e) => e.to_string(),
+            Failure::Reference(what) => format!("waiting for {what}"),
         }
     }
 }
@@ -246,11 +252,21 @@ async fn apply<K: ManagedResource>(
             .resolve(&namespace, obj.connection_name())
             .await
             .map_err(Failure::Connection)?;
-        let secrets = shared
+        let mut secrets = shared
             .connections
             .secret_values(&namespace, &obj.secret_refs(), false)
             .await
             .map_err(Failure::Connection)?;
+        references::resolve(
+            &shared.client,
+            &namespace,
+            &obj.resource_refs(),
+            &mut secrets,
+            false,
+        )
+        .await
+        .map_err(|e| Failure::Connection(e.into()))?
+        .map_err(Failure::Reference)?;
         let desired = obj.desired(&secrets).map_err(Failure::Spec)?;
         let report = engine::reconcile(&desired, &quay, mode)
             .await
@@ -433,11 +449,22 @@ async fn cleanup<K: ManagedResource>(
             .resolve(&namespace, obj.connection_name())
             .await
             .map_err(Failure::Connection)?;
-        let secrets = shared
+        let mut secrets = shared
             .connections
             .secret_values(&namespace, &obj.secret_refs(), true)
             .await
             .map_err(Failure::Connection)?;
+        // A reference deleted first: the kind falls back to what its status recorded.
+        references::resolve(
+            &shared.client,
+            &namespace,
+            &obj.resource_refs(),
+            &mut secrets,
+            true,
+        )
+        .await
+        .map_err(|e| Failure::Connection(e.into()))?
+        .map_err(Failure::Reference)?;
         let desired = obj.desired(&secrets).map_err(Failure::Spec)?;
         engine::delete(&desired, &quay)
             .await

@@ -243,11 +243,16 @@ mod tests {
         .unwrap();
         assert!(spec.is_enabled);
         let creds = spec.credentials_secret_ref.clone().unwrap();
-        assert_eq!((creds.username_key.as_str(), creds.password_key.as_str()), ("username", "password"));
+        assert_eq!(
+            (creds.username_key.as_str(), creds.password_key.as_str()),
+            ("username", "password")
+        );
         let ok = QuayMirrorConfig::new("m", spec.clone());
         assert_eq!(cel(&ok, None), Ok(()));
         let mut both = ok.clone();
-        both.spec.repository_ref = Some(LocalRef { name: "mirror".into() });
+        both.spec.repository_ref = Some(LocalRef {
+            name: "mirror".into(),
+        });
         assert!(cel(&both, None).unwrap_err().contains("exactly one"));
         let crd = QuayMirrorConfig::crd();
         assert_eq!(crd.spec.names.short_names, Some(vec!["qmirror".into()]));

@@ -29,9 +29,9 @@ pub use common::{
 pub use connection::{CaBundle, QuayConnection, QuayConnectionSpec, QuayConnectionStatus};
 pub use mirror::{QuayMirrorConfig, QuayMirrorConfigSpec, QuayMirrorConfigStatus};
 pub use notification::{QuayNotification, QuayNotificationSpec, QuayNotificationStatus};
+pub use organization::{QuayOrganization, QuayOrganizationSpec, QuayOrganizationStatus};
 pub use quota::{QuayQuota, QuayQuotaSpec, QuayQuotaStatus};
 pub use reference::{LocalRef, SecretKeyRef};
-pub use organization::{QuayOrganization, QuayOrganizationSpec, QuayOrganizationStatus};
 pub use repository::{
     QuayRepository, QuayRepositorySpec, QuayRepositoryStatus, RepoKind, RepositoryState, Visibility,
 };

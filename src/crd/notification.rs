@@ -253,7 +253,12 @@ mod tests {
         assert_eq!(root_rules(&crd).len(), 3);
         let events = schema_at(&crd, &["spec", "event"])["enum"].clone();
         assert_eq!(events.as_array().unwrap().len(), 11);
-        assert!(events.as_array().unwrap().contains(&json!("repo_image_expiry")));
+        assert!(
+            events
+                .as_array()
+                .unwrap()
+                .contains(&json!("repo_image_expiry"))
+        );
         assert_eq!(
             schema_at(&crd, &["spec", "config"])["x-kubernetes-preserve-unknown-fields"],
             true
@@ -262,19 +267,27 @@ mod tests {
 
     #[test]
     fn cel_wants_exactly_one_repository_and_secret_urls_only_for_webhooks() {
-        let ok = notification(json!({"repository": "acme/app", "event": "repo_push", "method": "webhook",
-            "urlSecretRef": {"name": "hook", "key": "url"}}));
+        let ok = notification(
+            json!({"repository": "acme/app", "event": "repo_push", "method": "webhook",
+            "urlSecretRef": {"name": "hook", "key": "url"}}),
+        );
         assert_eq!(cel(&ok, None), Ok(()));
-        let both = notification(json!({"repository": "acme/app", "repositoryRef": {"name": "app"},
-            "event": "repo_push", "method": "webhook"}));
+        let both = notification(
+            json!({"repository": "acme/app", "repositoryRef": {"name": "app"},
+            "event": "repo_push", "method": "webhook"}),
+        );
         assert!(cel(&both, None).unwrap_err().contains("exactly one"));
         let none = notification(json!({"event": "repo_push", "method": "webhook"}));
         assert!(cel(&none, None).unwrap_err().contains("exactly one"));
-        let email = notification(json!({"repository": "acme/app", "event": "repo_push", "method": "email",
-            "urlSecretRef": {"name": "hook", "key": "url"}}));
+        let email = notification(
+            json!({"repository": "acme/app", "event": "repo_push", "method": "email",
+            "urlSecretRef": {"name": "hook", "key": "url"}}),
+        );
         assert!(cel(&email, None).unwrap_err().contains("webhook and slack"));
-        let twice = notification(json!({"repository": "acme/app", "event": "repo_push", "method": "slack",
-            "config": {"url": "https://hooks.slack.com/x"}, "urlSecretRef": {"name": "hook", "key": "url"}}));
+        let twice = notification(
+            json!({"repository": "acme/app", "event": "repo_push", "method": "slack",
+            "config": {"url": "https://hooks.slack.com/x"}, "urlSecretRef": {"name": "hook", "key": "url"}}),
+        );
         assert!(cel(&twice, None).unwrap_err().contains("not both"));
     }
 }

@@ -180,7 +180,9 @@ pub fn quantity_bytes(quantity: &str) -> Result<u64, String> {
     }
     let (int_part, frac_part) = number.split_once('.').unwrap_or((number, ""));
     let int_part = int_part.trim_start_matches('+');
-    if !int_part.chars().all(|c| c.is_ascii_digit()) || !frac_part.chars().all(|c| c.is_ascii_digit()) {
+    if !int_part.chars().all(|c| c.is_ascii_digit())
+        || !frac_part.chars().all(|c| c.is_ascii_digit())
+    {
         return Err(invalid());
     }
     // (multiplier numerator, base-10 exponent) of the suffix.
@@ -245,14 +247,37 @@ mod tests {
 
     #[test]
     fn cel_wants_one_namespace_and_no_user_limits() {
-        let quota = |spec: serde_json::Value| QuayQuota::new("q", serde_json::from_value(spec).unwrap());
-        assert_eq!(cel(&quota(json!({"organization": "acme", "limit": "10Gi",
-            "limits": [{"type": "Warning", "percent": 80}]})), None), Ok(()));
-        assert!(cel(&quota(json!({"organization": "acme", "user": "bob", "limit": "1Gi"})), None)
-            .unwrap_err().contains("exactly one"));
-        assert!(cel(&quota(json!({"limit": "1Gi"})), None).unwrap_err().contains("exactly one"));
-        assert!(cel(&quota(json!({"user": "bob", "limit": "1Gi",
-            "limits": [{"type": "Reject", "percent": 100}]})), None)
-            .unwrap_err().contains("user namespace"));
+        let quota =
+            |spec: serde_json::Value| QuayQuota::new("q", serde_json::from_value(spec).unwrap());
+        assert_eq!(
+            cel(
+                &quota(json!({"organization": "acme", "limit": "10Gi",
+            "limits": [{"type": "Warning", "percent": 80}]})),
+                None
+            ),
+            Ok(())
+        );
+        assert!(
+            cel(
+                &quota(json!({"organization": "acme", "user": "bob", "limit": "1Gi"})),
+                None
+            )
+            .unwrap_err()
+            .contains("exactly one")
+        );
+        assert!(
+            cel(&quota(json!({"limit": "1Gi"})), None)
+                .unwrap_err()
+                .contains("exactly one")
+        );
+        assert!(
+            cel(
+                &quota(json!({"user": "bob", "limit": "1Gi",
+            "limits": [{"type": "Reject", "percent": 100}]})),
+                None
+            )
+            .unwrap_err()
+            .contains("user namespace")
+        );
     }
 }

@@ -50,7 +50,10 @@ mod tests {
     #[test]
     fn repository_paths_split_at_the_first_slash() {
         assert_eq!(split_repository("acme/app"), Some(("acme", "app")));
-        assert_eq!(split_repository("acme/team/app"), Some(("acme", "team/app")));
+        assert_eq!(
+            split_repository("acme/team/app"),
+            Some(("acme", "team/app"))
+        );
         assert_eq!(split_repository("acme"), None);
         assert_eq!(split_repository("/app"), None);
     }

@@ -66,10 +66,27 @@ pub struct DesiredMirror {
 /// A mirror configuration as observed.
 #[derive(Debug, Clone)]
 pub struct LiveMirror {
+    /// Quay namespace of the repository.
+    pub namespace: String,
+    /// Repository name.
+    pub repository: String,
     /// The configuration as Quay shows it.
     pub config: MirrorConfig,
     /// The repository's state, when the engine needs it (mirroring enabled).
     pub repository_state: Option<String>,
+    /// The credentials Secret version Quay holds once a reconcile in apply
+    /// mode succeeded (the desired one).
+    pub credentials_version: Option<String>,
+}
+
+impl LiveMirror {
+    /// The configuration as Quay shows it now (after a change).
+    pub async fn refresh(&self, quay: &Quay) -> Result<Option<MirrorConfig>, EngineError> {
+        Ok(quay
+            .client
+            .get_mirror(&self.namespace, &self.repository)
+            .await?)
+    }
 }
 
 /// Skopeo timeout Quay requires at creation (its minimum).
@@ -196,8 +213,11 @@ impl Managed for DesiredMirror {
             false => None,
         };
         Ok(Some(LiveMirror {
+            namespace: self.namespace.clone(),
+            repository: self.repository.clone(),
             config,
             repository_state,
+            credentials_version: self.credentials.as_ref().map(|c| c.version.clone()),
         }))
     }
 
@@ -220,7 +240,10 @@ impl Managed for DesiredMirror {
                     changes.push(FieldChange::new(
                         "credentials",
                         format!("user {}", show(&c.external_registry_username)),
-                        format!("user {:?} from Secret version {}", creds.username, creds.version),
+                        format!(
+                            "user {:?} from Secret version {}",
+                            creds.username, creds.version
+                        ),
                     ));
                 } else if self.credentials_sent.as_deref() != Some(creds.version.as_str()) {
                     changes.push(FieldChange::new(
@@ -243,7 +266,11 @@ impl Managed for DesiredMirror {
             None => {}
         }
         if c.robot_username != self.robot {
-            changes.push(FieldChange::new("robotUsername", &c.robot_username, &self.robot));
+            changes.push(FieldChange::new(
+                "robotUsername",
+                &c.robot_username,
+                &self.robot,
+            ));
         }
         if c.root_rule.rule_value != self.root_rule {
             changes.push(FieldChange::new(
@@ -277,9 +304,10 @@ impl Managed for DesiredMirror {
 
     async fn create(&self, quay: &Quay) -> Result<Option<LiveMirror>, EngineError> {
         self.check_robot(quay).await?;
-        let start = self.sync_start_date.clone().unwrap_or_else(|| {
-            chrono::Utc::now().format(QUAY_DATE_FORMAT).to_string()
-        });
+        let start = self
+            .sync_start_date
+            .clone()
+            .unwrap_or_else(|| chrono::Utc::now().format(QUAY_DATE_FORMAT).to_string());
         let mut config = MirrorUpdate {
             is_enabled: Some(self.is_enabled),
             external_reference: Some(self.external_reference.clone()),
@@ -301,7 +329,7 @@ impl Managed for DesiredMirror {
         // Quay put the repository in state MIRROR.
         quay.forget_repositories(&self.namespace);
         result.map_err(|e| self.waiting_for_repository(e))?;
-        Ok(None)
+        self.observe(quay).await
     }
 
     async fn update(
@@ -437,6 +465,9 @@ mod tests {
             }))
             .unwrap(),
             repository_state: Some("MIRROR".into()),
+            namespace: "acme".into(),
+            repository: "m".into(),
+            credentials_version: None,
         };
         let mut desired = DesiredMirror {
             namespace: "acme".into(),

@@ -35,7 +35,10 @@ pub struct DesiredNotification {
 impl std::fmt::Debug for DesiredNotification {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DesiredNotification")
-            .field("repository", &format!("{}/{}", self.namespace, self.repository))
+            .field(
+                "repository",
+                &format!("{}/{}", self.namespace, self.repository),
+            )
             .field("event", &self.event)
             .field("method", &self.method)
             .field("title", &self.title)
@@ -54,6 +57,14 @@ pub struct LiveNotification {
     /// A notification identical to the spec, if there is one (the same as
     /// `notification` when that one is in sync).
     pub identical: Option<Notification>,
+    desired: DesiredNotification,
+}
+
+impl LiveNotification {
+    /// The repository, as `(namespace, name)`.
+    pub fn repository(&self) -> (&str, &str) {
+        (&self.desired.namespace, &self.desired.repository)
+    }
 }
 
 /// Renders a method configuration with every string masked, except the
@@ -62,11 +73,9 @@ pub fn masked(config: &Value) -> String {
     fn mask(key: &str, value: &Value) -> Value {
         match value {
             Value::String(_) if key != "email" => Value::String("***".to_owned()),
-            Value::Object(map) if key != "target" => Value::Object(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), mask(k, v)))
-                    .collect(),
-            ),
+            Value::Object(map) if key != "target" => {
+                Value::Object(map.iter().map(|(k, v)| (k.clone(), mask(k, v))).collect())
+            }
             Value::Array(items) => Value::Array(items.iter().map(|v| mask(key, v)).collect()),
             other => other.clone(),
         }
@@ -162,6 +171,7 @@ impl Managed for DesiredNotification {
         Ok(owned.or(identical).map(|n| LiveNotification {
             notification: n.clone(),
             identical: identical.cloned(),
+            desired: self.clone(),
         }))
     }
 
@@ -203,6 +213,7 @@ impl Managed for DesiredNotification {
         Ok(Some(LiveNotification {
             identical: Some(n.clone()),
             notification: n,
+            desired: self.clone(),
         }))
     }
 
@@ -232,15 +243,27 @@ impl Managed for DesiredNotification {
     }
 }
 
-/// The notification that matches the spec now (after a reconcile), if any.
-pub async fn current(
-    desired: &DesiredNotification,
+/// The notification that matches the spec after a successful reconcile in
+/// apply mode: as observed, or (after a replacement) as listed again.
+pub async fn settled(
+    report: &super::Report<LiveNotification>,
     quay: &Quay,
 ) -> Result<Option<Notification>, EngineError> {
-    Ok(desired
-        .observe(quay)
-        .await?
-        .and_then(|live| live.identical))
+    let Some(live) = &report.live else {
+        return Ok(None);
+    };
+    if report.applied && report.existed {
+        let fresh = DesiredNotification {
+            uuid: None,
+            ..live.desired.clone()
+        };
+        return Ok(fresh.observe(quay).await?.and_then(|l| l.identical));
+    }
+    Ok(Some(
+        live.identical
+            .clone()
+            .unwrap_or_else(|| live.notification.clone()),
+    ))
 }
 
 #[cfg(test)]
@@ -280,6 +303,7 @@ mod tests {
                 number_of_failures: 0,
             },
             identical: None,
+            desired: desired.clone(),
         };
         let changes = desired.diff(&live);
         assert_eq!(changes.len(), 1);

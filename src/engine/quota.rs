@@ -61,6 +61,8 @@ pub struct DesiredQuota {
 /// A quota as observed.
 #[derive(Debug, Clone)]
 pub struct LiveQuota {
+    /// Whose quota.
+    pub namespace: QuotaNamespace,
     /// The quota with its thresholds.
     pub quota: Quota,
     /// Bytes used, as Quay reports them (organizations only).
@@ -225,6 +227,7 @@ impl DesiredQuota {
                     });
                 };
                 Ok(view.quotas.first().map(|q| LiveQuota {
+                    namespace: self.namespace.clone(),
                     quota: q.clone(),
                     usage_bytes: view.quota_report.as_ref().and_then(|r| r.quota_bytes),
                 }))
@@ -244,6 +247,7 @@ impl DesiredQuota {
                         false => e.into(),
                     })?;
                 Ok(quotas.into_iter().next().map(|quota| LiveQuota {
+                    namespace: self.namespace.clone(),
                     quota,
                     usage_bytes: None,
                 }))
@@ -264,6 +268,27 @@ fn human(bytes: u64) -> String {
     match unit {
         0 => format!("{bytes} bytes"),
         _ => format!("{value} {} ({bytes} bytes)", UNITS[unit]),
+    }
+}
+
+impl LiveQuota {
+    /// The quota as Quay shows it now (after a change).
+    pub async fn refresh(&self, quay: &Quay) -> Result<Option<LiveQuota>, EngineError> {
+        DesiredQuota {
+            namespace: self.namespace.clone(),
+            limit_bytes: 0,
+            limits: None,
+        }
+        .read(quay)
+        .await
+    }
+
+    /// Usage in percent of the quota, when Quay reports usage.
+    pub fn usage_percent(&self) -> Option<u32> {
+        let used = self.usage_bytes?;
+        (self.quota.limit_bytes > 0).then(|| {
+            (used.saturating_mul(100) / self.quota.limit_bytes).min(u32::MAX as u64) as u32
+        })
     }
 }
 
@@ -318,7 +343,7 @@ impl Managed for DesiredQuota {
             self.apply_limits(quay, created.quota.id, &created.quota.limits)
                 .await?;
         }
-        Ok(None)
+        self.read(quay).await
     }
 
     async fn update(
@@ -387,14 +412,14 @@ mod tests {
     fn only_differing_thresholds_are_touched() {
         let live = [l(1, "Warning", 80), l(2, "Reject", 100)];
         assert!(ops(&[t("Reject", 100), t("Warning", 80)], &live).is_empty());
-        let changed = ops(&[t("Warning", 80), t("Reject", 95)], &live);
+        let desired = [t("Warning", 80), t("Reject", 95)];
+        let changed = ops(&desired, &live);
         assert!(matches!(changed.as_slice(), [Op::Update(l, d)] if l.id == 2 && d.percent == 95));
-        let grown = ops(
-            &[t("Warning", 70), t("Warning", 80), t("Reject", 100)],
-            &live,
-        );
+        let desired = [t("Warning", 70), t("Warning", 80), t("Reject", 100)];
+        let grown = ops(&desired, &live);
         assert!(matches!(grown.as_slice(), [Op::Create(d)] if d.percent == 70));
-        let shrunk = ops(&[t("Reject", 100)], &live);
+        let desired = [t("Reject", 100)];
+        let shrunk = ops(&desired, &live);
         assert!(matches!(shrunk.as_slice(), [Op::Delete(l)] if l.id == 1));
     }
 
