@@ -1,6 +1,9 @@
 //! Engine tests: the Kubernetes-free reconcile loop against the emulator.
 
+mod mirror;
+mod notification;
 mod organization;
+mod quota;
 mod repository;
 
 use std::time::Duration;
@@ -47,6 +50,21 @@ impl Setup {
 
     pub fn client(&self) -> &QuayClient {
         &self.quay.client
+    }
+
+    /// Posts to the emulator's control API (`/__emulator/{what}`).
+    pub async fn control(&self, what: &str, body: serde_json::Value) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/__emulator/{what}", self.emulator.url()))
+            .json(&body)
+            .send()
+            .await
+            .expect("control call");
+        assert!(
+            response.status().is_success(),
+            "{what}: {}",
+            response.status()
+        );
     }
 
     /// Injects a fault through the emulator's control API.
