@@ -7,6 +7,7 @@ mod connections;
 mod context;
 mod kinds;
 pub mod reconcile;
+mod references;
 mod status;
 
 use std::sync::Arc;
@@ -23,10 +24,13 @@ use kube::{Api, Client, Resource};
 pub use connection::reconcile as reconcile_connection;
 pub use connections::{ConnectionError, Connections};
 pub use context::Context;
-pub use kinds::{CommonStatus, ManagedResource};
+pub use kinds::{CommonStatus, ManagedResource, ResourceRef};
 pub use reconcile::{Error, FINALIZER, KindContext};
 
-use crate::crd::{QuayConnection, QuayOrganization, QuayRepository, QuayRobotAccount, QuayTeam};
+use crate::crd::{
+    QuayConnection, QuayMirrorConfig, QuayNotification, QuayOrganization, QuayQuota,
+    QuayRepository, QuayRobotAccount, QuayTeam,
+};
 
 /// Settings of `quay-config-operator run`.
 #[derive(Debug, Clone)]
@@ -77,7 +81,10 @@ pub async fn check_crds(client: &Client, namespace: Option<&str>) -> Result<(), 
     probe::<QuayOrganization>(client, namespace).await?;
     probe::<QuayRepository>(client, namespace).await?;
     probe::<QuayRobotAccount>(client, namespace).await?;
-    probe::<QuayTeam>(client, namespace).await
+    probe::<QuayTeam>(client, namespace).await?;
+    probe::<QuayNotification>(client, namespace).await?;
+    probe::<QuayMirrorConfig>(client, namespace).await?;
+    probe::<QuayQuota>(client, namespace).await
 }
 
 /// Runs every controller until SIGTERM/Ctrl-C.
@@ -129,8 +136,21 @@ pub async fn run(client: Client, config: RunConfig) {
     let repositories =
         managed::<QuayRepository>(&client, ns, ctx.clone(), controller_config.clone());
     let robots = managed::<QuayRobotAccount>(&client, ns, ctx.clone(), controller_config.clone());
-    let teams = managed::<QuayTeam>(&client, ns, ctx, controller_config);
-    tokio::join!(connections, organizations, repositories, robots, teams);
+    let teams = managed::<QuayTeam>(&client, ns, ctx.clone(), controller_config.clone());
+    let notifications =
+        managed::<QuayNotification>(&client, ns, ctx.clone(), controller_config.clone());
+    let mirrors = managed::<QuayMirrorConfig>(&client, ns, ctx.clone(), controller_config.clone());
+    let quotas = managed::<QuayQuota>(&client, ns, ctx, controller_config);
+    tokio::join!(
+        connections,
+        organizations,
+        repositories,
+        robots,
+        teams,
+        notifications,
+        mirrors,
+        quotas
+    );
 }
 
 /// A controller for one managed kind. Status writes do not trigger it: only

@@ -14,6 +14,7 @@ use kube::{Api, ResourceExt};
 use super::connections::ConnectionError;
 use super::context::Context;
 use super::kinds::{CommonStatus, ManagedResource, StepError};
+use super::references;
 use super::status::{Conditions, patch_status, ready_changed};
 use crate::crd::{DeletionPolicy, ManagementPolicy, Origin};
 use crate::engine::{self, EngineError, ErrorClass, Managed, Mode, Report};
@@ -54,6 +55,8 @@ enum Failure {
     Spec(String),
     Engine(EngineError),
     Kube(kube::Error),
+    /// A referenced resource (QuayRepository, QuayOrganization) does not exist yet.
+    Reference(String),
 }
 
 impl From<StepError> for Failure {
@@ -74,6 +77,7 @@ impl Failure {
             Failure::Spec(_) => ErrorClass::Terminal,
             Failure::Engine(e) => e.class(),
             Failure::Kube(_) => ErrorClass::Transient,
+            Failure::Reference(_) => ErrorClass::Waiting,
         }
     }
     fn reason(&self) -> &'static str {
@@ -82,12 +86,16 @@ impl Failure {
             Failure::Spec(_) => "InvalidReference",
             Failure::Engine(e) => e.reason(),
             Failure::Kube(_) => "KubernetesError",
+            Failure::Reference(_) => "WaitingForDependency",
         }
     }
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Failure::Engine(e) => e.retry_after(),
-            Failure::Connection(_) | Failure::Spec(_) | Failure::Kube(_) => None,
+            Failure::Connection(_)
+            | Failure::Spec(_)
+            | Failure::Kube(_)
+            | Failure::Reference(_) => None,
         }
     }
     fn message(&self) -> String {
@@ -96,6 +104,7 @@ impl Failure {
             Failure::Spec(m) => m.clone(),
             Failure::Engine(e) => e.to_string(),
             Failure::Kube(e) => format!("Kubernetes API: {e}"),
+            Failure::Reference(what) => format!("waiting for {what}"),
         }
     }
 }
@@ -259,11 +268,21 @@ async fn apply<K: ManagedResource>(
             .resolve(&namespace, obj.connection_name())
             .await
             .map_err(Failure::Connection)?;
-        let secrets = shared
+        let mut secrets = shared
             .connections
             .secret_values(&namespace, &obj.secret_refs(), false)
             .await
             .map_err(Failure::Connection)?;
+        references::resolve(
+            &shared.client,
+            &namespace,
+            &obj.resource_refs(),
+            &mut secrets,
+            false,
+        )
+        .await
+        .map_err(|e| Failure::Connection(e.into()))?
+        .map_err(Failure::Reference)?;
         let desired = obj.desired(&secrets).map_err(Failure::Spec)?;
         let report = engine::reconcile(&desired, &quay, mode)
             .await
@@ -446,11 +465,22 @@ async fn cleanup<K: ManagedResource>(
             .resolve(&namespace, obj.connection_name())
             .await
             .map_err(Failure::Connection)?;
-        let secrets = shared
+        let mut secrets = shared
             .connections
             .secret_values(&namespace, &obj.secret_refs(), true)
             .await
             .map_err(Failure::Connection)?;
+        // A reference deleted first: the kind falls back to what its status recorded.
+        references::resolve(
+            &shared.client,
+            &namespace,
+            &obj.resource_refs(),
+            &mut secrets,
+            true,
+        )
+        .await
+        .map_err(|e| Failure::Connection(e.into()))?
+        .map_err(Failure::Reference)?;
         let desired = obj.desired(&secrets).map_err(Failure::Spec)?;
         engine::delete(&desired, &quay)
             .await

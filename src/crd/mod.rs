@@ -13,7 +13,11 @@
 pub mod access;
 pub mod common;
 pub mod connection;
+pub mod mirror;
+pub mod notification;
 pub mod organization;
+pub mod quota;
+pub mod reference;
 pub mod repository;
 pub mod robot;
 pub mod team;
@@ -30,7 +34,11 @@ pub use common::{
     TokenSecretRef, condition_types, reasons,
 };
 pub use connection::{CaBundle, QuayConnection, QuayConnectionSpec, QuayConnectionStatus};
+pub use mirror::{QuayMirrorConfig, QuayMirrorConfigSpec, QuayMirrorConfigStatus};
+pub use notification::{QuayNotification, QuayNotificationSpec, QuayNotificationStatus};
 pub use organization::{QuayOrganization, QuayOrganizationSpec, QuayOrganizationStatus};
+pub use quota::{QuayQuota, QuayQuotaSpec, QuayQuotaStatus};
+pub use reference::{LocalRef, SecretKeyRef};
 pub use repository::{
     QuayRepository, QuayRepositorySpec, QuayRepositoryStatus, RepoKind, RepositoryState, Visibility,
 };
@@ -50,6 +58,9 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
         QuayRepository::crd(),
         QuayRobotAccount::crd(),
         QuayTeam::crd(),
+        QuayNotification::crd(),
+        QuayMirrorConfig::crd(),
+        QuayQuota::crd(),
     ]
 }
 
@@ -131,6 +142,9 @@ pub(crate) mod tests {
                 "quayconfig.io_quayrepositories.yaml",
                 "quayconfig.io_quayrobotaccounts.yaml",
                 "quayconfig.io_quayteams.yaml",
+                "quayconfig.io_quaynotifications.yaml",
+                "quayconfig.io_quaymirrorconfigs.yaml",
+                "quayconfig.io_quayquotas.yaml",
             ]
         );
         for crd in &crds {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 
 use super::cache::ListCache;
+use crate::quay::api::notification::Notification;
 use crate::quay::api::organization::Organization;
 use crate::quay::api::repository::Repository;
 use crate::quay::api::robot::{Robot, RobotOwner};
@@ -106,6 +107,30 @@ impl Quay {
     pub(crate) fn forget_repositories(&self, namespace: &str) {
         self.cache.invalidate(&repositories_key(namespace));
     }
+}
+
+impl Quay {
+    /// Every notification of a repository, from one (shared) list call.
+    pub async fn notifications(
+        &self,
+        namespace: &str,
+        repo: &str,
+    ) -> Result<Arc<Vec<Notification>>, QuayError> {
+        self.cache
+            .get_or_fetch(&notifications_key(namespace, repo), || {
+                self.client.list_notifications(namespace, repo)
+            })
+            .await
+    }
+
+    /// Forgets the shared notification list of a repository after a write.
+    pub(crate) fn forget_notifications(&self, namespace: &str, repo: &str) {
+        self.cache.invalidate(&notifications_key(namespace, repo));
+    }
+}
+
+fn notifications_key(namespace: &str, repo: &str) -> String {
+    format!("notifications/{namespace}/{repo}")
 }
 
 fn robots_key(owner: &RobotOwner) -> String {

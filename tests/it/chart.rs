@@ -350,12 +350,7 @@ fn operator_permissions() -> BTreeSet<Permission> {
     let mut set = BTreeSet::new();
     for definition in crd::all_crds() {
         let (group, plural) = (&definition.spec.group, &definition.spec.names.plural);
-        grant(
-            &mut set,
-            group,
-            plural,
-            &["get", "list", "watch", "patch"],
-        );
+        grant(&mut set, group, plural, &["get", "list", "watch", "patch"]);
         grant(
             &mut set,
             group,
@@ -371,7 +366,12 @@ fn operator_permissions() -> BTreeSet<Permission> {
     }
     // Token and CA Secrets: read, and their metadata watched; robot credential
     // Secrets: written by server-side apply, the one of a renamed secretName deleted.
-    grant(&mut set, "", "secrets", &["get", "list", "watch", "create", "patch", "delete"]);
+    grant(
+        &mut set,
+        "",
+        "secrets",
+        &["get", "list", "watch", "create", "patch", "delete"],
+    );
     grant(&mut set, "", "configmaps", &["get"]);
     grant(&mut set, "events.k8s.io", "events", &["create", "patch"]);
     set

@@ -12,7 +12,8 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config, ResourceExt};
 use quay_config_operator::controller::{self, RunConfig};
 use quay_config_operator::crd::{
-    QuayConnection, QuayOrganization, QuayRepository, QuayRobotAccount,
+    QuayConnection, QuayMirrorConfig, QuayNotification, QuayOrganization, QuayQuota,
+    QuayRepository, QuayRobotAccount,
 };
 use quay_config_operator::emulator::{Emulator, EmulatorConfig};
 use quay_config_operator::quay::api::robot::RobotOwner;
@@ -208,6 +209,8 @@ async fn operator_manages_a_repository_on_a_real_cluster() {
         robot.token.unwrap().expose_secret()
     );
 
+    configuration_kinds(&client, &ns, &quay, &org_name).await;
+
     repos
         .patch(
             "app",
@@ -256,4 +259,100 @@ async fn operator_manages_a_repository_on_a_real_cluster() {
 
     operator.abort();
     namespaces.delete(&ns, &DeleteParams::default()).await.ok();
+}
+
+/// A custom resource from its JSON manifest.
+fn create<K: serde::de::DeserializeOwned>(value: serde_json::Value) -> K {
+    serde_json::from_value(value).expect("manifest")
+}
+
+/// One QuayNotification, QuayMirrorConfig and QuayQuota against the repository
+/// `app` and organization `org`: each becomes Ready, reaches Quay, and is
+/// removed from Quay (mirror: disabled, repository back to NORMAL) on deletion.
+async fn configuration_kinds(client: &Client, ns: &str, quay: &QuayClient, org: &str) {
+    quay.create_robot(
+        &RobotOwner::Organization(org.to_owned()),
+        "mirrorbot",
+        "e2e",
+        None,
+    )
+    .await
+    .expect("robot");
+    let notifications: Api<QuayNotification> = Api::namespaced(client.clone(), ns);
+    let mirrors: Api<QuayMirrorConfig> = Api::namespaced(client.clone(), ns);
+    let quotas: Api<QuayQuota> = Api::namespaced(client.clone(), ns);
+    notifications
+        .create(&PostParams::default(), &create(json!({
+            "apiVersion": "quayconfig.io/v1alpha1", "kind": "QuayNotification", "metadata": {"name": "push"},
+            "spec": {"repositoryRef": {"name": "app"}, "event": "repo_push", "method": "quay_notification",
+                     "config": {"target": {"kind": "org", "name": org}}}
+        })))
+        .await
+        .unwrap();
+    mirrors
+        .create(&PostParams::default(), &create(json!({
+            "apiVersion": "quayconfig.io/v1alpha1", "kind": "QuayMirrorConfig", "metadata": {"name": "app"},
+            "spec": {"repositoryRef": {"name": "app"}, "externalReference": "quay.io/prometheus/busybox",
+                     "robotUsername": "mirrorbot", "syncInterval": "1d", "rootRule": ["latest"]}
+        })))
+        .await
+        .unwrap();
+    quotas
+        .create(&PostParams::default(), &create(json!({
+            "apiVersion": "quayconfig.io/v1alpha1", "kind": "QuayQuota", "metadata": {"name": "quota"},
+            "spec": {"organizationRef": {"name": org}, "limit": "1Gi"}
+        })))
+        .await
+        .unwrap();
+    wait_for("the notification to be Ready", || async {
+        notifications.get("push").await.is_ok_and(|n| is_ready(&n))
+    })
+    .await;
+    wait_for("the mirror to be Ready", || async {
+        mirrors.get("app").await.is_ok_and(|m| is_ready(&m))
+    })
+    .await;
+    wait_for("the quota to be Ready", || async {
+        quotas.get("quota").await.is_ok_and(|q| is_ready(&q))
+    })
+    .await;
+    assert_eq!(quay.list_notifications(org, "app").await.unwrap().len(), 1);
+    let repo = quay.get_repository(org, "app").await.unwrap().unwrap();
+    assert_eq!(repo.state, "MIRROR");
+    let view = quay.get_organization(org).await.unwrap().unwrap();
+    assert_eq!(view.quotas[0].limit_bytes, 1 << 30);
+
+    notifications
+        .delete("push", &DeleteParams::default())
+        .await
+        .unwrap();
+    mirrors
+        .delete("app", &DeleteParams::default())
+        .await
+        .unwrap();
+    quotas
+        .delete("quota", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_for("the configuration resources to go", || async {
+        notifications
+            .get_opt("push")
+            .await
+            .is_ok_and(|n| n.is_none())
+            && mirrors.get_opt("app").await.is_ok_and(|m| m.is_none())
+            && quotas.get_opt("quota").await.is_ok_and(|q| q.is_none())
+    })
+    .await;
+    assert!(
+        quay.list_notifications(org, "app")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let repo = quay.get_repository(org, "app").await.unwrap().unwrap();
+    assert_eq!(repo.state, "NORMAL");
+    let mirror = quay.get_mirror(org, "app").await.unwrap().unwrap();
+    assert!(!mirror.is_enabled);
+    let view = quay.get_organization(org).await.unwrap().unwrap();
+    assert!(view.quotas.is_empty());
 }

@@ -24,6 +24,10 @@ use super::context::Context;
 use crate::crd::{DeletionPolicy, ManagementPolicy, Origin};
 use crate::engine::{EngineError, Managed, Quay, Report};
 
+mod mirror;
+mod notification;
+mod quota;
+
 /// The status fields every managed kind has.
 pub struct CommonStatus {
     /// Conditions, Ready first.
@@ -47,6 +51,12 @@ pub enum StepError {
     Kube(#[from] kube::Error),
 }
 
+impl From<crate::quay::QuayError> for StepError {
+    fn from(e: crate::quay::QuayError) -> Self {
+        StepError::Quay(e.into())
+    }
+}
+
 /// A key of a Secret in the resource's own namespace.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SecretKey {
@@ -56,12 +66,23 @@ pub struct SecretKey {
     pub key: String,
 }
 
+/// Another custom resource of the same namespace that a spec refers to by name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ResourceRef {
+    /// A QuayRepository; resolves to its Quay `namespace/name`.
+    Repository(String),
+    /// A QuayOrganization; resolves to its Quay name.
+    Organization(String),
+}
+
 /// The Secret values a resource references, read for one reconcile, with
-/// the version (`uid/resourceVersion`) of each Secret. `Debug` shows no value.
+/// the version (`uid/resourceVersion`) of each Secret, and the Quay identity
+/// of each resource it references ([`ResourceRef`]). `Debug` shows no value.
 #[derive(Default)]
 pub struct SecretValues {
     values: BTreeMap<SecretKey, String>,
     versions: BTreeMap<String, String>,
+    resolved: BTreeMap<ResourceRef, String>,
 }
 
 impl Debug for SecretValues {
@@ -99,6 +120,16 @@ impl SecretValues {
     pub fn version(&self, name: &str) -> Option<&str> {
         self.versions.get(name).map(String::as_str)
     }
+
+    /// Records the Quay identity a referenced resource resolved to.
+    pub fn insert_resolved(&mut self, reference: ResourceRef, identity: String) {
+        self.resolved.insert(reference, identity);
+    }
+
+    /// The Quay identity of a referenced resource (`None` when it does not exist).
+    pub fn resolved(&self, reference: &ResourceRef) -> Option<&str> {
+        self.resolved.get(reference).map(String::as_str)
+    }
 }
 
 /// A custom resource kind that manages one Quay object through the engine.
@@ -121,6 +152,12 @@ pub trait ManagedResource:
 
     /// Secret keys the spec references (read by the controller before [`ManagedResource::desired`]).
     fn secret_refs(&self) -> Vec<SecretKey> {
+        Vec::new()
+    }
+    /// Resources of the same namespace the spec references (resolved by the
+    /// controller before [`ManagedResource::desired`]; a missing one makes the
+    /// resource wait).
+    fn resource_refs(&self) -> Vec<ResourceRef> {
         Vec::new()
     }
     /// The engine's desired state, from the spec and the referenced Secret values.

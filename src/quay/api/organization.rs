@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::quay::api::quota::Quota;
 use crate::quay::client::{Call, QuayClient};
 use crate::quay::error::QuayError;
 
@@ -24,6 +25,23 @@ pub struct Organization {
     /// Teams by name (shown to members).
     #[serde(default)]
     pub teams: BTreeMap<String, TeamSummary>,
+    /// The organization's quota (at most one), with its thresholds.
+    #[serde(default)]
+    pub quotas: Vec<Quota>,
+    /// Storage use as Quay reports it (when quota management is on).
+    #[serde(default)]
+    pub quota_report: Option<QuotaReport>,
+}
+
+/// Storage use of a namespace (`quota_report` of the organization view).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct QuotaReport {
+    /// Bytes used.
+    #[serde(default)]
+    pub quota_bytes: Option<u64>,
+    /// The quota in bytes, when one is configured.
+    #[serde(default)]
+    pub configured_quota: Option<u64>,
 }
 
 /// A team as listed in an organization view.

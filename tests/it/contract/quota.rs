@@ -103,6 +103,16 @@ async fn quota_and_limits_with_full_access() {
             .any(|l| l.id == warning && l.limit_percent == 85)
     );
 
+    // The organization view embeds the quota with its thresholds, and the usage.
+    let view = c.get_organization(&org).await.unwrap().unwrap();
+    assert_eq!(view.quotas.len(), 1);
+    assert_eq!(view.quotas[0].id, id);
+    assert_eq!(view.quotas[0].limit_bytes, 10 * GIB);
+    assert_eq!(view.quotas[0].limits.len(), 2);
+    let report = view.quota_report.expect("quota_report");
+    assert_eq!(report.configured_quota, Some(10 * GIB));
+    assert!(report.quota_bytes.is_some());
+
     c.delete_quota_limit(&org, id, warning).await.unwrap();
     assert_eq!(
         c.delete_quota_limit(&org, id, warning)

@@ -1,7 +1,10 @@
 //! Engine tests: the Kubernetes-free reconcile loop against the emulator.
 
 mod access;
+mod mirror;
+mod notification;
 mod organization;
+mod quota;
 mod repository;
 mod robot_team;
 
@@ -49,6 +52,21 @@ impl Setup {
 
     pub fn client(&self) -> &QuayClient {
         &self.quay.client
+    }
+
+    /// Posts to the emulator's control API (`/__emulator/{what}`).
+    pub async fn control(&self, what: &str, body: serde_json::Value) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/__emulator/{what}", self.emulator.url()))
+            .json(&body)
+            .send()
+            .await
+            .expect("control call");
+        assert!(
+            response.status().is_success(),
+            "{what}: {}",
+            response.status()
+        );
     }
 
     /// Injects a fault through the emulator's control API.

@@ -1,0 +1,156 @@
+//! QuayQuota: spec → desired quota (organization or user namespace) and status.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+
+use super::{CommonStatus, ManagedResource, ResourceRef, SecretValues, StepError};
+use crate::controller::context::Context;
+use crate::crd::quota::quantity_bytes;
+use crate::crd::{DeletionPolicy, ManagementPolicy, Origin, QuayQuota, QuayQuotaStatus};
+use crate::engine::quota::{DesiredQuota, LiveQuota, QuotaNamespace, Threshold};
+use crate::engine::{EngineError, Quay, Report};
+
+/// What a successful reconcile learned, for the status.
+pub struct QuotaExtra {
+    namespace: String,
+    live: Option<LiveQuota>,
+}
+
+impl QuayQuota {
+    /// The Quay namespace, when it is known without resolving a reference.
+    fn known_namespace(&self) -> Option<String> {
+        self.spec
+            .organization
+            .clone()
+            .or_else(|| self.spec.user.clone())
+            .or_else(|| self.status.as_ref().and_then(|s| s.namespace.clone()))
+    }
+}
+
+impl ManagedResource for QuayQuota {
+    type Desired = DesiredQuota;
+    type Status = QuayQuotaStatus;
+    type Extra = QuotaExtra;
+
+    fn resource_refs(&self) -> Vec<ResourceRef> {
+        self.spec
+            .organization_ref
+            .iter()
+            .map(|r| ResourceRef::Organization(r.name.clone()))
+            .collect()
+    }
+
+    fn desired(&self, values: &SecretValues) -> Result<DesiredQuota, String> {
+        let spec = &self.spec;
+        let namespace = match (&spec.organization, &spec.organization_ref, &spec.user) {
+            (Some(org), _, _) => QuotaNamespace::Organization(org.clone()),
+            (None, _, Some(user)) => QuotaNamespace::User(user.clone()),
+            (None, Some(r), None) => QuotaNamespace::Organization(
+                values
+                    .resolved(&ResourceRef::Organization(r.name.clone()))
+                    .map(str::to_owned)
+                    .or_else(|| self.status.as_ref().and_then(|s| s.namespace.clone()))
+                    .ok_or_else(|| format!("QuayOrganization {:?} not found", r.name))?,
+            ),
+            (None, None, None) => {
+                return Err("set spec.organization, spec.organizationRef or spec.user".to_owned());
+            }
+        };
+        Ok(DesiredQuota {
+            namespace,
+            limit_bytes: quantity_bytes(&spec.limit.0).map_err(|e| format!("limit: {e}"))?,
+            limits: spec.limits.as_ref().map(|limits| {
+                limits
+                    .iter()
+                    .map(|t| Threshold {
+                        kind: t.kind.as_str().to_owned(),
+                        percent: t.percent,
+                    })
+                    .collect()
+            }),
+        })
+    }
+
+    async fn after_apply(
+        &self,
+        _: &Context,
+        quay: &Quay,
+        report: &Report<LiveQuota>,
+    ) -> Result<QuotaExtra, StepError> {
+        let Some(live) = &report.live else {
+            return Err(StepError::Quay(EngineError::Rejected(
+                "quota not found after reconcile".into(),
+            )));
+        };
+        let live = match report.applied && report.existed {
+            true => live.refresh(quay).await?,
+            false => Some(live.clone()),
+        };
+        Ok(QuotaExtra {
+            namespace: report
+                .live
+                .as_ref()
+                .map(|l| l.namespace.name().to_owned())
+                .unwrap_or_default(),
+            live,
+        })
+    }
+
+    fn quay_identity(&self) -> String {
+        self.known_namespace()
+            .or_else(|| {
+                self.spec
+                    .organization_ref
+                    .as_ref()
+                    .map(|r| format!("(QuayOrganization {})", r.name))
+            })
+            .unwrap_or_default()
+    }
+    fn connection_name(&self) -> &str {
+        self.spec.connection_name()
+    }
+    fn management_policy(&self) -> ManagementPolicy {
+        self.spec.management_policy
+    }
+    fn deletion_policy(&self) -> Option<DeletionPolicy> {
+        self.spec.deletion_policy
+    }
+    fn default_deletion_policy() -> DeletionPolicy {
+        DeletionPolicy::Delete
+    }
+    fn conditions(&self) -> &[Condition] {
+        self.status
+            .as_ref()
+            .map(|s| s.conditions.as_slice())
+            .unwrap_or_default()
+    }
+    fn origin(&self) -> Option<Origin> {
+        self.status.as_ref().and_then(|s| s.origin)
+    }
+    fn status(
+        &self,
+        common: CommonStatus,
+        _registry_host: Option<&str>,
+        extra: Option<QuotaExtra>,
+    ) -> QuayQuotaStatus {
+        let previous = self.status.clone().unwrap_or_default();
+        let base = QuayQuotaStatus {
+            conditions: common.conditions,
+            observed_generation: common.observed_generation,
+            origin: common.origin,
+            drift: common.drift,
+            ..previous
+        };
+        let Some(e) = extra else {
+            return base;
+        };
+        let live = e.live.as_ref();
+        QuayQuotaStatus {
+            namespace: Some(e.namespace),
+            quota_id: live.map(|l| l.quota.id),
+            limit_bytes: live.map(|l| l.quota.limit_bytes),
+            usage_bytes: live.and_then(|l| l.usage_bytes),
+            usage_percent: live.and_then(LiveQuota::usage_percent),
+            ..base
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! `QuayMirrorConfig`: the pull-mirror configuration of a Quay repository.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::common::{ConnectionRef, DeletionPolicy, ManagementPolicy, Origin, conditions_schema};
+use super::reference::{LocalRef, REPOSITORY_PATTERN};
+
+/// Annotation whose every new value starts one sync.
+pub const SYNC_NOW_ANNOTATION: &str = "quayconfig.io/sync-now";
+/// Annotation whose every new value cancels the running sync once.
+pub const SYNC_CANCEL_ANNOTATION: &str = "quayconfig.io/sync-cancel";
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_username_key() -> String {
+    "username".to_owned()
+}
+
+fn default_password_key() -> String {
+    "password".to_owned()
+}
+
+/// Desired mirror configuration of a repository.
+// Printer columns repeat `type_`/`priority` values, which clippy mistakes for duplicates.
+#[allow(clippy::duplicated_attributes)]
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "quayconfig.io",
+    version = "v1alpha1",
+    kind = "QuayMirrorConfig",
+    namespaced,
+    status = "QuayMirrorConfigStatus",
+    shortname = "qmirror",
+    category = "quay",
+    doc = "QuayMirrorConfig makes a Quay repository a pull mirror of an external repository. \
+           The operator creates or adopts the mirror configuration, keeps the repository in \
+           state MIRROR while mirroring is enabled, and on deletion (policy Delete) disables \
+           mirroring and returns the repository to NORMAL.",
+    validation = Rule::new("has(self.spec.repositoryRef) != has(self.spec.repository)")
+        .message("set exactly one of spec.repositoryRef and spec.repository"),
+    printcolumn(name = "Repository", type_ = "string", json_path = ".status.repository"),
+    printcolumn(name = "Source", type_ = "string", json_path = ".spec.externalReference"),
+    printcolumn(name = "Sync", type_ = "string", json_path = ".status.syncStatus"),
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].status"#
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].reason"#,
+        priority = 1
+    ),
+    printcolumn(
+        name = "Message",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].message"#,
+        priority = 1
+    ),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[serde(rename_all = "camelCase")]
+pub struct QuayMirrorConfigSpec {
+    /// A QuayRepository in this namespace to mirror into. Set this or `repository`.
+    /// Leave that QuayRepository's `spec.state` unset: the mirror owns the state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository_ref: Option<LocalRef>,
+
+    /// A repository not managed here, as `namespace/name`. Set this or `repositoryRef`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = REPOSITORY_PATTERN))]
+    pub repository: Option<String>,
+
+    /// Whether syncing is enabled (default true). While enabled, the repository is
+    /// kept in state MIRROR.
+    #[serde(default = "default_true")]
+    pub is_enabled: bool,
+
+    /// The source repository, e.g. `quay.io/prometheus/busybox`.
+    #[schemars(length(min = 1))]
+    pub external_reference: String,
+
+    /// Secret with the source registry's user name and password. Quay never shows the
+    /// password, so it is sent again only when this Secret changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_secret_ref: Option<CredentialsSecretRef>,
+
+    /// Time between syncs, e.g. `1h`, `30m`, `1d` (sent to Quay in seconds).
+    #[schemars(length(min = 1))]
+    pub sync_interval: String,
+
+    /// First sync (RFC 3339, e.g. `2026-01-01T00:00:00Z`). When unset, the first sync
+    /// is scheduled at creation time and not managed afterwards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "date-time"))]
+    pub sync_start_date: Option<String>,
+
+    /// The robot that pushes the mirrored images: `namespace+name` or just `name`. It
+    /// must be a robot of the repository's own namespace.
+    #[schemars(length(min = 1))]
+    pub robot_username: String,
+
+    /// Tag globs selecting what to mirror, e.g. `latest`, `v1.*`.
+    #[schemars(length(min = 1))]
+    pub root_rule: Vec<String>,
+
+    /// How to reach the source registry. Not managed when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_registry_config: Option<ExternalRegistryConfig>,
+
+    /// QuayConnection (same namespace) to use. When unset, the QuayConnection
+    /// named `default` in this namespace is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_ref: Option<ConnectionRef>,
+
+    /// What happens when this resource is deleted. `Delete` (default for mirrors the
+    /// operator created) disables mirroring and sets the repository back to NORMAL
+    /// (Quay cannot delete a mirror configuration); `Retain` leaves it as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<DeletionPolicy>,
+
+    /// `Full` (default): create the mirror configuration and correct any difference.
+    /// `ObserveOnly`: never write to Quay, only report differences in `status.drift`.
+    #[serde(default)]
+    pub management_policy: ManagementPolicy,
+}
+
+impl QuayMirrorConfigSpec {
+    /// Name of the QuayConnection to use (`default` when no `connectionRef` is set).
+    pub fn connection_name(&self) -> &str {
+        ConnectionRef::name_or_default(self.connection_ref.as_ref())
+    }
+}
+
+/// The Secret with the source registry's credentials.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialsSecretRef {
+    /// Name of the Secret, in the same namespace as this resource.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Key of the user name. Defaults to `username`.
+    #[serde(default = "default_username_key")]
+    pub username_key: String,
+    /// Key of the password. Defaults to `password`.
+    #[serde(default = "default_password_key")]
+    pub password_key: String,
+}
+
+/// Connection settings for the source registry.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalRegistryConfig {
+    /// Verify the source's TLS certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_tls: Option<bool>,
+    /// Accept unsigned images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsigned_images: Option<bool>,
+    /// Proxies used to reach the source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<MirrorProxy>,
+}
+
+/// Proxy settings of a mirror.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MirrorProxy {
+    /// `HTTP_PROXY` during syncs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_proxy: Option<String>,
+    /// `HTTPS_PROXY` during syncs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub https_proxy: Option<String>,
+    /// `NO_PROXY` during syncs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_proxy: Option<String>,
+}
+
+/// Observed state of a QuayMirrorConfig.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct QuayMirrorConfigStatus {
+    /// Current state of the mirror. `Ready` summarises the others.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "conditions_schema")]
+    pub conditions: Vec<Condition>,
+    /// The `metadata.generation` this status was computed for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// The Quay repository, `namespace/name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// Quay's sync status: `NEVER_RUN`, `SYNC_NOW`, `SYNCING`, `SUCCESS`, `FAIL`, `CANCEL`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_status: Option<String>,
+    /// Start of the next sync, as Quay reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_sync_time: Option<String>,
+    /// Deadline of the running sync, as Quay reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_expiration_time: Option<String>,
+    /// Retries left for the current sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries_remaining: Option<i64>,
+    /// Version (`uid/resourceVersion`) of the credentials Secret last sent to Quay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_version: Option<String>,
+    /// The last `quayconfig.io/sync-now` value acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_now_handled: Option<String>,
+    /// The last `quayconfig.io/sync-cancel` value acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_cancel_handled: Option<String>,
+    /// `Created` if the operator created the mirror configuration, `Adopted` if it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    /// Fields whose value in Quay differs from the spec (observe-only mode).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::tests::{cel, schema_at};
+    use kube::CustomResourceExt;
+    use serde_json::json;
+
+    #[test]
+    fn defaults_and_rules() {
+        let spec: QuayMirrorConfigSpec = serde_json::from_value(json!({
+            "repository": "acme/mirror", "externalReference": "quay.io/x/y", "syncInterval": "1h",
+            "robotUsername": "mirrorbot", "rootRule": ["latest"],
+            "credentialsSecretRef": {"name": "creds"}
+        }))
+        .unwrap();
+        assert!(spec.is_enabled);
+        let creds = spec.credentials_secret_ref.clone().unwrap();
+        assert_eq!(
+            (creds.username_key.as_str(), creds.password_key.as_str()),
+            ("username", "password")
+        );
+        let ok = QuayMirrorConfig::new("m", spec.clone());
+        assert_eq!(cel(&ok, None), Ok(()));
+        let mut both = ok.clone();
+        both.spec.repository_ref = Some(LocalRef {
+            name: "mirror".into(),
+        });
+        assert!(cel(&both, None).unwrap_err().contains("exactly one"));
+        let crd = QuayMirrorConfig::crd();
+        assert_eq!(crd.spec.names.short_names, Some(vec!["qmirror".into()]));
+        assert_eq!(schema_at(&crd, &["spec", "isEnabled"])["default"], true);
+    }
+}
