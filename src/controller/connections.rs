@@ -12,7 +12,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::{Api, Client, ResourceExt};
 use secrecy::SecretString;
 
-use super::kinds::{SecretKey, SecretValues};
+use super::kinds::{Inputs, SecretKey};
 use crate::crd::QuayConnection;
 use crate::engine::Quay;
 use crate::quay::{ClientOptions, QuayClient, QuayError};
@@ -149,8 +149,8 @@ impl Connections {
         namespace: &str,
         refs: &[SecretKey],
         best_effort: bool,
-    ) -> Result<SecretValues, ConnectionError> {
-        let mut values = SecretValues::default();
+    ) -> Result<Inputs, ConnectionError> {
+        let mut values = Inputs::default();
         for r in refs {
             let value = async {
                 let secret = self.secret(namespace, &r.name).await?;

@@ -3,7 +3,7 @@
 
 use kube::{Api, Client, ResourceExt};
 
-use super::kinds::{ResourceRef, SecretValues};
+use super::kinds::{Inputs, ResourceRef};
 use crate::crd::{QuayOrganization, QuayRepository};
 
 /// Looks each reference up in `namespace` and records its Quay identity.
@@ -12,7 +12,7 @@ pub async fn resolve(
     client: &Client,
     namespace: &str,
     refs: &[ResourceRef],
-    values: &mut SecretValues,
+    values: &mut Inputs,
     best_effort: bool,
 ) -> Result<Result<(), String>, kube::Error> {
     for reference in refs {

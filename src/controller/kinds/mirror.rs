@@ -4,7 +4,7 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
 use super::notification::{note, pending, target_repository};
-use super::{CommonStatus, ManagedResource, ResourceRef, SecretKey, SecretValues, StepError};
+use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, SecretKey, StepError};
 use crate::controller::context::Context;
 use crate::crd::mirror::{SYNC_CANCEL_ANNOTATION, SYNC_NOW_ANNOTATION};
 use crate::crd::{
@@ -49,7 +49,7 @@ impl ManagedResource for QuayMirrorConfig {
             .collect()
     }
 
-    fn desired(&self, values: &SecretValues) -> Result<DesiredMirror, String> {
+    fn desired(&self, values: &Inputs) -> Result<DesiredMirror, String> {
         let spec = &self.spec;
         let status = self.status.as_ref();
         let (namespace, repository) = target_repository(

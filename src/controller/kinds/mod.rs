@@ -75,25 +75,26 @@ pub enum ResourceRef {
     Organization(String),
 }
 
-/// The Secret values a resource references, read for one reconcile, with
-/// the version (`uid/resourceVersion`) of each Secret, and the Quay identity
-/// of each resource it references ([`ResourceRef`]). `Debug` shows no value.
+/// What a resource's spec references, read for one reconcile: Secret values
+/// with the version (`uid/resourceVersion`) of each Secret, and the Quay
+/// identity of each resource it references ([`ResourceRef`]). `Debug` shows
+/// no Secret value.
 #[derive(Default)]
-pub struct SecretValues {
+pub struct Inputs {
     values: BTreeMap<SecretKey, String>,
     versions: BTreeMap<String, String>,
     resolved: BTreeMap<ResourceRef, String>,
 }
 
-impl Debug for SecretValues {
+impl Debug for Inputs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SecretValues")
+        f.debug_struct("Inputs")
             .field("keys", &self.values.keys().collect::<Vec<_>>())
             .finish()
     }
 }
 
-impl SecretValues {
+impl Inputs {
     /// Records a value read from Secret `name` at `version`.
     pub fn insert(&mut self, name: &str, key: &str, value: String, version: String) {
         self.values.insert(
@@ -162,7 +163,7 @@ pub trait ManagedResource:
     }
     /// The engine's desired state, from the spec and the referenced Secret values.
     /// An error is a message saying which reference is unusable.
-    fn desired(&self, secrets: &SecretValues) -> Result<Self::Desired, String>;
+    fn desired(&self, secrets: &Inputs) -> Result<Self::Desired, String>;
     /// Kind-specific work after a successful reconcile in Full mode (child
     /// Secrets, one-shot actions requested by annotations).
     fn after_apply<'a>(

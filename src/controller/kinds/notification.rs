@@ -6,7 +6,7 @@ use kube::runtime::events::{Event, EventType};
 use kube::{Resource, ResourceExt};
 use serde_json::Value;
 
-use super::{CommonStatus, ManagedResource, ResourceRef, SecretKey, SecretValues, StepError};
+use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, SecretKey, StepError};
 use crate::controller::context::Context;
 use crate::crd::notification::{RESET_FAILURES_ANNOTATION, TEST_NOTIFICATION_ANNOTATION};
 use crate::crd::reference::split_repository;
@@ -31,7 +31,7 @@ pub struct NotificationExtra {
 pub(super) fn target_repository(
     literal: Option<&str>,
     reference: Option<&LocalRef>,
-    values: &SecretValues,
+    values: &Inputs,
     recorded: Option<&str>,
 ) -> Result<(String, String), String> {
     let full = match (literal, reference) {
@@ -103,7 +103,7 @@ impl ManagedResource for QuayNotification {
             .collect()
     }
 
-    fn desired(&self, values: &SecretValues) -> Result<DesiredNotification, String> {
+    fn desired(&self, values: &Inputs) -> Result<DesiredNotification, String> {
         let spec = &self.spec;
         let status = self.status.as_ref();
         let (namespace, repository) = target_repository(

@@ -1,7 +1,7 @@
 //! QuayOrganization → the engine's organization.
 
 use super::access::{default_permissions, prune_rules};
-use super::{CommonStatus, ManagedResource, SecretValues, StepError};
+use super::{CommonStatus, Inputs, ManagedResource, StepError};
 use crate::controller::context::Context;
 use crate::crd::{
     DeletionPolicy, ManagementPolicy, Origin, QuayOrganization, QuayOrganizationStatus,
@@ -16,7 +16,7 @@ impl ManagedResource for QuayOrganization {
     type Status = QuayOrganizationStatus;
     type Extra = ();
 
-    fn desired(&self, _secrets: &SecretValues) -> Result<DesiredOrganization, String> {
+    fn desired(&self, _secrets: &Inputs) -> Result<DesiredOrganization, String> {
         Ok(DesiredOrganization {
             name: self.spec.quay_name(&self.name_any()),
             email: self.spec.email.clone(),

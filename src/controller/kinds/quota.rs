@@ -2,7 +2,7 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
-use super::{CommonStatus, ManagedResource, ResourceRef, SecretValues, StepError};
+use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, StepError};
 use crate::controller::context::Context;
 use crate::crd::quota::quantity_bytes;
 use crate::crd::{DeletionPolicy, ManagementPolicy, Origin, QuayQuota, QuayQuotaStatus};
@@ -39,7 +39,7 @@ impl ManagedResource for QuayQuota {
             .collect()
     }
 
-    fn desired(&self, values: &SecretValues) -> Result<DesiredQuota, String> {
+    fn desired(&self, values: &Inputs) -> Result<DesiredQuota, String> {
         let spec = &self.spec;
         let namespace = match (&spec.organization, &spec.organization_ref, &spec.user) {
             (Some(org), _, _) => QuotaNamespace::Organization(org.clone()),

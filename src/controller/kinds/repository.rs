@@ -1,7 +1,7 @@
 //! QuayRepository → the engine's repository.
 
 use super::access::{permissions, prune_rules};
-use super::{CommonStatus, ManagedResource, SecretValues, StepError};
+use super::{CommonStatus, Inputs, ManagedResource, StepError};
 use crate::controller::context::Context;
 use crate::crd::{
     DeletionPolicy, ManagementPolicy, Origin, QuayRepository, QuayRepositoryStatus, RepoKind,
@@ -17,7 +17,7 @@ impl ManagedResource for QuayRepository {
     type Status = QuayRepositoryStatus;
     type Extra = ();
 
-    fn desired(&self, _secrets: &SecretValues) -> Result<DesiredRepository, String> {
+    fn desired(&self, _secrets: &Inputs) -> Result<DesiredRepository, String> {
         let spec = &self.spec;
         Ok(DesiredRepository {
             namespace: spec.namespace.clone(),

@@ -11,7 +11,7 @@ use kube::{Api, Resource, ResourceExt};
 use secrecy::ExposeSecret;
 use serde_json::json;
 
-use super::{CommonStatus, ManagedResource, SecretValues, StepError};
+use super::{CommonStatus, Inputs, ManagedResource, StepError};
 use crate::controller::context::{Context, MANAGER};
 use crate::controller::status::Conditions;
 use crate::crd::{
@@ -111,7 +111,7 @@ impl ManagedResource for QuayRobotAccount {
     type Status = QuayRobotAccountStatus;
     type Extra = RobotExtra;
 
-    fn desired(&self, _secrets: &SecretValues) -> Result<DesiredRobot, String> {
+    fn desired(&self, _secrets: &Inputs) -> Result<DesiredRobot, String> {
         Ok(self.engine_robot())
     }
     fn quay_identity(&self) -> String {

@@ -4,7 +4,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::ResourceExt;
 
 use super::access::robot_full_name;
-use super::{CommonStatus, ManagedResource, SecretValues, StepError};
+use super::{CommonStatus, Inputs, ManagedResource, StepError};
 use crate::controller::context::Context;
 use crate::crd::{DeletionPolicy, ManagementPolicy, MemberKind, Origin, QuayTeam, QuayTeamStatus};
 use crate::engine::team::{DesiredTeam, LiveTeam};
@@ -15,7 +15,7 @@ impl ManagedResource for QuayTeam {
     type Status = QuayTeamStatus;
     type Extra = ();
 
-    fn desired(&self, _secrets: &SecretValues) -> Result<DesiredTeam, String> {
+    fn desired(&self, _secrets: &Inputs) -> Result<DesiredTeam, String> {
         let org = &self.spec.organization;
         Ok(DesiredTeam {
             org: org.clone(),
