@@ -1,6 +1,7 @@
 //! Engine tests: the Kubernetes-free reconcile loop against the emulator.
 
 mod access;
+mod cost;
 mod mirror;
 mod notification;
 mod organization;
