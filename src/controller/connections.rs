@@ -78,6 +78,23 @@ impl Connections {
         Ok((connection, quay))
     }
 
+    /// Like [`Connections::resolve`], for deleting: when the connection or
+    /// its Secret is already gone (as when a whole namespace is deleted), the
+    /// last client built from them is used, so deletion does not hang.
+    pub async fn resolve_for_cleanup(&self, namespace: &str, name: &str) -> Result<Quay, ConnectionError> {
+        match self.resolve(namespace, name).await {
+            Ok((_, quay)) => Ok(quay),
+            Err(e @ (ConnectionError::NotFound(_) | ConnectionError::SecretNotFound(_))) => {
+                let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+                cache
+                    .get(&(namespace.to_owned(), name.to_owned()))
+                    .map(|(_, quay)| quay.clone())
+                    .ok_or(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// The Quay for an already-read QuayConnection.
     pub async fn quay_for(&self, connection: &QuayConnection) -> Result<Quay, ConnectionError> {
         let namespace = connection.namespace().unwrap_or_default();
@@ -86,7 +103,7 @@ impl Connections {
         let token = secret_value(&token_secret, &spec.token_secret_ref.key)?;
         let mut versions = format!(
             "{}|{}",
-            connection.resource_version().unwrap_or_default(),
+            connection.metadata.generation.unwrap_or_default(),
             token_secret.resource_version().unwrap_or_default()
         );
         let mut ca = None;

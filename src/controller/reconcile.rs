@@ -154,10 +154,10 @@ fn object_key<K: ManagedResource>(obj: &K) -> String {
     )
 }
 
-/// The older resource that manages the same Quay object through the same
-/// connection, if there is one: it wins, this one changes nothing.
-fn conflicting_owner<K: ManagedResource>(obj: &K, store: &Store<K>) -> Option<String> {
-    let identity = obj.quay_identity();
+/// The other live resources that name the same Quay object through the
+/// same connection, with whether each is older than `obj`.
+fn claimants<K: ManagedResource>(obj: &K, store: &Store<K>) -> Vec<(String, bool)> {
+    let identity = obj.conflict_key();
     let rank = |o: &K| (o.creation_timestamp().map(|t| t.0), o.name_any());
     store
         .state()
@@ -167,10 +167,19 @@ fn conflicting_owner<K: ManagedResource>(obj: &K, store: &Store<K>) -> Option<St
                 && o.uid() != obj.uid()
                 && o.meta().deletion_timestamp.is_none()
                 && o.connection_name() == obj.connection_name()
-                && o.quay_identity() == identity
+                && o.conflict_key() == identity
         })
-        .filter(|o| rank(o) < rank(obj))
-        .map(|o| o.name_any())
+        .map(|o| (o.name_any(), rank(&o) < rank(obj)))
+        .collect()
+}
+
+/// The older resource that manages the same Quay object, if there is one:
+/// it wins, this one changes nothing.
+fn conflicting_owner<K: ManagedResource>(obj: &K, store: &Store<K>) -> Option<String> {
+    claimants(obj, store)
+        .into_iter()
+        .filter(|(_, older)| *older)
+        .map(|(name, _)| name)
         .min()
 }
 
@@ -446,7 +455,8 @@ async fn cleanup<K: ManagedResource>(
     ctx: &KindContext<K>,
 ) -> Result<Action, Error> {
     let shared = &ctx.shared;
-    if conflicting_owner(obj, &ctx.store).is_some() || !deletes_quay_object(obj) {
+    // Another resource still claims the Quay object: hand it over, never delete it.
+    if !claimants(obj, &ctx.store).is_empty() || !deletes_quay_object(obj) {
         publish(
             shared,
             obj,
@@ -460,9 +470,9 @@ async fn cleanup<K: ManagedResource>(
     }
     let namespace = obj.namespace().unwrap_or_default();
     let result = async {
-        let (_, quay) = shared
+        let quay = shared
             .connections
-            .resolve(&namespace, obj.connection_name())
+            .resolve_for_cleanup(&namespace, obj.connection_name())
             .await
             .map_err(Failure::Connection)?;
         let mut secrets = shared

@@ -4,7 +4,7 @@
 use kube::{Api, Client, ResourceExt};
 
 use super::kinds::{Inputs, ResourceRef};
-use crate::crd::{QuayOrganization, QuayRepository};
+use crate::crd::{QuayOrganization, QuayRepository, QuayRobotAccount};
 
 /// Looks each reference up in `namespace` and records its Quay identity.
 /// Returns the first missing one (`best_effort` skips missing ones instead).
@@ -29,18 +29,33 @@ pub async fn resolve(
                     .await?
                     .map(|o| o.spec.quay_name(&o.name_any()))
             }
+            ResourceRef::Robot(name) => {
+                let api: Api<QuayRobotAccount> = Api::namespaced(client.clone(), namespace);
+                api.get_opt(name).await?.and_then(|r| robot_full_name(&r))
+            }
         };
         match identity {
             Some(identity) => values.insert_resolved(reference.clone(), identity),
-            None if best_effort => {}
+            None if best_effort || matches!(reference, ResourceRef::Robot(_)) => {}
             None => {
                 let (kind, name) = match reference {
                     ResourceRef::Repository(n) => ("QuayRepository", n),
                     ResourceRef::Organization(n) => ("QuayOrganization", n),
+                    ResourceRef::Robot(n) => ("QuayRobotAccount", n),
                 };
                 return Ok(Err(format!("{kind} {name:?} in this namespace")));
             }
         }
     }
     Ok(Ok(()))
+}
+
+/// A QuayRobotAccount's Quay full name: from its status once reconciled, or
+/// from its organization and name (a user robot's owner is known only then).
+pub fn robot_full_name(robot: &QuayRobotAccount) -> Option<String> {
+    let recorded = robot.status.as_ref().and_then(|s| s.full_name.clone());
+    recorded.or_else(|| {
+        let org = robot.spec.organization.as_ref()?;
+        Some(format!("{org}+{}", robot.spec.short_name(&robot.name_any())))
+    })
 }

@@ -107,13 +107,21 @@ where
         .ok()
         .and_then(|v| v.get("status").cloned())
         .unwrap_or(Value::Null);
-    if strip_times(current) == strip_times(next.clone()) {
+    if strip_times(current.clone()) == strip_times(next.clone()) {
         return Ok(false);
+    }
+    // A merge patch keeps fields it does not mention: clear the ones the new
+    // status no longer has (an emptied drift list, a forgotten id).
+    let mut patch = next;
+    if let (Some(current), Some(patch)) = (current.as_object(), patch.as_object_mut()) {
+        for key in current.keys() {
+            patch.entry(key.clone()).or_insert(Value::Null);
+        }
     }
     api.patch_status(
         &obj.name_any(),
         &PatchParams::default(),
-        &Patch::Merge(json!({ "status": next })),
+        &Patch::Merge(json!({ "status": patch })),
     )
     .await?;
     Ok(true)

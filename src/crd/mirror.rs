@@ -43,6 +43,13 @@ fn default_password_key() -> String {
            mirroring and returns the repository to NORMAL.",
     validation = Rule::new("has(self.spec.repositoryRef) != has(self.spec.repository)")
         .message("set exactly one of spec.repositoryRef and spec.repository"),
+    validation = Rule::new(
+        "(has(self.spec.repository) ? self.spec.repository : '') == \
+         (has(oldSelf.spec.repository) ? oldSelf.spec.repository : '') && \
+         (has(self.spec.repositoryRef) ? self.spec.repositoryRef.name : '') == \
+         (has(oldSelf.spec.repositoryRef) ? oldSelf.spec.repositoryRef.name : '')"
+    )
+    .message("the repository (spec.repository or spec.repositoryRef) is immutable: create a new resource instead"),
     printcolumn(name = "Repository", type_ = "string", json_path = ".status.repository"),
     printcolumn(name = "Source", type_ = "string", json_path = ".spec.externalReference"),
     printcolumn(name = "Sync", type_ = "string", json_path = ".status.syncStatus"),

@@ -31,6 +31,13 @@ pub const RESET_FAILURES_ANNOTATION: &str = "quayconfig.io/reset-failures";
            creates the new notification first and then deletes the old one.",
     validation = Rule::new("has(self.spec.repositoryRef) != has(self.spec.repository)")
         .message("set exactly one of spec.repositoryRef and spec.repository"),
+    validation = Rule::new(
+        "(has(self.spec.repository) ? self.spec.repository : '') == \
+         (has(oldSelf.spec.repository) ? oldSelf.spec.repository : '') && \
+         (has(self.spec.repositoryRef) ? self.spec.repositoryRef.name : '') == \
+         (has(oldSelf.spec.repositoryRef) ? oldSelf.spec.repositoryRef.name : '')"
+    )
+    .message("the repository (spec.repository or spec.repositoryRef) is immutable: create a new resource instead"),
     validation = Rule::new("!has(self.spec.urlSecretRef) || self.spec.method in ['webhook', 'slack']")
         .message("spec.urlSecretRef is only for the webhook and slack methods"),
     validation = Rule::new("!has(self.spec.urlSecretRef) || !has(self.spec.config) || !has(self.spec.config.url)")
@@ -250,7 +257,7 @@ mod tests {
     fn crd_names_enums_and_rules() {
         let crd = QuayNotification::crd();
         assert_eq!(crd.spec.names.short_names, Some(vec!["qnotif".into()]));
-        assert_eq!(root_rules(&crd).len(), 3);
+        assert_eq!(root_rules(&crd).len(), 4);
         let events = schema_at(&crd, &["spec", "event"])["enum"].clone();
         assert_eq!(events.as_array().unwrap().len(), 11);
         assert!(
@@ -289,5 +296,16 @@ mod tests {
             "config": {"url": "https://hooks.slack.com/x"}, "urlSecretRef": {"name": "hook", "key": "url"}}),
         );
         assert!(cel(&twice, None).unwrap_err().contains("not both"));
+    }
+
+    #[test]
+    fn the_repository_cannot_be_changed() {
+        let old = notification(json!({"repository": "acme/app", "event": "repo_push", "method": "webhook"}));
+        let moved = notification(json!({"repository": "acme/other", "event": "repo_push", "method": "webhook"}));
+        assert!(cel(&moved, Some(&old)).unwrap_err().contains("immutable"));
+        let retitled = notification(
+            json!({"repository": "acme/app", "event": "repo_push", "method": "webhook", "title": "t"}),
+        );
+        assert_eq!(cel(&retitled, Some(&old)), Ok(()));
     }
 }

@@ -28,6 +28,11 @@ use super::reference::LocalRef;
          .filter(x, x).size() == 1"
     )
     .message("set exactly one of spec.organization, spec.organizationRef and spec.user"),
+    validation = Rule::new(
+        "(has(self.spec.organizationRef) ? self.spec.organizationRef.name : '') == \
+         (has(oldSelf.spec.organizationRef) ? oldSelf.spec.organizationRef.name : '')"
+    )
+    .message("spec.organizationRef is immutable: create a new resource instead"),
     validation = Rule::new("!has(self.spec.user) || !has(self.spec.limits) || size(self.spec.limits) == 0")
         .message("Quay has no API for the thresholds of a user namespace quota: leave spec.limits unset"),
     printcolumn(name = "Namespace", type_ = "string", json_path = ".status.namespace"),

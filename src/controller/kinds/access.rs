@@ -3,6 +3,7 @@
 
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::{Inputs, ResourceRef};
 use crate::crd::{
     AutoPrunePolicySpec, DefaultPermission, GranteeKind, PruneMethod, RepositoryPermission,
 };
@@ -11,22 +12,34 @@ use crate::engine::prototypes::DesiredPrototype;
 use crate::quay::api::autoprune::PruneRule;
 use crate::quay::api::permission::Grantee;
 
-/// A robot's full name: `name` as given when it has a `+`, else `namespace+name`.
-pub fn robot_full_name(namespace: &str, name: &str) -> String {
+/// A robot's full name: `name` as given when it has a `+`; else the robot
+/// of the QuayRobotAccount of that name, when one exists; else the robot
+/// `namespace+name`.
+pub fn robot_full_name(namespace: &str, name: &str, inputs: &Inputs) -> String {
     if name.contains('+') {
-        name.to_owned()
-    } else {
-        format!("{namespace}+{name}")
+        return name.to_owned();
+    }
+    match inputs.resolved(&ResourceRef::Robot(name.to_owned())) {
+        Some(full) => full.to_owned(),
+        None => format!("{namespace}+{name}"),
     }
 }
 
+/// The optional robot references of robot names without a `+`.
+pub fn robot_refs<'a>(names: impl Iterator<Item = &'a str>) -> Vec<ResourceRef> {
+    names
+        .filter(|n| !n.contains('+'))
+        .map(|n| ResourceRef::Robot(n.to_owned()))
+        .collect()
+}
+
 /// Repository permissions, robots expanded to their full names.
-pub fn permissions(namespace: &str, list: &[RepositoryPermission]) -> Vec<DesiredPermission> {
+pub fn permissions(namespace: &str, list: &[RepositoryPermission], inputs: &Inputs) -> Vec<DesiredPermission> {
     list.iter()
         .map(|p| {
             let (grantee, name) = match p.kind {
                 GranteeKind::User => (Grantee::User, p.name.clone()),
-                GranteeKind::Robot => (Grantee::User, robot_full_name(namespace, &p.name)),
+                GranteeKind::Robot => (Grantee::User, robot_full_name(namespace, &p.name, inputs)),
                 GranteeKind::Team => (Grantee::Team, p.name.clone()),
             };
             DesiredPermission {
@@ -39,12 +52,12 @@ pub fn permissions(namespace: &str, list: &[RepositoryPermission]) -> Vec<Desire
 }
 
 /// Default permissions; robots are delegates of kind `user` in Quay.
-pub fn default_permissions(org: &str, list: &[DefaultPermission]) -> Vec<DesiredPrototype> {
+pub fn default_permissions(org: &str, list: &[DefaultPermission], inputs: &Inputs) -> Vec<DesiredPrototype> {
     list.iter()
         .map(|p| {
             let (kind, name) = match p.delegate.kind {
                 GranteeKind::User => ("user", p.delegate.name.clone()),
-                GranteeKind::Robot => ("user", robot_full_name(org, &p.delegate.name)),
+                GranteeKind::Robot => ("user", robot_full_name(org, &p.delegate.name, inputs)),
                 GranteeKind::Team => ("team", p.delegate.name.clone()),
             };
             DesiredPrototype {

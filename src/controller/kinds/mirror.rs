@@ -3,6 +3,7 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
+use super::access::{robot_full_name, robot_refs};
 use super::notification::{note, pending, target_repository};
 use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, SecretKey, StepError};
 use crate::controller::context::Context;
@@ -42,11 +43,14 @@ impl ManagedResource for QuayMirrorConfig {
     }
 
     fn resource_refs(&self) -> Vec<ResourceRef> {
-        self.spec
+        let mut refs: Vec<ResourceRef> = self
+            .spec
             .repository_ref
             .iter()
             .map(|r| ResourceRef::Repository(r.name.clone()))
-            .collect()
+            .collect();
+        refs.extend(robot_refs(std::iter::once(self.spec.robot_username.as_str())));
+        refs
     }
 
     fn desired(&self, values: &Inputs) -> Result<DesiredMirror, String> {
@@ -67,10 +71,7 @@ impl ManagedResource for QuayMirrorConfig {
         let sync_interval = i64::try_from(interval.as_secs())
             .map_err(|_| format!("syncInterval {:?} is too long", spec.sync_interval))?;
         let sync_start_date = spec.sync_start_date.as_deref().map(quay_date).transpose()?;
-        let robot = match spec.robot_username.contains('+') {
-            true => spec.robot_username.clone(),
-            false => format!("{namespace}+{}", spec.robot_username),
-        };
+        let robot = robot_full_name(&namespace, &spec.robot_username, values);
         // Missing only while deleting (Secrets are then read best-effort).
         let credentials = spec.credentials_secret_ref.as_ref().and_then(|r| {
             Some(MirrorCredentials {

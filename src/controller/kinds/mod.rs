@@ -73,6 +73,10 @@ pub enum ResourceRef {
     Repository(String),
     /// A QuayOrganization; resolves to its Quay name.
     Organization(String),
+    /// A robot named by a QuayRobotAccount's name; resolves to the robot's
+    /// Quay full name when such a resource exists. Optional: when there is
+    /// none, the name is taken as a Quay robot name.
+    Robot(String),
 }
 
 /// What a resource's spec references, read for one reconcile: Secret values
@@ -177,8 +181,13 @@ pub trait ManagedResource:
     fn owns_secrets() -> bool {
         false
     }
-    /// The Quay object's identity (two resources with the same one conflict).
+    /// The Quay object's identity, as shown in messages.
     fn quay_identity(&self) -> String;
+    /// What two resources must share to claim the same Quay object; never
+    /// shown (it may hold secret values). Defaults to the identity.
+    fn conflict_key(&self) -> String {
+        self.quay_identity()
+    }
     /// The QuayConnection to use.
     fn connection_name(&self) -> &str;
     /// `spec.managementPolicy`.

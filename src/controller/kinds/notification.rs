@@ -223,6 +223,11 @@ impl ManagedResource for QuayNotification {
             masked(&Value::Object(spec.config.clone()))
         )
     }
+    fn conflict_key(&self) -> String {
+        // The identity masks URLs; two notifications that differ only in
+        // their (secret) URL are different objects.
+        format!("{} {}", self.quay_identity(), Value::Object(self.spec.config.clone()))
+    }
     fn connection_name(&self) -> &str {
         self.spec.connection_name()
     }

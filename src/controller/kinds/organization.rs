@@ -1,9 +1,10 @@
 //! QuayOrganization → the engine's organization.
 
-use super::access::{default_permissions, prune_rules};
-use super::{CommonStatus, Inputs, ManagedResource, StepError};
+use super::access::{default_permissions, prune_rules, robot_refs};
+use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, StepError};
 use crate::controller::context::Context;
 use crate::crd::{
+    GranteeKind,
     DeletionPolicy, ManagementPolicy, Origin, QuayOrganization, QuayOrganizationStatus,
 };
 use crate::engine::organization::DesiredOrganization;
@@ -16,7 +17,12 @@ impl ManagedResource for QuayOrganization {
     type Status = QuayOrganizationStatus;
     type Extra = ();
 
-    fn desired(&self, _secrets: &Inputs) -> Result<DesiredOrganization, String> {
+    fn resource_refs(&self) -> Vec<ResourceRef> {
+        let robots = self.spec.default_permissions.iter().flatten().filter(|p| p.delegate.kind == GranteeKind::Robot);
+        robot_refs(robots.map(|p| p.delegate.name.as_str()))
+    }
+
+    fn desired(&self, inputs: &Inputs) -> Result<DesiredOrganization, String> {
         Ok(DesiredOrganization {
             name: self.spec.quay_name(&self.name_any()),
             email: self.spec.email.clone(),
@@ -24,7 +30,7 @@ impl ManagedResource for QuayOrganization {
                 .spec
                 .default_permissions
                 .as_ref()
-                .map(|l| default_permissions(&self.quay_identity(), l)),
+                .map(|l| default_permissions(&self.quay_identity(), l, inputs)),
             auto_prune: self.spec.auto_prune_policies.as_deref().map(prune_rules),
         })
     }

@@ -1,9 +1,10 @@
 //! QuayRepository → the engine's repository.
 
-use super::access::{permissions, prune_rules};
-use super::{CommonStatus, Inputs, ManagedResource, StepError};
+use super::access::{permissions, prune_rules, robot_refs};
+use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, StepError};
 use crate::controller::context::Context;
 use crate::crd::{
+    GranteeKind,
     DeletionPolicy, ManagementPolicy, Origin, QuayRepository, QuayRepositoryStatus, RepoKind,
     Visibility,
 };
@@ -17,7 +18,12 @@ impl ManagedResource for QuayRepository {
     type Status = QuayRepositoryStatus;
     type Extra = ();
 
-    fn desired(&self, _secrets: &Inputs) -> Result<DesiredRepository, String> {
+    fn resource_refs(&self) -> Vec<ResourceRef> {
+        let robots = self.spec.permissions.iter().flatten().filter(|p| p.kind == GranteeKind::Robot);
+        robot_refs(robots.map(|p| p.name.as_str()))
+    }
+
+    fn desired(&self, inputs: &Inputs) -> Result<DesiredRepository, String> {
         let spec = &self.spec;
         Ok(DesiredRepository {
             namespace: spec.namespace.clone(),
@@ -33,7 +39,7 @@ impl ManagedResource for QuayRepository {
             permissions: spec
                 .permissions
                 .as_ref()
-                .map(|l| permissions(&spec.namespace, l)),
+                .map(|l| permissions(&spec.namespace, l, inputs)),
             auto_prune: spec.auto_prune_policies.as_deref().map(prune_rules),
         })
     }

@@ -3,8 +3,8 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::ResourceExt;
 
-use super::access::robot_full_name;
-use super::{CommonStatus, Inputs, ManagedResource, StepError};
+use super::access::{robot_full_name, robot_refs};
+use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, StepError};
 use crate::controller::context::Context;
 use crate::crd::{DeletionPolicy, ManagementPolicy, MemberKind, Origin, QuayTeam, QuayTeamStatus};
 use crate::engine::team::{DesiredTeam, LiveTeam};
@@ -15,7 +15,12 @@ impl ManagedResource for QuayTeam {
     type Status = QuayTeamStatus;
     type Extra = ();
 
-    fn desired(&self, _secrets: &Inputs) -> Result<DesiredTeam, String> {
+    fn resource_refs(&self) -> Vec<ResourceRef> {
+        let robots = self.spec.members.iter().flatten().filter(|m| m.kind == MemberKind::Robot);
+        robot_refs(robots.map(|m| m.name.as_str()))
+    }
+
+    fn desired(&self, inputs: &Inputs) -> Result<DesiredTeam, String> {
         let org = &self.spec.organization;
         Ok(DesiredTeam {
             org: org.clone(),
@@ -27,7 +32,7 @@ impl ManagedResource for QuayTeam {
                     .iter()
                     .map(|m| match m.kind {
                         MemberKind::User => m.name.clone(),
-                        MemberKind::Robot => robot_full_name(org, &m.name),
+                        MemberKind::Robot => robot_full_name(org, &m.name, inputs),
                     })
                     .collect()
             }),
