@@ -81,7 +81,11 @@ impl Connections {
     /// Like [`Connections::resolve`], for deleting: when the connection or
     /// its Secret is already gone (as when a whole namespace is deleted), the
     /// last client built from them is used, so deletion does not hang.
-    pub async fn resolve_for_cleanup(&self, namespace: &str, name: &str) -> Result<Quay, ConnectionError> {
+    pub async fn resolve_for_cleanup(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Quay, ConnectionError> {
         match self.resolve(namespace, name).await {
             Ok((_, quay)) => Ok(quay),
             Err(e @ (ConnectionError::NotFound(_) | ConnectionError::SecretNotFound(_))) => {

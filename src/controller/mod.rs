@@ -176,19 +176,36 @@ fn managed<K: ManagedResource>(
         shared,
         store: reader.clone(),
     });
-    // A change to a Secret the spec references (e.g. mirror credentials)
-    // reconciles the resources that reference it, promptly.
-    let secrets = watcher(
-        api::<PartialObjectMeta<Secret>>(client, namespace),
-        watcher::Config::default(),
-    )
-    .default_backoff()
-    .touched_objects();
     let store = reader.clone();
     let mut controller = Controller::for_stream(stream, reader);
+    if K::references_secrets() {
+        // A change to a Secret the spec references (e.g. mirror credentials)
+        // reconciles the resources that reference it, promptly. Only Secret
+        // metadata is watched.
+        let secrets = watcher(
+            api::<PartialObjectMeta<Secret>>(client, namespace),
+            watcher::Config::default(),
+        )
+        .default_backoff()
+        .touched_objects();
+        controller =
+            controller.watches_stream(secrets, move |secret: PartialObjectMeta<Secret>| {
+                let name = secret.metadata.name.unwrap_or_default();
+                let namespace = secret.metadata.namespace;
+                store
+                    .state()
+                    .into_iter()
+                    .filter(|o| {
+                        o.meta().namespace == namespace
+                            && o.secret_refs().iter().any(|r| r.name == name)
+                    })
+                    .map(|o| ObjectRef::from_obj(&*o))
+                    .collect::<Vec<_>>()
+            });
+    }
     if K::owns_secrets() {
-        // Only the Secrets the operator wrote are watched, by their label; an
-        // edited or deleted one is rewritten by its owner's next reconcile.
+        // Only the Secrets the operator wrote are watched (full objects), by
+        // their label; an edited or deleted one is rewritten by its owner.
         let label = format!("{}={}", kinds::MANAGED_BY.0, kinds::MANAGED_BY.1);
         let owned = watcher(
             api::<Secret>(client, namespace),
@@ -199,19 +216,6 @@ fn managed<K: ManagedResource>(
         controller = controller.owns_stream(owned);
     }
     controller
-        .watches_stream(secrets, move |secret: PartialObjectMeta<Secret>| {
-            let name = secret.metadata.name.unwrap_or_default();
-            let namespace = secret.metadata.namespace;
-            store
-                .state()
-                .into_iter()
-                .filter(|o| {
-                    o.meta().namespace == namespace
-                        && o.secret_refs().iter().any(|r| r.name == name)
-                })
-                .map(|o| ObjectRef::from_obj(&*o))
-                .collect::<Vec<_>>()
-        })
         .with_config(config)
         .shutdown_on_signal()
         .run(reconcile::reconcile::<K>, reconcile::error_policy::<K>, ctx)

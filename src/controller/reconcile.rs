@@ -83,7 +83,7 @@ impl Failure {
     fn reason(&self) -> &'static str {
         match self {
             Failure::Connection(e) => e.reason(),
-            Failure::Spec(_) => "InvalidReference",
+            Failure::Spec(_) => "InvalidSpec",
             Failure::Engine(e) => e.reason(),
             Failure::Kube(_) => "KubernetesError",
             Failure::Reference(_) => "WaitingForDependency",

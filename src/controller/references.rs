@@ -56,6 +56,9 @@ pub fn robot_full_name(robot: &QuayRobotAccount) -> Option<String> {
     let recorded = robot.status.as_ref().and_then(|s| s.full_name.clone());
     recorded.or_else(|| {
         let org = robot.spec.organization.as_ref()?;
-        Some(format!("{org}+{}", robot.spec.short_name(&robot.name_any())))
+        Some(format!(
+            "{org}+{}",
+            robot.spec.short_name(&robot.name_any())
+        ))
     })
 }

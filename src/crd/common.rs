@@ -131,52 +131,6 @@ pub(crate) fn conditions_schema(generator: &mut schemars::SchemaGenerator) -> sc
     schema
 }
 
-/// Condition types (`status.conditions[].type`), CamelCase.
-pub mod condition_types {
-    /// Summary: the Quay object matches the spec (or, observe-only, was observed).
-    pub const READY: &str = "Ready";
-    /// The last reconcile reached Quay and applied or verified the spec.
-    pub const SYNCED: &str = "Synced";
-    /// Another resource claims the same Quay object.
-    pub const CONFLICT: &str = "Conflict";
-    /// The Quay object differs from the spec (reported in observe-only mode).
-    pub const DRIFTED: &str = "Drifted";
-}
-
-/// Condition reasons (`status.conditions[].reason`), CamelCase.
-pub mod reasons {
-    /// Everything matches the spec.
-    pub const RECONCILED: &str = "Reconciled";
-    /// The operator created the Quay object.
-    pub const CREATED: &str = "Created";
-    /// The operator took over an existing Quay object.
-    pub const ADOPTED: &str = "Adopted";
-    /// The operator changed the Quay object to match the spec.
-    pub const UPDATED: &str = "Updated";
-    /// Observe-only: the Quay object matches the spec.
-    pub const OBSERVED_IN_SYNC: &str = "ObservedInSync";
-    /// Observe-only: the Quay object differs from the spec.
-    pub const DRIFT_DETECTED: &str = "DriftDetected";
-    /// The referenced QuayConnection is missing or not Ready.
-    pub const CONNECTION_NOT_READY: &str = "ConnectionNotReady";
-    /// A referenced Secret (or key in it) does not exist.
-    pub const SECRET_NOT_FOUND: &str = "SecretNotFound";
-    /// Another resource this one depends on is not Ready yet.
-    pub const WAITING_FOR_DEPENDENCY: &str = "WaitingForDependency";
-    /// Quay refused the request as invalid (HTTP 400).
-    pub const QUAY_REJECTED: &str = "QuayRejected";
-    /// Quay did not accept the token (HTTP 401).
-    pub const UNAUTHORIZED: &str = "Unauthorized";
-    /// The token lacks the permission or scope needed (HTTP 403).
-    pub const FORBIDDEN: &str = "Forbidden";
-    /// Quay could not be reached or answered with a server error.
-    pub const QUAY_UNAVAILABLE: &str = "QuayUnavailable";
-    /// Another resource already manages the same Quay object.
-    pub const CONFLICTING_RESOURCE: &str = "ConflictingResource";
-    /// The resource is being deleted.
-    pub const DELETING: &str = "Deleting";
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,7 +31,7 @@ pub use access::{
 };
 pub use common::{
     CaKeyRef, ConnectionRef, DEFAULT_CONNECTION_NAME, DeletionPolicy, ManagementPolicy, Origin,
-    TokenSecretRef, condition_types, reasons,
+    TokenSecretRef,
 };
 pub use connection::{CaBundle, QuayConnection, QuayConnectionSpec, QuayConnectionStatus};
 pub use mirror::{QuayMirrorConfig, QuayMirrorConfigSpec, QuayMirrorConfigStatus};

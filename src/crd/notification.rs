@@ -300,8 +300,12 @@ mod tests {
 
     #[test]
     fn the_repository_cannot_be_changed() {
-        let old = notification(json!({"repository": "acme/app", "event": "repo_push", "method": "webhook"}));
-        let moved = notification(json!({"repository": "acme/other", "event": "repo_push", "method": "webhook"}));
+        let old = notification(
+            json!({"repository": "acme/app", "event": "repo_push", "method": "webhook"}),
+        );
+        let moved = notification(
+            json!({"repository": "acme/other", "event": "repo_push", "method": "webhook"}),
+        );
         assert!(cel(&moved, Some(&old)).unwrap_err().contains("immutable"));
         let retitled = notification(
             json!({"repository": "acme/app", "event": "repo_push", "method": "webhook", "title": "t"}),

@@ -289,8 +289,8 @@ impl Managed for DesiredMirror {
         if self.registry_config_differs(&c.external_registry_config) {
             changes.push(FieldChange::new(
                 "externalRegistryConfig",
-                format!("{:?}", c.external_registry_config),
-                format!("{:?}", self.registry_config.clone().unwrap_or_default()),
+                render_registry_config(&c.external_registry_config),
+                render_registry_config(&self.registry_config.clone().unwrap_or_default()),
             ));
         }
         if let Some(state) = &live.repository_state
@@ -487,4 +487,25 @@ mod tests {
         assert_eq!(changes.len(), 1);
         assert!(!format!("{changes:?}{desired:?}").contains("s3cret"));
     }
+}
+
+/// The registry settings for messages: proxy URLs may carry credentials,
+/// so only whether each proxy is set is shown.
+fn render_registry_config(c: &crate::quay::api::mirror::RegistryConfig) -> String {
+    let set = |v: &Option<String>| {
+        if v.as_deref().is_some_and(|s| !s.is_empty()) {
+            "set"
+        } else {
+            "unset"
+        }
+    };
+    let proxy = c.proxy.clone().unwrap_or_default();
+    format!(
+        "verifyTls={:?} unsignedImages={:?} httpProxy={} httpsProxy={} noProxy={}",
+        c.verify_tls,
+        c.unsigned_images,
+        set(&proxy.http_proxy),
+        set(&proxy.https_proxy),
+        set(&proxy.no_proxy)
+    )
 }

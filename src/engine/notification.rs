@@ -236,8 +236,19 @@ impl Managed for DesiredNotification {
     }
 
     async fn delete(&self, quay: &Quay) -> Result<(), EngineError> {
-        match self.observe(quay).await? {
-            Some(live) => self.delete_uuid(quay, &live.notification.uuid).await,
+        // Only the notification this resource recorded; an identical one is
+        // taken only when no uuid was ever recorded (a crash right after create).
+        let target = match &self.uuid {
+            Some(uuid) => self
+                .list(quay)
+                .await?
+                .iter()
+                .any(|n| &n.uuid == uuid)
+                .then(|| uuid.clone()),
+            None => self.observe(quay).await?.map(|live| live.notification.uuid),
+        };
+        match target {
+            Some(uuid) => self.delete_uuid(quay, &uuid).await,
             None => Ok(()),
         }
     }

@@ -43,6 +43,9 @@ pub struct LiveRepository {
     pub policies: Option<Vec<AutoPrunePolicy>>,
     /// The token's user (never revoked).
     me: String,
+    /// An enabled mirror configuration owns the state (MIRROR): the
+    /// repository's own `state` is then not enforced, so the two never flap.
+    mirror_owns_state: bool,
 }
 
 fn visibility(public: bool) -> &'static str {
@@ -125,11 +128,21 @@ impl Managed for DesiredRepository {
             Some(_) => Some(autoprune::observe(quay, &self.owner()).await?),
             None => None,
         };
+        // Only when the spec would move a mirrored repository out of MIRROR.
+        let mirror_owns_state = match self.state.as_deref() {
+            Some(state) if state != "MIRROR" && repo.state == "MIRROR" => quay
+                .client
+                .get_mirror(&self.namespace, &self.name)
+                .await?
+                .is_some_and(|m| m.is_enabled),
+            _ => false,
+        };
         Ok(Some(LiveRepository {
             repo,
             permissions,
             policies,
             me,
+            mirror_owns_state,
         }))
     }
 
@@ -158,6 +171,7 @@ impl Managed for DesiredRepository {
         }
         if let Some(state) = &self.state
             && &repo.state != state
+            && !live.mirror_owns_state
         {
             changes.push(FieldChange::new("state", &repo.state, state));
         }

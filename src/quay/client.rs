@@ -251,6 +251,7 @@ impl QuayClient {
             match self.send_once(&call).await {
                 Ok(reply) => return Ok(reply),
                 Err(err) => {
+                    let err = err.redact(&call.secrets);
                     let delay = if call.idempotent && err.is_transient() {
                         self.retry.delay(retry, err.retry_after)
                     } else {
@@ -262,7 +263,7 @@ impl QuayClient {
                             tokio::time::sleep(delay).await;
                             retry += 1;
                         }
-                        None => return Err(err.redact(&call.secrets)),
+                        None => return Err(err),
                     }
                 }
             }

@@ -33,9 +33,15 @@ pub fn robot_refs<'a>(names: impl Iterator<Item = &'a str>) -> Vec<ResourceRef> 
         .collect()
 }
 
-/// Repository permissions, robots expanded to their full names.
-pub fn permissions(namespace: &str, list: &[RepositoryPermission], inputs: &Inputs) -> Vec<DesiredPermission> {
-    list.iter()
+/// Repository permissions, robots expanded to their full names. A grantee
+/// listed twice is an error (the two roles would fight at every reconcile).
+pub fn permissions(
+    namespace: &str,
+    list: &[RepositoryPermission],
+    inputs: &Inputs,
+) -> Result<Vec<DesiredPermission>, String> {
+    let desired: Vec<DesiredPermission> = list
+        .iter()
         .map(|p| {
             let (grantee, name) = match p.kind {
                 GranteeKind::User => (Grantee::User, p.name.clone()),
@@ -48,11 +54,27 @@ pub fn permissions(namespace: &str, list: &[RepositoryPermission], inputs: &Inpu
                 role: p.role.as_str().to_owned(),
             }
         })
-        .collect()
+        .collect();
+    for (i, p) in desired.iter().enumerate() {
+        if desired[..i]
+            .iter()
+            .any(|q| q.grantee == p.grantee && q.name == p.name)
+        {
+            return Err(format!(
+                "spec.permissions lists {} twice; keep one entry",
+                p.name
+            ));
+        }
+    }
+    Ok(desired)
 }
 
 /// Default permissions; robots are delegates of kind `user` in Quay.
-pub fn default_permissions(org: &str, list: &[DefaultPermission], inputs: &Inputs) -> Vec<DesiredPrototype> {
+pub fn default_permissions(
+    org: &str,
+    list: &[DefaultPermission],
+    inputs: &Inputs,
+) -> Vec<DesiredPrototype> {
     list.iter()
         .map(|p| {
             let (kind, name) = match p.delegate.kind {

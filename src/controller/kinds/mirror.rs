@@ -42,6 +42,10 @@ impl ManagedResource for QuayMirrorConfig {
             .collect()
     }
 
+    fn references_secrets() -> bool {
+        true
+    }
+
     fn resource_refs(&self) -> Vec<ResourceRef> {
         let mut refs: Vec<ResourceRef> = self
             .spec
@@ -49,7 +53,9 @@ impl ManagedResource for QuayMirrorConfig {
             .iter()
             .map(|r| ResourceRef::Repository(r.name.clone()))
             .collect();
-        refs.extend(robot_refs(std::iter::once(self.spec.robot_username.as_str())));
+        refs.extend(robot_refs(std::iter::once(
+            self.spec.robot_username.as_str(),
+        )));
         refs
     }
 

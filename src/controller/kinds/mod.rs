@@ -176,6 +176,11 @@ pub trait ManagedResource:
         quay: &'a Quay,
         report: &'a Report<<Self::Desired as Managed>::Live>,
     ) -> impl Future<Output = Result<Self::Extra, StepError>> + Send + 'a;
+    /// Whether specs of this kind can reference Secrets (their changes are
+    /// then watched; other kinds need no Secret watch).
+    fn references_secrets() -> bool {
+        false
+    }
     /// Whether the kind writes Secrets it owns (they are then watched, and
     /// an edited or deleted one is rewritten).
     fn owns_secrets() -> bool {

@@ -95,6 +95,10 @@ impl ManagedResource for QuayNotification {
             .collect()
     }
 
+    fn references_secrets() -> bool {
+        true
+    }
+
     fn resource_refs(&self) -> Vec<ResourceRef> {
         self.spec
             .repository_ref
@@ -226,7 +230,11 @@ impl ManagedResource for QuayNotification {
     fn conflict_key(&self) -> String {
         // The identity masks URLs; two notifications that differ only in
         // their (secret) URL are different objects.
-        format!("{} {}", self.quay_identity(), Value::Object(self.spec.config.clone()))
+        format!(
+            "{} {}",
+            self.quay_identity(),
+            Value::Object(self.spec.config.clone())
+        )
     }
     fn connection_name(&self) -> &str {
         self.spec.connection_name()

@@ -4,8 +4,7 @@ use super::access::{default_permissions, prune_rules, robot_refs};
 use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, StepError};
 use crate::controller::context::Context;
 use crate::crd::{
-    GranteeKind,
-    DeletionPolicy, ManagementPolicy, Origin, QuayOrganization, QuayOrganizationStatus,
+    DeletionPolicy, GranteeKind, ManagementPolicy, Origin, QuayOrganization, QuayOrganizationStatus,
 };
 use crate::engine::organization::DesiredOrganization;
 use crate::engine::{Managed, Quay, Report};
@@ -18,7 +17,12 @@ impl ManagedResource for QuayOrganization {
     type Extra = ();
 
     fn resource_refs(&self) -> Vec<ResourceRef> {
-        let robots = self.spec.default_permissions.iter().flatten().filter(|p| p.delegate.kind == GranteeKind::Robot);
+        let robots = self
+            .spec
+            .default_permissions
+            .iter()
+            .flatten()
+            .filter(|p| p.delegate.kind == GranteeKind::Robot);
         robot_refs(robots.map(|p| p.delegate.name.as_str()))
     }
 

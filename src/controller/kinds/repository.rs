@@ -4,9 +4,8 @@ use super::access::{permissions, prune_rules, robot_refs};
 use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, StepError};
 use crate::controller::context::Context;
 use crate::crd::{
-    GranteeKind,
-    DeletionPolicy, ManagementPolicy, Origin, QuayRepository, QuayRepositoryStatus, RepoKind,
-    Visibility,
+    DeletionPolicy, GranteeKind, ManagementPolicy, Origin, QuayRepository, QuayRepositoryStatus,
+    RepoKind, Visibility,
 };
 use crate::engine::repository::DesiredRepository;
 use crate::engine::{Managed, Quay, Report};
@@ -19,7 +18,12 @@ impl ManagedResource for QuayRepository {
     type Extra = ();
 
     fn resource_refs(&self) -> Vec<ResourceRef> {
-        let robots = self.spec.permissions.iter().flatten().filter(|p| p.kind == GranteeKind::Robot);
+        let robots = self
+            .spec
+            .permissions
+            .iter()
+            .flatten()
+            .filter(|p| p.kind == GranteeKind::Robot);
         robot_refs(robots.map(|p| p.name.as_str()))
     }
 
@@ -39,7 +43,8 @@ impl ManagedResource for QuayRepository {
             permissions: spec
                 .permissions
                 .as_ref()
-                .map(|l| permissions(&spec.namespace, l, inputs)),
+                .map(|l| permissions(&spec.namespace, l, inputs))
+                .transpose()?,
             auto_prune: spec.auto_prune_policies.as_deref().map(prune_rules),
         })
     }

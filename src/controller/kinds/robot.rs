@@ -78,7 +78,7 @@ impl QuayRobotAccount {
 
     /// Writes the Secret unless it already holds exactly this; removes the
     /// Secret of a previous `secretName`.
-    async fn ensure_secret(&self, ctx: &Context, secret: Secret) -> Result<(), kube::Error> {
+    async fn ensure_secret(&self, ctx: &Context, secret: Secret) -> Result<(), StepError> {
         let api: Api<Secret> =
             Api::namespaced(ctx.client.clone(), &self.namespace().unwrap_or_default());
         let name = secret.name_any();
@@ -88,9 +88,17 @@ impl QuayRobotAccount {
                 .iter()
                 .any(|r| Some(&r.uid) == self.uid().as_ref())
         };
+        if let Some(c) = &current
+            && !owned(c)
+        {
+            return Err(StepError::Quay(EngineError::Rejected(format!(
+                "Secret {name:?} exists and is not owned by this QuayRobotAccount; choose another spec.secretName \
+                 or delete that Secret"
+            ))));
+        }
         let up_to_date = current
             .as_ref()
-            .is_some_and(|c| c.data == secret.data && c.type_ == secret.type_ && owned(c));
+            .is_some_and(|c| c.data == secret.data && c.type_ == secret.type_);
         if !up_to_date {
             let params = PatchParams::apply(MANAGER).force();
             api.patch(&name, &params, &Patch::Apply(&secret)).await?;
@@ -180,7 +188,17 @@ impl ManagedResource for QuayRobotAccount {
             &robot.name,
             token.expose_secret(),
         );
-        self.ensure_secret(ctx, secret).await?;
+        if let Err(e) = self.ensure_secret(ctx, secret).await {
+            // The token was rotated: record that, or the next attempt would rotate again.
+            if rotation != handled {
+                let api: Api<QuayRobotAccount> =
+                    Api::namespaced(ctx.client.clone(), &self.namespace().unwrap_or_default());
+                let patch = Patch::Merge(json!({"status": {"rotation": rotation}}));
+                api.patch_status(&self.name_any(), &PatchParams::default(), &patch)
+                    .await?;
+            }
+            return Err(e);
+        }
         Ok(RobotExtra {
             full_name: robot.name.clone(),
             secret_name,

@@ -16,7 +16,12 @@ impl ManagedResource for QuayTeam {
     type Extra = ();
 
     fn resource_refs(&self) -> Vec<ResourceRef> {
-        let robots = self.spec.members.iter().flatten().filter(|m| m.kind == MemberKind::Robot);
+        let robots = self
+            .spec
+            .members
+            .iter()
+            .flatten()
+            .filter(|m| m.kind == MemberKind::Robot);
         robot_refs(robots.map(|m| m.name.as_str()))
     }
 

@@ -366,7 +366,10 @@ async fn a_blocked_deletion_says_how_to_let_go() {
 async fn a_robot_is_named_by_its_quay_robot_account_resource() {
     let emu = emulator_with_org().await;
     let owner = quay_config_operator::quay::api::robot::RobotOwner::Organization("acme".into());
-    quay(&emu).create_robot(&owner, "ci_pusher", "", None).await.unwrap();
+    quay(&emu)
+        .create_robot(&owner, "ci_pusher", "", None)
+        .await
+        .unwrap();
     let (client, mut api) = mock_client();
     let obj = repo(
         json!({"permissions": [{"kind": "robot", "name": "ci-pusher", "role": "write"}]}),
@@ -374,21 +377,38 @@ async fn a_robot_is_named_by_its_quay_robot_account_resource() {
         Value::Null,
     );
     let ctx = kind_context(client, std::slice::from_ref(&obj));
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(Arc::new(obj), ctx));
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
+        Arc::new(obj),
+        ctx,
+    ));
     api.expect_connection(&emu.url(), TOKEN, "1").await;
     let robot = json!({
         "apiVersion": "quayconfig.io/v1alpha1", "kind": "QuayRobotAccount",
         "metadata": {"name": "ci-pusher", "namespace": NS},
         "spec": {"organization": "acme", "name": "ci_pusher"}
     });
-    api.expect("GET", &format!("/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayrobotaccounts/ci-pusher"), 200, robot)
-        .await;
+    api.expect(
+        "GET",
+        &format!("/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayrobotaccounts/ci-pusher"),
+        200,
+        robot,
+    )
+    .await;
     assert_eq!(api.expect_event().await["reason"], "Created");
-    api.expect("PATCH", &format!("{REPO_PATH}/status"), 200, repo_json(json!({}), true, Value::Null))
-        .await;
+    api.expect(
+        "PATCH",
+        &format!("{REPO_PATH}/status"),
+        200,
+        repo_json(json!({}), true, Value::Null),
+    )
+    .await;
     super::finish(task).await.expect("reconcile");
     let users = quay(&emu)
-        .list_repository_permissions("acme", "app", quay_config_operator::quay::api::permission::Grantee::User)
+        .list_repository_permissions(
+            "acme",
+            "app",
+            quay_config_operator::quay::api::permission::Grantee::User,
+        )
         .await
         .unwrap();
     assert_eq!(users["acme+ci_pusher"].role, "write");
