@@ -232,7 +232,14 @@ async fn inventory(quay: &Quay, validated: &Validated) -> Result<Vec<String>, St
         let teams: Vec<String> = info
             .teams
             .values()
-            .map(|t| format!("{} ({}, {} members)", t.name, t.role, t.member_count))
+            .map(|t| {
+                format!(
+                    "{} ({}, {})",
+                    t.name,
+                    t.role,
+                    count(t.member_count, "member")
+                )
+            })
             .collect();
         lines.push(format!("  teams: {}", teams.join(", ")));
         let robots = client
@@ -252,7 +259,7 @@ async fn inventory(quay: &Quay, validated: &Validated) -> Result<Vec<String>, St
                     true => "public".to_owned(),
                     false => "private".to_owned(),
                 },
-                format!("{} notifications", notifications.len()),
+                count(notifications.len() as u64, "notification"),
             ];
             if let Some(m) = mirror {
                 about.push(format!("mirrors {}", m.external_reference));
@@ -279,4 +286,12 @@ async fn inventory(quay: &Quay, validated: &Validated) -> Result<Vec<String>, St
         }
     }
     Ok(lines)
+}
+
+/// `1 member`, `2 members`.
+fn count(n: u64, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
 }

@@ -93,13 +93,9 @@ fn is_manifest(path: &Path) -> bool {
 pub fn parse(file: &str, text: &str) -> Result<Vec<Document>, InputError> {
     let mut documents = Vec::new();
     for (i, document) in serde_norway::Deserializer::from_str(text).enumerate() {
-        let value = Value::deserialize(document).map_err(|e| {
-            let at = e
-                .location()
-                .map(|l| format!("line {}: ", l.line()))
-                .unwrap_or_default();
-            InputError::file(file.to_owned(), format!("{at}not valid YAML: {e}"))
-        })?;
+        // The parser's message says where: "... at line 2 column 1".
+        let value = Value::deserialize(document)
+            .map_err(|e| InputError::file(file.to_owned(), format!("not valid YAML: {e}")))?;
         if !value.is_null() {
             documents.push(Document {
                 file: file.to_owned(),

@@ -49,7 +49,7 @@ pub fn plan_text(plan: &Plan) -> String {
             out.push_str(" (exists; would be adopted)");
         }
         if let Some(waits) = &entry.waits_for {
-            let _ = write!(out, " ({waits})");
+            let _ = write!(out, " (after {waits})");
         }
         out.push('\n');
         for change in &entry.changes {
@@ -96,18 +96,19 @@ pub fn apply_text(report: &ApplyReport) -> String {
             Applied::Observed => ('?', format!("observed only: {}", plan.quay_object)),
             Applied::Failed(message) => ('!', format!("failed: {}: {message}", plan.quay_object)),
         };
-        let _ = write!(out, "  {sign} {:width$}  {what}", plan.label());
-        if !matches!(entry.applied, Applied::Failed(_)) && !entry.waited_for.is_empty() {
-            let _ = write!(out, " (after {})", entry.waited_for.join("; "));
+        let _ = writeln!(out, "  {sign} {:width$}  {what}", plan.label());
+        if matches!(entry.applied, Applied::Updated | Applied::Observed) {
+            for change in &plan.changes {
+                let _ = writeln!(out, "      {change}");
+            }
         }
-        out.push('\n');
-        let shown = match entry.applied {
-            Applied::Updated => &entry.written,
-            Applied::Observed => &plan.changes,
-            _ => &Vec::new(),
-        };
-        for change in shown {
-            let _ = writeln!(out, "      {change}");
+        if !matches!(entry.applied, Applied::Failed(_)) {
+            for what in &entry.waited_for {
+                let _ = writeln!(
+                    out,
+                    "      (waited for {what}, then finished in a later pass)"
+                );
+            }
         }
     }
     let _ = writeln!(
@@ -119,12 +120,10 @@ pub fn apply_text(report: &ApplyReport) -> String {
         report.count(|a| matches!(a, Applied::Failed(_))),
     );
     if !report.skipped.is_empty() {
-        let work: Vec<String> = report
-            .skipped
-            .iter()
-            .map(|s| format!("{} ({})", s.work.join(", "), s.resource))
-            .collect();
-        let _ = writeln!(out, "Not done without a cluster: {}.", work.join("; "));
+        let _ = writeln!(out, "Not done without a cluster (the controllers do it):");
+        for skipped in &report.skipped {
+            let _ = writeln!(out, "  {}: {}", skipped.resource, skipped.work.join(", "));
+        }
     }
     out
 }

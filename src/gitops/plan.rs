@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::connection::Endpoints;
 use super::resources::Kind;
 use super::validate::{Resource, Validated};
-use crate::engine::{ErrorClass, FieldChange, Mode};
+use crate::engine::{EngineError, FieldChange, Mode};
 
 /// What `plan` found for one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -49,7 +49,7 @@ pub struct PlanEntry {
     /// resources, the drift.
     pub changes: Vec<FieldChange>,
     /// What the creation waits for (something the plan creates first, or
-    /// that must appear in Quay).
+    /// that must appear in Quay), e.g. `repository acme/app`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waits_for: Option<String>,
     /// Quay's answer, when the resource could not be observed.
@@ -139,6 +139,13 @@ async fn observe(resource: &Resource, endpoints: &Endpoints, i: usize) -> PlanEn
         error: None,
     };
     let quay = &endpoints.of(i).quay;
+    // Quay answers an unknown token as if anonymous: without this check,
+    // everything would look absent. One call per endpoint.
+    if let Err(e) = quay.me().await {
+        entry.action = Action::Error;
+        entry.error = Some(format!("the token does not work: {e}"));
+        return entry;
+    }
     match resource.desired.reconcile(quay, Mode::Observe).await {
         Ok(outcome) => {
             entry.exists = outcome.existed;
@@ -152,12 +159,12 @@ async fn observe(resource: &Resource, endpoints: &Endpoints, i: usize) -> PlanEn
             entry.changes = outcome.changes;
         }
         // Its parent (an organization, a repository) does not exist yet.
-        Err(e) if e.class() == ErrorClass::Waiting => {
+        Err(EngineError::Waiting { what }) => {
             entry.action = match resource.observe_only {
                 true => Action::Observe,
                 false => Action::Create,
             };
-            entry.waits_for = Some(e.to_string());
+            entry.waits_for = Some(what);
         }
         Err(e) => {
             entry.action = Action::Error;
@@ -187,13 +194,11 @@ pub enum Applied {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplyEntry {
-    /// The plan for it, made just before.
+    /// The plan for it, made just before (its changes are the ones written).
     pub plan: PlanEntry,
     /// What was done.
     pub applied: Applied,
-    /// The changes written (for updates).
-    pub written: Vec<FieldChange>,
-    /// What it waited for before it could be completed in a later pass.
+    /// What it waited for (e.g. `team acme/developers`) in earlier passes.
     pub waited_for: Vec<String>,
 }
 
@@ -254,7 +259,6 @@ pub async fn apply(validated: &Validated, endpoints: &Endpoints) -> ApplyReport 
             ApplyEntry {
                 plan,
                 applied,
-                written: Vec::new(),
                 waited_for: Vec::new(),
             }
         })
@@ -280,20 +284,16 @@ pub async fn apply(validated: &Validated, endpoints: &Endpoints) -> ApplyReport 
                 Ok(outcome) => {
                     entry.applied = match entry.plan.action {
                         Action::Create => Applied::Created,
-                        _ if outcome.applied => Applied::Updated,
+                        _ if outcome.applied || !entry.waited_for.is_empty() => Applied::Updated,
                         _ => Applied::InSync,
                     };
-                    if outcome.applied && outcome.existed {
-                        entry.written = outcome.changes;
-                    }
                 }
-                Err(e) if e.class() == ErrorClass::Waiting => {
-                    let message = e.to_string();
-                    entry.applied = Applied::Failed(message.clone());
-                    if entry.waited_for.last() != Some(&message) {
-                        entry.waited_for.push(message.clone());
+                Err(EngineError::Waiting { what }) => {
+                    entry.applied = Applied::Failed(format!("waiting for {what}"));
+                    if entry.waited_for.last() != Some(&what) {
+                        entry.waited_for.push(what.clone());
                     }
-                    waits.push(message);
+                    waits.push(what);
                     still.push(i);
                 }
                 Err(e) => entry.applied = Applied::Failed(e.to_string()),
