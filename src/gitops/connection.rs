@@ -66,6 +66,33 @@ impl Endpoints {
         &self.endpoints
     }
 
+    /// Asks each endpoint whose token it is (Quay answers an unknown token as
+    /// if anonymous). Returns one line per endpoint, `URL as USER (token from
+    /// SOURCE)`, or the endpoints whose token does not work.
+    pub async fn check(&self) -> Result<Vec<String>, Vec<InputError>> {
+        let mut lines = Vec::new();
+        let mut errors = Vec::new();
+        for e in &self.endpoints {
+            match e.quay.me().await {
+                Ok(user) => lines.push(format!(
+                    "{} as {}{} (token from {})",
+                    e.url,
+                    user.username,
+                    if user.super_user { ", a superuser" } else { "" },
+                    e.token_source
+                )),
+                Err(err) => errors.push(InputError::general(format!(
+                    "Quay at {} does not accept the token from {}: {err}",
+                    e.url, e.token_source
+                ))),
+            }
+        }
+        match errors.is_empty() {
+            true => Ok(lines),
+            false => Err(errors),
+        }
+    }
+
     /// Quay API requests and writes (non-GET) sent so far, over all endpoints.
     pub fn calls(&self) -> (u64, u64) {
         self.endpoints.iter().fold((0, 0), |(r, w), e| {

@@ -159,27 +159,38 @@ pub struct ApplyArgs {
     pub output: Format,
 }
 
-/// Loads, validates and connects; on invalid inputs, prints the errors
-/// (and the notes on skipped documents) to stderr.
-fn prepare(
+/// Loads, validates, connects and checks the token; on invalid inputs,
+/// prints the errors to stderr. Notes on skipped documents go to stderr too.
+/// Returns the inputs, the endpoints and a header naming them.
+async fn prepare(
     paths: &[PathBuf],
     connection: &ConnectionArgs,
     not_done: &str,
-) -> Option<(Validated, Endpoints)> {
-    let result = manifests::load(paths)
-        .and_then(validate::validate)
-        .and_then(|validated| {
-            let settings = connection.settings().map_err(|e| vec![e])?;
-            let endpoints = connection::connect(&settings, &validated)?;
-            Ok((validated, endpoints))
-        });
-    match result {
-        Ok((validated, endpoints)) => {
-            for note in &validated.notes {
-                eprintln!("note: {note}");
-            }
-            Some((validated, endpoints))
+) -> Option<(Validated, Endpoints, String)> {
+    let validated = manifests::load(paths).and_then(validate::validate);
+    if let Ok(validated) = &validated {
+        for note in &validated.notes {
+            eprintln!("note: {note}");
         }
+    }
+    let result = match validated {
+        Ok(validated) => {
+            let endpoints = connection
+                .settings()
+                .map_err(|e| vec![e])
+                .and_then(|settings| connection::connect(&settings, &validated));
+            match endpoints {
+                Ok(endpoints) => match endpoints.check().await {
+                    Ok(lines) => Ok((validated, endpoints, header(&lines))),
+                    Err(errors) => Err(errors),
+                },
+                Err(errors) => Err(errors),
+            }
+        }
+        Err(errors) => Err(errors),
+    };
+    match result {
+        Ok(prepared) => Some(prepared),
         Err(errors) => {
             eprint!("{}", output::errors_text(&errors, not_done));
             None
@@ -187,13 +198,9 @@ fn prepare(
     }
 }
 
-/// The endpoints in a header line: `Quay: URL (token from SOURCE)`.
-fn header(endpoints: &Endpoints) -> String {
-    endpoints
-        .all()
-        .iter()
-        .map(|e| format!("Quay: {} (token from {})\n", e.url, e.token_source))
-        .collect()
+/// `Quay: URL as USER (token from SOURCE)`, one line per endpoint.
+fn header(lines: &[String]) -> String {
+    lines.iter().map(|l| format!("Quay: {l}\n")).collect()
 }
 
 /// The call count line: `12 Quay API calls (0 writes).`
@@ -212,16 +219,15 @@ fn print_json(value: &impl serde::Serialize) {
 /// `quay-config-operator plan`: prints what `apply` would change; returns
 /// the exit code.
 pub async fn plan_command(args: PlanArgs) -> u8 {
-    let Some((validated, endpoints)) =
-        prepare(&args.paths, &args.connection, "nothing was planned")
+    let Some((validated, endpoints, header)) =
+        prepare(&args.paths, &args.connection, "nothing was planned").await
     else {
         return 1;
     };
     let plan = plan::plan(&validated, &endpoints).await;
     match args.output {
         Format::Text => print!(
-            "{}\n{}{}",
-            header(&endpoints),
+            "{header}\n{}{}",
             output::plan_text(&plan),
             calls_line(&endpoints)
         ),
@@ -236,16 +242,15 @@ pub async fn plan_command(args: PlanArgs) -> u8 {
 
 /// `quay-config-operator apply`: carries the plan out; returns the exit code.
 pub async fn apply_command(args: ApplyArgs) -> u8 {
-    let Some((validated, endpoints)) =
-        prepare(&args.paths, &args.connection, "nothing was applied")
+    let Some((validated, endpoints, header)) =
+        prepare(&args.paths, &args.connection, "nothing was applied").await
     else {
         return 1;
     };
     let report = plan::apply(&validated, &endpoints).await;
     match args.output {
         Format::Text => print!(
-            "{}\n{}{}",
-            header(&endpoints),
+            "{header}\n{}{}",
             output::apply_text(&report),
             calls_line(&endpoints)
         ),

@@ -49,7 +49,7 @@ pub fn plan_text(plan: &Plan) -> String {
             out.push_str(" (exists; would be adopted)");
         }
         if let Some(waits) = &entry.waits_for {
-            let _ = write!(out, " (after {waits})");
+            let _ = write!(out, " (waits for {waits})");
         }
         out.push('\n');
         for change in &entry.changes {

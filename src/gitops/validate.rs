@@ -127,14 +127,14 @@ pub fn validate(documents: Vec<Document>) -> Result<Validated, Vec<InputError>> 
             invalid.extend(identity);
         }
     }
-    validated
-        .notes
-        .extend(schemas.unchecked.iter().map(|(kind, rule)| {
-            format!(
-                "{kind}: the CEL rule {rule:?} was not checked (this build cannot evaluate it \
-             client-side; the apiserver does)"
-            )
-        }));
+    for (field, kinds) in &schemas.unchecked {
+        let kinds: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+        validated.notes.push(format!(
+            "not checked here: the CEL rule on {field} ({}); kube-cel cannot evaluate it, \
+             the apiserver does",
+            kinds.join(", ")
+        ));
+    }
     let refs = References::of(&parsed, &validated.secrets, invalid);
     let mut seen: BTreeMap<(Kind, String, String), String> = BTreeMap::new();
     let mut identities: BTreeMap<(Kind, String, String, String), String> = BTreeMap::new();
@@ -468,8 +468,9 @@ fn ref_field(value: &Value, name: &str, suffix: &str) -> Option<String> {
 struct Schemas {
     compiled: BTreeMap<Kind, (Value, jsonschema::Validator)>,
     cel: Option<kube::core::cel::Validator>,
-    /// CEL rules kube-cel cannot evaluate (e.g. those using `type()`), by kind.
-    unchecked: BTreeSet<(Kind, String)>,
+    /// Fields (`spec.list[]`) whose CEL rule kube-cel cannot evaluate (e.g.
+    /// one using `type()`), with the kinds they were seen in.
+    unchecked: BTreeMap<String, BTreeSet<Kind>>,
 }
 
 /// A problem: the dotted field path (when known) and the message.
@@ -516,7 +517,10 @@ impl Schemas {
                 .filter(|e| {
                     let unsupported = e.kind == kube::core::cel::ErrorKind::UnsupportedReference;
                     if unsupported {
-                        self.unchecked.insert((kind, e.rule.clone()));
+                        self.unchecked
+                            .entry(without_indices(&e.field_path))
+                            .or_default()
+                            .insert(kind);
                     }
                     !unsupported
                 })
@@ -568,6 +572,24 @@ fn dotted(location: &jsonschema::paths::Location) -> String {
         }
     }
     path
+}
+
+/// `spec.list[0].x` as `spec.list[].x`.
+fn without_indices(path: &str) -> String {
+    let mut out = String::new();
+    let mut in_index = false;
+    for c in path.trim_start_matches('.').chars() {
+        match c {
+            '[' => in_index = true,
+            ']' => {
+                in_index = false;
+                out.push_str("[]");
+            }
+            _ if in_index => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The parts of ObjectMeta a manifest may carry; `name` is required.

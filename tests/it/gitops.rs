@@ -345,7 +345,7 @@ spec:
         "observing a notification needs its repository"
     );
     assert!(
-        plan_text(&plan).contains("(after repository acme/app)"),
+        plan_text(&plan).contains("(waits for repository acme/app)"),
         "{}",
         plan_text(&plan)
     );
