@@ -647,3 +647,46 @@ fn strict(schema: &mut Value) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_schemas_refuse_unknown_fields_and_accept_null_for_nullable() {
+        let mut schema = json!({
+            "type": "object",
+            "properties": {
+                "a": {"type": "string", "nullable": true, "enum": ["x"]},
+                "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": true,
+                         "properties": {"k": {"type": "string"}}},
+                "list": {"type": "array", "items": {"type": "object",
+                         "properties": {"n": {"x-kubernetes-int-or-string": true}}}},
+            },
+            "anyOf": [{"properties": {"a": {}}}],
+        });
+        strict(&mut schema);
+        let validator = jsonschema::draft4::new(&schema).unwrap();
+        assert!(
+            validator.is_valid(
+                &json!({"a": null, "free": {"other": 1}, "list": [{"n": 1}, {"n": "1"}]})
+            )
+        );
+        assert!(!validator.is_valid(&json!({"b": 1})));
+        assert!(!validator.is_valid(&json!({"list": [{"m": 1}]})));
+        assert!(!validator.is_valid(&json!({"list": [{"n": true}]})));
+        assert!(!validator.is_valid(&json!({"a": "y"})));
+        assert_eq!(schema["anyOf"][0].get("additionalProperties"), None);
+    }
+
+    #[test]
+    fn paths_are_dotted_with_list_indices() {
+        let schema = json!({"type": "object", "properties": {"l": {"type": "array",
+            "items": {"type": "object", "properties": {"r": {"type": "string"}}}}}});
+        let validator = jsonschema::draft4::new(&schema).unwrap();
+        let instance = json!({"l": [{"r": "ok"}, {"r": 1}]});
+        let error = validator.iter_errors(&instance).next().unwrap();
+        assert_eq!(dotted(error.instance_path()), "l[1].r");
+        assert_eq!(without_indices(".spec.l[12].r"), "spec.l[].r");
+    }
+}
