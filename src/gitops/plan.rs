@@ -254,7 +254,8 @@ pub async fn apply(validated: &Validated, endpoints: &Endpoints) -> ApplyReport 
                 Action::InSync => Applied::InSync,
                 Action::Observe => Applied::Observed,
                 Action::Error => Applied::Failed(plan.error.clone().unwrap_or_default()),
-                Action::Create | Action::Update => Applied::Failed(String::new()),
+                // Set by the first pass below.
+                Action::Create | Action::Update => Applied::Failed("not attempted".to_owned()),
             };
             ApplyEntry {
                 plan,
