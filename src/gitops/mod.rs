@@ -15,6 +15,7 @@ pub mod manifests;
 pub mod output;
 pub mod plan;
 pub mod resources;
+mod schema;
 pub mod validate;
 
 use std::io::Write;
