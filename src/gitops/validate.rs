@@ -1,5 +1,5 @@
 //! Validation of the loaded manifests, before anything touches Quay, in the
-//! apiserver's order: the CRD's schema and CEL rules ([`super::schema`]),
+//! apiserver's order: the CRD's schema and CEL rules (module `schema`),
 //! then the typed conversion. References between the manifests (to
 //! QuayRepositories, QuayOrganizations and Secrets) are resolved as the
 //! controllers resolve them in a cluster, and each resource's desired state
