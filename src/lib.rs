@@ -7,5 +7,6 @@ pub mod controller;
 pub mod crd;
 pub mod emulator;
 pub mod engine;
+pub mod gitops;
 pub mod leader;
 pub mod quay;

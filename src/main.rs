@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use quay_config_operator::{admin, controller, crd, emulator, leader};
+use quay_config_operator::{admin, controller, crd, emulator, gitops, leader};
 
 #[derive(Parser)]
 #[command(name = "quay-config-operator", version, about)]
@@ -33,6 +33,12 @@ enum Command {
     /// Print the CustomResourceDefinitions as multi-document YAML (for `kubectl apply -f -`).
     #[command(visible_alias = "crds")]
     Crd,
+    /// Show what applying manifest files would change in Quay (no cluster needed).
+    Plan(gitops::PlanArgs),
+    /// Bring Quay in line with manifest files (no cluster needed).
+    Apply(gitops::ApplyArgs),
+    /// Plan and apply the examples against an in-process Quay emulator.
+    Demo,
 }
 
 #[derive(clap::Args)]
@@ -83,11 +89,18 @@ impl RunArgs {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.log_format);
+    let command_line = matches!(
+        cli.command,
+        Command::Plan(_) | Command::Apply(_) | Command::Demo
+    );
+    init_tracing(cli.log_format, command_line);
     let result = match cli.command {
         Command::Run(args) => run(args).await,
         Command::Emulator(args) => emulator::serve(args).await.map_err(|e| e.to_string()),
         Command::Crd => print_crds().map_err(|e| e.to_string()),
+        Command::Plan(args) => return ExitCode::from(gitops::plan_command(args).await),
+        Command::Apply(args) => return ExitCode::from(gitops::apply_command(args).await),
+        Command::Demo => return ExitCode::from(gitops::demo_command().await),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -98,10 +111,20 @@ async fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(format: LogFormat) {
+/// Logs go to stdout for the operator and the emulator; the command-line
+/// tools keep stdout for their output and log warnings only, to stderr.
+fn init_tracing(format: LogFormat, command_line: bool) {
+    let default = if command_line { "warn" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(move || -> Box<dyn std::io::Write> {
+            match command_line {
+                true => Box::new(std::io::stderr()),
+                false => Box::new(std::io::stdout()),
+            }
+        });
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),

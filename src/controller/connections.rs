@@ -200,9 +200,9 @@ impl Connections {
     }
 }
 
-/// A key of a Secret as text (trailing newline trimmed, as `kubectl create
-/// secret --from-file` leaves one).
-fn secret_value(secret: &Secret, key: &str) -> Result<String, ConnectionError> {
+/// A key of a Secret as text (`data`, else `stringData`; trailing newline
+/// trimmed, as `kubectl create secret --from-file` leaves one).
+pub fn secret_value(secret: &Secret, key: &str) -> Result<String, ConnectionError> {
     let name = secret.name_any();
     let bytes = secret
         .data

@@ -7,7 +7,7 @@ mod connections;
 mod context;
 mod kinds;
 pub mod reconcile;
-mod references;
+pub mod references;
 mod status;
 
 use std::sync::Arc;
@@ -22,9 +22,10 @@ use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
 use kube::{Api, Client, Resource};
 
 pub use connection::reconcile as reconcile_connection;
+pub use connections::secret_value;
 pub use connections::{ConnectionError, Connections};
 pub use context::Context;
-pub use kinds::{CommonStatus, ManagedResource, ResourceRef};
+pub use kinds::{CommonStatus, Inputs, ManagedResource, ResourceRef};
 pub use reconcile::{Error, FINALIZER, KindContext};
 
 use crate::crd::{

@@ -436,6 +436,27 @@ pub fn quay_date(rfc3339: &str) -> Result<String, String> {
         .map_err(|e| format!("syncStartDate {rfc3339:?} is not an RFC 3339 time: {e}"))
 }
 
+/// The registry settings for messages: proxy URLs may carry credentials,
+/// so only whether each proxy is set is shown.
+fn render_registry_config(c: &crate::quay::api::mirror::RegistryConfig) -> String {
+    let set = |v: &Option<String>| {
+        if v.as_deref().is_some_and(|s| !s.is_empty()) {
+            "set"
+        } else {
+            "unset"
+        }
+    };
+    let proxy = c.proxy.clone().unwrap_or_default();
+    format!(
+        "verifyTls={:?} unsignedImages={:?} httpProxy={} httpsProxy={} noProxy={}",
+        c.verify_tls,
+        c.unsigned_images,
+        set(&proxy.http_proxy),
+        set(&proxy.https_proxy),
+        set(&proxy.no_proxy)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -487,25 +508,4 @@ mod tests {
         assert_eq!(changes.len(), 1);
         assert!(!format!("{changes:?}{desired:?}").contains("s3cret"));
     }
-}
-
-/// The registry settings for messages: proxy URLs may carry credentials,
-/// so only whether each proxy is set is shown.
-fn render_registry_config(c: &crate::quay::api::mirror::RegistryConfig) -> String {
-    let set = |v: &Option<String>| {
-        if v.as_deref().is_some_and(|s| !s.is_empty()) {
-            "set"
-        } else {
-            "unset"
-        }
-    };
-    let proxy = c.proxy.clone().unwrap_or_default();
-    format!(
-        "verifyTls={:?} unsignedImages={:?} httpProxy={} httpsProxy={} noProxy={}",
-        c.verify_tls,
-        c.unsigned_images,
-        set(&proxy.http_proxy),
-        set(&proxy.https_proxy),
-        set(&proxy.no_proxy)
-    )
 }

@@ -64,6 +64,7 @@ pub struct QuayClient {
     token: SecretString,
     retry: RetryPolicy,
     requests: Arc<AtomicU64>,
+    writes: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for QuayClient {
@@ -218,6 +219,7 @@ impl QuayClient {
             token: options.token,
             retry: options.retry,
             requests: Arc::new(AtomicU64::new(0)),
+            writes: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -242,6 +244,12 @@ impl QuayClient {
     /// HTTP requests sent so far by this client and its clones (retries included).
     pub fn request_count(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Requests other than GET sent so far by this client and its clones
+    /// (retries included).
+    pub fn write_count(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
     }
 
     /// Sends a call, retrying idempotent ones on transient failures.
@@ -284,6 +292,9 @@ impl QuayClient {
             request = request.json(body);
         }
         self.requests.fetch_add(1, Ordering::Relaxed);
+        if call.method != Method::GET {
+            self.writes.fetch_add(1, Ordering::Relaxed);
+        }
         let started = Instant::now();
         let response = request.send().await.map_err(|e| transport(&endpoint, e))?;
         let status = response.status();

@@ -7,4 +7,5 @@ mod crds_in_sync;
 mod e2e;
 mod emulator_control;
 mod engine;
+mod gitops;
 mod replay;
