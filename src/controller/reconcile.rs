@@ -17,7 +17,7 @@ use super::kinds::{CommonStatus, ManagedResource, StepError};
 use super::references;
 use super::status::{Conditions, patch_status, ready_changed};
 use crate::crd::{DeletionPolicy, ManagementPolicy, Origin};
-use crate::engine::{self, EngineError, ErrorClass, Managed, Mode, Report};
+use crate::engine::{self, EngineError, ErrorClass, Managed, Mode, Quay, Report};
 
 /// The finalizer that makes deletion wait for the Quay side.
 pub const FINALIZER: &str = "quayconfig.io/finalizer";
@@ -272,27 +272,7 @@ async fn apply<K: ManagedResource>(
     };
     let namespace = obj.namespace().unwrap_or_default();
     let result = async {
-        let (_, quay) = shared
-            .connections
-            .resolve(&namespace, obj.connection_name())
-            .await
-            .map_err(Failure::Connection)?;
-        let mut secrets = shared
-            .connections
-            .secret_values(&namespace, &obj.secret_refs(), false)
-            .await
-            .map_err(Failure::Connection)?;
-        references::resolve(
-            &shared.client,
-            &namespace,
-            &obj.resource_refs(),
-            &mut secrets,
-            false,
-        )
-        .await
-        .map_err(|e| Failure::Connection(e.into()))?
-        .map_err(Failure::Reference)?;
-        let desired = obj.desired(&secrets).map_err(Failure::Spec)?;
+        let (quay, desired) = prepare(shared, obj, &namespace, false).await?;
         let report = engine::reconcile(&desired, &quay, mode)
             .await
             .map_err(Failure::Engine)?;
@@ -363,6 +343,48 @@ fn obj_drift<K: ManagedResource>(obj: &K) -> Vec<String> {
         .and_then(|v| v.pointer("/status/drift").cloned())
         .and_then(|d| serde_json::from_value(d).ok())
         .unwrap_or_default()
+}
+
+/// The Quay endpoint and the desired state of `obj`: connection, referenced
+/// Secrets and resources, then the kind's conversion. For a deletion
+/// (`cleanup`), a gone connection falls back to its last client and missing
+/// Secrets or references are skipped (the kind falls back to its status).
+async fn prepare<K: ManagedResource>(
+    shared: &Context,
+    obj: &K,
+    namespace: &str,
+    cleanup: bool,
+) -> Result<(Quay, K::Desired), Failure> {
+    let quay = if cleanup {
+        shared
+            .connections
+            .resolve_for_cleanup(namespace, obj.connection_name())
+            .await
+    } else {
+        shared
+            .connections
+            .resolve(namespace, obj.connection_name())
+            .await
+            .map(|(_, quay)| quay)
+    }
+    .map_err(Failure::Connection)?;
+    let mut inputs = shared
+        .connections
+        .secret_values(namespace, &obj.secret_refs(), cleanup)
+        .await
+        .map_err(Failure::Connection)?;
+    references::resolve(
+        &shared.client,
+        namespace,
+        &obj.resource_refs(),
+        &mut inputs,
+        cleanup,
+    )
+    .await
+    .map_err(|e| Failure::Connection(e.into()))?
+    .map_err(Failure::Reference)?;
+    let desired = obj.desired(&inputs).map_err(Failure::Spec)?;
+    Ok((quay, desired))
 }
 
 /// Ready status, reason, message and drift list for a finished reconcile.
@@ -470,28 +492,7 @@ async fn cleanup<K: ManagedResource>(
     }
     let namespace = obj.namespace().unwrap_or_default();
     let result = async {
-        let quay = shared
-            .connections
-            .resolve_for_cleanup(&namespace, obj.connection_name())
-            .await
-            .map_err(Failure::Connection)?;
-        let mut secrets = shared
-            .connections
-            .secret_values(&namespace, &obj.secret_refs(), true)
-            .await
-            .map_err(Failure::Connection)?;
-        // A reference deleted first: the kind falls back to what its status recorded.
-        references::resolve(
-            &shared.client,
-            &namespace,
-            &obj.resource_refs(),
-            &mut secrets,
-            true,
-        )
-        .await
-        .map_err(|e| Failure::Connection(e.into()))?
-        .map_err(Failure::Reference)?;
-        let desired = obj.desired(&secrets).map_err(Failure::Spec)?;
+        let (quay, desired) = prepare(shared, obj, &namespace, true).await?;
         engine::delete(&desired, &quay)
             .await
             .map_err(Failure::Engine)

@@ -1,16 +1,12 @@
 //! QuayMirrorConfig: spec (and credentials Secret) → desired mirror, the
 //! one-shot sync-now / sync-cancel annotations and status.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
-
 use super::access::{robot_full_name, robot_refs};
 use super::notification::{note, pending, target_repository};
 use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, SecretKey, StepError};
 use crate::controller::context::Context;
 use crate::crd::mirror::{SYNC_CANCEL_ANNOTATION, SYNC_NOW_ANNOTATION};
-use crate::crd::{
-    DeletionPolicy, ManagementPolicy, Origin, QuayMirrorConfig, QuayMirrorConfigStatus,
-};
+use crate::crd::{DeletionPolicy, QuayMirrorConfig, QuayMirrorConfigStatus};
 use crate::engine::mirror::{DesiredMirror, LiveMirror, MirrorCredentials, quay_date};
 use crate::engine::{EngineError, Quay, Report};
 use crate::quay::api::mirror::{MirrorConfig, ProxyConfig, RegistryConfig};
@@ -190,26 +186,9 @@ impl ManagedResource for QuayMirrorConfig {
             })
             .unwrap_or_default()
     }
-    fn connection_name(&self) -> &str {
-        self.spec.connection_name()
-    }
-    fn management_policy(&self) -> ManagementPolicy {
-        self.spec.management_policy
-    }
-    fn deletion_policy(&self) -> Option<DeletionPolicy> {
-        self.spec.deletion_policy
-    }
+    common_accessors!();
     fn default_deletion_policy() -> DeletionPolicy {
         DeletionPolicy::Delete
-    }
-    fn conditions(&self) -> &[Condition] {
-        self.status
-            .as_ref()
-            .map(|s| s.conditions.as_slice())
-            .unwrap_or_default()
-    }
-    fn origin(&self) -> Option<Origin> {
-        self.status.as_ref().and_then(|s| s.origin)
     }
     fn status(
         &self,

@@ -2,6 +2,32 @@
 //! spec becomes the engine's desired state, and how its status is written.
 //! One module per kind.
 
+/// The accessors every kind implements alike, from its spec's
+/// `connectionRef`, `managementPolicy` and `deletionPolicy` and its status's
+/// `conditions` and `origin`.
+macro_rules! common_accessors {
+    () => {
+        fn connection_name(&self) -> &str {
+            self.spec.connection_name()
+        }
+        fn management_policy(&self) -> crate::crd::ManagementPolicy {
+            self.spec.management_policy
+        }
+        fn deletion_policy(&self) -> Option<crate::crd::DeletionPolicy> {
+            self.spec.deletion_policy
+        }
+        fn conditions(&self) -> &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition] {
+            self.status
+                .as_ref()
+                .map(|s| s.conditions.as_slice())
+                .unwrap_or_default()
+        }
+        fn origin(&self) -> Option<crate::crd::Origin> {
+            self.status.as_ref().and_then(|s| s.origin)
+        }
+    };
+}
+
 mod access;
 mod organization;
 mod repository;

@@ -1,7 +1,6 @@
 //! QuayNotification: spec → desired notification, one-shot annotations
 //! (test, reset failures) and status.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::runtime::events::{Event, EventType};
 use kube::{Resource, ResourceExt};
 use serde_json::Value;
@@ -10,9 +9,7 @@ use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, SecretKey, StepE
 use crate::controller::context::Context;
 use crate::crd::notification::{RESET_FAILURES_ANNOTATION, TEST_NOTIFICATION_ANNOTATION};
 use crate::crd::reference::split_repository;
-use crate::crd::{
-    DeletionPolicy, LocalRef, ManagementPolicy, Origin, QuayNotification, QuayNotificationStatus,
-};
+use crate::crd::{DeletionPolicy, LocalRef, QuayNotification, QuayNotificationStatus};
 use crate::engine::notification::{DesiredNotification, LiveNotification, masked, settled};
 use crate::engine::{EngineError, Quay, Report};
 
@@ -236,26 +233,9 @@ impl ManagedResource for QuayNotification {
             Value::Object(self.spec.config.clone())
         )
     }
-    fn connection_name(&self) -> &str {
-        self.spec.connection_name()
-    }
-    fn management_policy(&self) -> ManagementPolicy {
-        self.spec.management_policy
-    }
-    fn deletion_policy(&self) -> Option<DeletionPolicy> {
-        self.spec.deletion_policy
-    }
+    common_accessors!();
     fn default_deletion_policy() -> DeletionPolicy {
         DeletionPolicy::Delete
-    }
-    fn conditions(&self) -> &[Condition] {
-        self.status
-            .as_ref()
-            .map(|s| s.conditions.as_slice())
-            .unwrap_or_default()
-    }
-    fn origin(&self) -> Option<Origin> {
-        self.status.as_ref().and_then(|s| s.origin)
     }
     fn status(
         &self,

@@ -3,12 +3,9 @@
 use super::access::{default_permissions, prune_rules, robot_refs};
 use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, StepError};
 use crate::controller::context::Context;
-use crate::crd::{
-    DeletionPolicy, GranteeKind, ManagementPolicy, Origin, QuayOrganization, QuayOrganizationStatus,
-};
+use crate::crd::{DeletionPolicy, GranteeKind, QuayOrganization, QuayOrganizationStatus};
 use crate::engine::organization::DesiredOrganization;
 use crate::engine::{Managed, Quay, Report};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::ResourceExt;
 
 impl ManagedResource for QuayOrganization {
@@ -49,26 +46,9 @@ impl ManagedResource for QuayOrganization {
     fn quay_identity(&self) -> String {
         self.spec.quay_name(&self.name_any())
     }
-    fn connection_name(&self) -> &str {
-        self.spec.connection_name()
-    }
-    fn management_policy(&self) -> ManagementPolicy {
-        self.spec.management_policy
-    }
-    fn deletion_policy(&self) -> Option<DeletionPolicy> {
-        self.spec.deletion_policy
-    }
+    common_accessors!();
     fn default_deletion_policy() -> DeletionPolicy {
         DeletionPolicy::Retain
-    }
-    fn conditions(&self) -> &[Condition] {
-        self.status
-            .as_ref()
-            .map(|s| s.conditions.as_slice())
-            .unwrap_or_default()
-    }
-    fn origin(&self) -> Option<Origin> {
-        self.status.as_ref().and_then(|s| s.origin)
     }
     fn status(
         &self,

@@ -1,11 +1,9 @@
 //! QuayQuota: spec → desired quota (organization or user namespace) and status.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
-
 use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, StepError};
 use crate::controller::context::Context;
 use crate::crd::quota::quantity_bytes;
-use crate::crd::{DeletionPolicy, ManagementPolicy, Origin, QuayQuota, QuayQuotaStatus};
+use crate::crd::{DeletionPolicy, QuayQuota, QuayQuotaStatus};
 use crate::engine::quota::{DesiredQuota, LiveQuota, QuotaNamespace, Threshold};
 use crate::engine::{EngineError, Quay, Report};
 
@@ -105,26 +103,9 @@ impl ManagedResource for QuayQuota {
             })
             .unwrap_or_default()
     }
-    fn connection_name(&self) -> &str {
-        self.spec.connection_name()
-    }
-    fn management_policy(&self) -> ManagementPolicy {
-        self.spec.management_policy
-    }
-    fn deletion_policy(&self) -> Option<DeletionPolicy> {
-        self.spec.deletion_policy
-    }
+    common_accessors!();
     fn default_deletion_policy() -> DeletionPolicy {
         DeletionPolicy::Delete
-    }
-    fn conditions(&self) -> &[Condition] {
-        self.status
-            .as_ref()
-            .map(|s| s.conditions.as_slice())
-            .unwrap_or_default()
-    }
-    fn origin(&self) -> Option<Origin> {
-        self.status.as_ref().and_then(|s| s.origin)
     }
     fn status(
         &self,

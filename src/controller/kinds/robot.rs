@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{ObjectMeta, Patch, PatchParams};
 use kube::{Api, Resource, ResourceExt};
 use secrecy::ExposeSecret;
@@ -14,10 +13,7 @@ use serde_json::json;
 use super::{CommonStatus, Inputs, ManagedResource, StepError};
 use crate::controller::context::{Context, MANAGER};
 use crate::controller::status::Conditions;
-use crate::crd::{
-    DeletionPolicy, ManagementPolicy, Origin, QuayRobotAccount, QuayRobotAccountStatus,
-    ROTATE_ANNOTATION,
-};
+use crate::crd::{DeletionPolicy, QuayRobotAccount, QuayRobotAccountStatus, ROTATE_ANNOTATION};
 use crate::engine::robot::DesiredRobot;
 use crate::engine::{EngineError, Managed, Quay, Report};
 use crate::quay::api::robot::{Robot, RobotOwner};
@@ -126,26 +122,9 @@ impl ManagedResource for QuayRobotAccount {
         let owner = self.spec.organization.as_deref().unwrap_or("(token user)");
         format!("{owner}+{}", self.spec.short_name(&self.name_any()))
     }
-    fn connection_name(&self) -> &str {
-        self.spec.connection_name()
-    }
-    fn management_policy(&self) -> ManagementPolicy {
-        self.spec.management_policy
-    }
-    fn deletion_policy(&self) -> Option<DeletionPolicy> {
-        self.spec.deletion_policy
-    }
+    common_accessors!();
     fn default_deletion_policy() -> DeletionPolicy {
         DeletionPolicy::Delete
-    }
-    fn conditions(&self) -> &[Condition] {
-        self.status
-            .as_ref()
-            .map(|s| s.conditions.as_slice())
-            .unwrap_or_default()
-    }
-    fn origin(&self) -> Option<Origin> {
-        self.status.as_ref().and_then(|s| s.origin)
     }
     fn owns_secrets() -> bool {
         true

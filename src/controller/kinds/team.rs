@@ -1,12 +1,11 @@
 //! QuayTeam → the engine's team.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::ResourceExt;
 
 use super::access::{robot_full_name, robot_refs};
 use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, StepError};
 use crate::controller::context::Context;
-use crate::crd::{DeletionPolicy, ManagementPolicy, MemberKind, Origin, QuayTeam, QuayTeamStatus};
+use crate::crd::{DeletionPolicy, MemberKind, QuayTeam, QuayTeamStatus};
 use crate::engine::team::{DesiredTeam, LiveTeam};
 use crate::engine::{Quay, Report};
 
@@ -50,26 +49,9 @@ impl ManagedResource for QuayTeam {
             self.spec.quay_name(&self.name_any())
         )
     }
-    fn connection_name(&self) -> &str {
-        self.spec.connection_name()
-    }
-    fn management_policy(&self) -> ManagementPolicy {
-        self.spec.management_policy
-    }
-    fn deletion_policy(&self) -> Option<DeletionPolicy> {
-        self.spec.deletion_policy
-    }
+    common_accessors!();
     fn default_deletion_policy() -> DeletionPolicy {
         DeletionPolicy::Delete
-    }
-    fn conditions(&self) -> &[Condition] {
-        self.status
-            .as_ref()
-            .map(|s| s.conditions.as_slice())
-            .unwrap_or_default()
-    }
-    fn origin(&self) -> Option<Origin> {
-        self.status.as_ref().and_then(|s| s.origin)
     }
     async fn after_apply(
         &self,
