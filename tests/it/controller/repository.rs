@@ -413,3 +413,48 @@ async fn a_robot_is_named_by_its_quay_robot_account_resource() {
         .unwrap();
     assert_eq!(users["acme+ci_pusher"].role, "write");
 }
+
+#[tokio::test]
+async fn drift_that_is_gone_is_cleared_from_the_status() {
+    let emu = emulator_with_org().await;
+    quay(&emu)
+        .create_repository(&NewRepository {
+            namespace: "acme".into(),
+            repository: "app".into(),
+            visibility: "private".into(),
+            description: "the app".into(),
+            repo_kind: "image".into(),
+        })
+        .await
+        .unwrap();
+    let (client, mut api) = mock_client();
+    let status = json!({
+        "conditions": [{"type": "Ready", "status": "False", "reason": "DriftDetected", "message": "old",
+                        "observedGeneration": 3, "lastTransitionTime": "2026-11-22T10:00:00Z"}],
+        "observedGeneration": 3, "namespace": "acme", "name": "app",
+        "drift": ["visibility: \"public\" -> \"private\""]
+    });
+    let obj = repo(json!({"managementPolicy": "ObserveOnly"}), true, status);
+    let ctx = kind_context(client, std::slice::from_ref(&obj));
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
+        Arc::new(obj),
+        ctx,
+    ));
+    api.expect_connection(&emu.url(), TOKEN, "1").await;
+    let patch = api
+        .expect(
+            "PATCH",
+            &format!("{REPO_PATH}/status"),
+            200,
+            repo_json(json!({}), true, Value::Null),
+        )
+        .await;
+    super::finish(task).await.expect("reconcile");
+    assert_eq!(ready(&patch)["reason"], "ObservedInSync");
+    assert_eq!(
+        patch["status"]["drift"],
+        Value::Null,
+        "the stale drift list is removed: {patch}"
+    );
+    assert!(patch["status"].as_object().unwrap().contains_key("drift"));
+}
