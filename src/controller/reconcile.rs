@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType};
+use kube::runtime::events::EventType;
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::runtime::reflector::Store;
 use kube::{Api, ResourceExt};
@@ -183,26 +183,6 @@ fn conflicting_owner<K: ManagedResource>(obj: &K, store: &Store<K>) -> Option<St
         .min()
 }
 
-async fn publish<K: ManagedResource>(
-    ctx: &Context,
-    obj: &K,
-    type_: EventType,
-    reason: &str,
-    action: &str,
-    note: String,
-) {
-    let event = Event {
-        type_,
-        reason: reason.into(),
-        note: Some(note),
-        action: action.into(),
-        secondary: None,
-    };
-    if let Err(e) = ctx.recorder.publish(&event, &obj.object_ref(&())).await {
-        tracing::debug!(error = %e, "cannot publish event");
-    }
-}
-
 async fn write_status<K: ManagedResource>(
     api: &Api<K>,
     obj: &K,
@@ -252,15 +232,15 @@ async fn apply<K: ManagedResource>(
         let previous = conditions.previous_ready().cloned();
         let next = conditions.into_vec();
         if ready_changed(previous.as_ref(), &next) {
-            publish(
-                shared,
-                obj,
-                EventType::Warning,
-                "ConflictingResource",
-                "Reconcile",
-                message,
-            )
-            .await;
+            shared
+                .publish(
+                    obj,
+                    EventType::Warning,
+                    "ConflictingResource",
+                    "Reconcile",
+                    message,
+                )
+                .await;
         }
         write_status(api, obj, next, obj.origin(), Vec::new(), None, None).await?;
         return Ok(Action::requeue(shared.resync));
@@ -307,7 +287,9 @@ async fn apply<K: ManagedResource>(
                 } else {
                     EventType::Warning
                 };
-                publish(shared, obj, type_, reason, "Reconcile", message).await;
+                shared
+                    .publish(obj, type_, reason, "Reconcile", message)
+                    .await;
             }
             write_status(api, obj, next, origin, drift, Some(&host), extra).await?;
             Ok(Action::requeue(shared.resync))
@@ -319,15 +301,15 @@ async fn apply<K: ManagedResource>(
             let previous = conditions.previous_ready().cloned();
             let next = conditions.into_vec();
             if ready_changed(previous.as_ref(), &next) {
-                publish(
-                    shared,
-                    obj,
-                    EventType::Warning,
-                    failure.reason(),
-                    "Reconcile",
-                    message,
-                )
-                .await;
+                shared
+                    .publish(
+                        obj,
+                        EventType::Warning,
+                        failure.reason(),
+                        "Reconcile",
+                        message,
+                    )
+                    .await;
             }
             tracing::info!(object = %key, reason = failure.reason(), retry_in = ?delay, "not reconciled");
             let drift = obj_drift(obj);
@@ -479,15 +461,15 @@ async fn cleanup<K: ManagedResource>(
     let shared = &ctx.shared;
     // Another resource still claims the Quay object: hand it over, never delete it.
     if !claimants(obj, &ctx.store).is_empty() || !deletes_quay_object(obj) {
-        publish(
-            shared,
-            obj,
-            EventType::Normal,
-            "Retained",
-            "Delete",
-            format!("left {} in Quay", what(obj)),
-        )
-        .await;
+        shared
+            .publish(
+                obj,
+                EventType::Normal,
+                "Retained",
+                "Delete",
+                format!("left {} in Quay", what(obj)),
+            )
+            .await;
         return Ok(Action::await_change());
     }
     let namespace = obj.namespace().unwrap_or_default();
@@ -506,7 +488,9 @@ async fn cleanup<K: ManagedResource>(
             } else {
                 format!("{} was already gone from Quay", what(obj))
             };
-            publish(shared, obj, EventType::Normal, "Deleted", "Delete", note).await;
+            shared
+                .publish(obj, EventType::Normal, "Deleted", "Delete", note)
+                .await;
             Ok(Action::await_change())
         }
         Err(failure) => {
@@ -525,15 +509,15 @@ async fn cleanup<K: ManagedResource>(
             let previous = conditions.previous_ready().cloned();
             let next = conditions.into_vec();
             if ready_changed(previous.as_ref(), &next) {
-                publish(
-                    shared,
-                    obj,
-                    EventType::Warning,
-                    "DeletionBlocked",
-                    "Delete",
-                    message.clone(),
-                )
-                .await;
+                shared
+                    .publish(
+                        obj,
+                        EventType::Warning,
+                        "DeletionBlocked",
+                        "Delete",
+                        message.clone(),
+                    )
+                    .await;
             }
             write_status(api, obj, next, obj.origin(), obj_drift(obj), None, None).await?;
             Err(Error::Cleanup { message, retry_in })

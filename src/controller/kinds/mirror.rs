@@ -2,14 +2,15 @@
 //! one-shot sync-now / sync-cancel annotations and status.
 
 use super::access::{robot_full_name, robot_refs};
-use super::notification::{note, pending, target_repository};
 use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, SecretKey, StepError};
+use super::{pending, target_repository};
 use crate::controller::context::Context;
 use crate::crd::mirror::{SYNC_CANCEL_ANNOTATION, SYNC_NOW_ANNOTATION};
 use crate::crd::{DeletionPolicy, QuayMirrorConfig, QuayMirrorConfigStatus};
 use crate::engine::mirror::{DesiredMirror, LiveMirror, MirrorCredentials, quay_date};
 use crate::engine::{EngineError, Quay, Report};
 use crate::quay::api::mirror::{MirrorConfig, ProxyConfig, RegistryConfig};
+use kube::runtime::events::EventType;
 
 /// What a successful reconcile learned, for the status.
 pub struct MirrorExtra {
@@ -138,10 +139,11 @@ impl ManagedResource for QuayMirrorConfig {
             quay.client.mirror_sync_now(ns, repo).await?;
             extra.sync_now_handled = Some(value.to_owned());
             changed = true;
-            note(
-                ctx,
+            ctx.publish(
                 self,
+                EventType::Normal,
                 "SyncStarted",
+                "Reconcile",
                 format!("started a mirror sync ({SYNC_NOW_ANNOTATION}={value})"),
             )
             .await;
@@ -159,10 +161,11 @@ impl ManagedResource for QuayMirrorConfig {
             };
             extra.sync_cancel_handled = Some(value.to_owned());
             changed = true;
-            note(
-                ctx,
+            ctx.publish(
                 self,
+                EventType::Normal,
                 "SyncCancelled",
+                "Reconcile",
                 format!("{message} ({SYNC_CANCEL_ANNOTATION}={value})"),
             )
             .await;

@@ -42,12 +42,13 @@ use std::future::Future;
 
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
-use kube::Resource;
+use kube::{Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::context::Context;
-use crate::crd::{DeletionPolicy, ManagementPolicy, Origin};
+use crate::crd::reference::split_repository;
+use crate::crd::{DeletionPolicy, LocalRef, ManagementPolicy, Origin};
 use crate::engine::{EngineError, Managed, Quay, Report};
 
 mod mirror;
@@ -239,4 +240,39 @@ pub trait ManagedResource:
         registry_host: Option<&str>,
         extra: Option<Self::Extra>,
     ) -> Self::Status;
+}
+
+/// The Quay repository a spec targets, as `(namespace, name)`: the literal
+/// `repository`, or the resolved `repositoryRef` (falling back to the one
+/// recorded in the status, e.g. when the QuayRepository went first on deletion).
+pub(super) fn target_repository(
+    literal: Option<&str>,
+    reference: Option<&LocalRef>,
+    values: &Inputs,
+    recorded: Option<&str>,
+) -> Result<(String, String), String> {
+    let full = match (literal, reference) {
+        (Some(l), _) => l.to_owned(),
+        (None, Some(r)) => values
+            .resolved(&ResourceRef::Repository(r.name.clone()))
+            .or(recorded)
+            .ok_or_else(|| format!("QuayRepository {:?} not found", r.name))?
+            .to_owned(),
+        (None, None) => return Err("set spec.repositoryRef or spec.repository".to_owned()),
+    };
+    split_repository(&full)
+        .map(|(ns, name)| (ns.to_owned(), name.to_owned()))
+        .ok_or_else(|| format!("repository {full:?} is not namespace/name"))
+}
+
+/// The annotation's value when it is new (not yet handled).
+pub(super) fn pending<'a>(
+    obj: &'a impl ResourceExt,
+    key: &str,
+    handled: Option<&str>,
+) -> Option<&'a str> {
+    obj.annotations()
+        .get(key)
+        .map(String::as_str)
+        .filter(|v| Some(*v) != handled)
 }

@@ -1,15 +1,16 @@
 //! QuayNotification: spec → desired notification, one-shot annotations
 //! (test, reset failures) and status.
 
-use kube::runtime::events::{Event, EventType};
-use kube::{Resource, ResourceExt};
+use kube::runtime::events::EventType;
 use serde_json::Value;
 
-use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, SecretKey, StepError};
+use super::{
+    CommonStatus, Inputs, ManagedResource, ResourceRef, SecretKey, StepError, pending,
+    target_repository,
+};
 use crate::controller::context::Context;
 use crate::crd::notification::{RESET_FAILURES_ANNOTATION, TEST_NOTIFICATION_ANNOTATION};
-use crate::crd::reference::split_repository;
-use crate::crd::{DeletionPolicy, LocalRef, QuayNotification, QuayNotificationStatus};
+use crate::crd::{DeletionPolicy, QuayNotification, QuayNotificationStatus};
 use crate::engine::notification::{DesiredNotification, LiveNotification, masked, settled};
 use crate::engine::{EngineError, Quay, Report};
 
@@ -20,60 +21,6 @@ pub struct NotificationExtra {
     failures: Option<u64>,
     test_handled: Option<String>,
     reset_handled: Option<String>,
-}
-
-/// The Quay repository a spec targets, as `(namespace, name)`: the literal
-/// `repository`, or the resolved `repositoryRef` (falling back to the one
-/// recorded in the status, e.g. when the QuayRepository went first on deletion).
-pub(super) fn target_repository(
-    literal: Option<&str>,
-    reference: Option<&LocalRef>,
-    values: &Inputs,
-    recorded: Option<&str>,
-) -> Result<(String, String), String> {
-    let full = match (literal, reference) {
-        (Some(l), _) => l.to_owned(),
-        (None, Some(r)) => values
-            .resolved(&ResourceRef::Repository(r.name.clone()))
-            .or(recorded)
-            .ok_or_else(|| format!("QuayRepository {:?} not found", r.name))?
-            .to_owned(),
-        (None, None) => return Err("set spec.repositoryRef or spec.repository".to_owned()),
-    };
-    split_repository(&full)
-        .map(|(ns, name)| (ns.to_owned(), name.to_owned()))
-        .ok_or_else(|| format!("repository {full:?} is not namespace/name"))
-}
-
-/// Publishes a Normal Event about one-shot work; failures to publish are only logged.
-pub(super) async fn note<K: Resource<DynamicType = ()>>(
-    ctx: &Context,
-    obj: &K,
-    reason: &str,
-    note: String,
-) {
-    let event = Event {
-        type_: EventType::Normal,
-        reason: reason.into(),
-        note: Some(note),
-        action: "Reconcile".into(),
-        secondary: None,
-    };
-    if let Err(e) = ctx.recorder.publish(&event, &obj.object_ref(&())).await {
-        tracing::debug!(error = %e, "cannot publish event");
-    }
-}
-
-/// The annotation's value when it is new (not yet handled).
-pub(super) fn pending<'a>(
-    obj: &'a impl ResourceExt,
-    key: &str,
-    handled: Option<&str>,
-) -> Option<&'a str> {
-    obj.annotations()
-        .get(key)
-        .map(String::as_str)
-        .filter(|v| Some(*v) != handled)
 }
 
 impl ManagedResource for QuayNotification {
@@ -169,10 +116,11 @@ impl ManagedResource for QuayNotification {
                 .test_notification(&namespace, &repository, &uuid)
                 .await?;
             extra.test_handled = Some(value.to_owned());
-            note(
-                ctx,
+            ctx.publish(
                 self,
+                EventType::Normal,
                 "TestNotificationSent",
+                "Reconcile",
                 format!("sent a test notification ({TEST_NOTIFICATION_ANNOTATION}={value})"),
             )
             .await;
@@ -188,10 +136,11 @@ impl ManagedResource for QuayNotification {
             quay.forget_notifications(&namespace, &repository);
             extra.reset_handled = Some(value.to_owned());
             extra.failures = Some(0);
-            note(
-                ctx,
+            ctx.publish(
                 self,
+                EventType::Normal,
                 "FailuresReset",
+                "Reconcile",
                 format!("reset the failure count ({RESET_FAILURES_ANNOTATION}={value})"),
             )
             .await;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{ObjectMeta, Patch, PatchParams};
+use kube::runtime::events::EventType;
 use kube::{Api, Resource, ResourceExt};
 use secrecy::ExposeSecret;
 use serde_json::json;
@@ -154,6 +155,12 @@ impl ManagedResource for QuayRobotAccount {
             // the token is brand new anyway.
             if !report.created() {
                 robot = desired.rotate(quay).await?;
+                let note = format!(
+                    "regenerated the token of {} ({ROTATE_ANNOTATION}={value})",
+                    robot.name
+                );
+                ctx.publish(self, EventType::Normal, "TokenRotated", "Reconcile", note)
+                    .await;
             }
             rotation = Some(value);
         }

@@ -132,6 +132,9 @@ async fn a_new_rotate_value_regenerates_the_token_once() {
         ctx.clone(),
     ));
     api.expect_connection(&emu.url(), TOKEN, "1").await;
+    let rotated = api.expect_event().await;
+    assert_eq!(rotated["reason"], "TokenRotated");
+    assert!(!rotated.to_string().contains(&old), "no token in the Event");
     api.expect(
         "GET",
         SECRET_PATH,
