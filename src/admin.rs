@@ -11,6 +11,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 
+use crate::metrics::Metrics;
+
 /// Flipped to ready once the controllers run.
 #[derive(Clone, Default)]
 pub struct Readiness(Arc<AtomicBool>);
@@ -47,6 +49,7 @@ impl Leadership {
 struct AdminState {
     ready: Readiness,
     leadership: Leadership,
+    counters: Arc<Metrics>,
 }
 
 impl axum::extract::FromRef<AdminState> for Readiness {
@@ -92,7 +95,8 @@ async fn metrics(State(state): State<AdminState>) -> impl axum::response::IntoRe
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        render_metrics(state.ready.is_ready(), state.leadership.is_leader()),
+        render_metrics(state.ready.is_ready(), state.leadership.is_leader())
+            + &state.counters.render(),
     )
 }
 
@@ -109,12 +113,17 @@ pub async fn serve(
     addr: SocketAddr,
     ready: Readiness,
     leadership: Leadership,
+    counters: Arc<Metrics>,
 ) -> std::io::Result<()> {
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .with_state(AdminState { ready, leadership });
+        .with_state(AdminState {
+            ready,
+            leadership,
+            counters,
+        });
     let listener = tokio::net::TcpListener::bind(addr).await?;
     axum::serve(listener, app).await
 }

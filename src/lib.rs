@@ -9,4 +9,5 @@ pub mod emulator;
 pub mod engine;
 pub mod gitops;
 pub mod leader;
+pub mod metrics;
 pub mod quay;

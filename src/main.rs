@@ -134,12 +134,14 @@ fn init_tracing(format: LogFormat, command_line: bool) {
 async fn run(args: RunArgs) -> Result<(), String> {
     let ready = admin::Readiness::default();
     let leadership = admin::Leadership::default();
+    let metrics = std::sync::Arc::new(quay_config_operator::metrics::Metrics::default());
     let health = tokio::spawn(admin::serve(
         args.health_addr,
         ready.clone(),
         leadership.clone(),
+        metrics.clone(),
     ));
-    let result = operate(&args, &ready, &leadership).await;
+    let result = operate(&args, &ready, &leadership, &metrics).await;
     health.abort();
     result
 }
@@ -155,6 +157,7 @@ async fn operate(
     args: &RunArgs,
     ready: &admin::Readiness,
     leadership: &admin::Leadership,
+    metrics: &std::sync::Arc<quay_config_operator::metrics::Metrics>,
 ) -> Result<(), String> {
     let kube_config = kube::Config::infer()
         .await
@@ -207,6 +210,7 @@ async fn operate(
         resync: args.resync_interval,
         list_ttl: args.list_ttl,
         concurrency: args.concurrency,
+        metrics: metrics.clone(),
     };
     tracing::info!(namespaces = ?namespaces, resync = ?args.resync_interval, "starting controllers");
     let controllers = futures::future::join_all(

@@ -5,7 +5,7 @@
 //! the client, its connection pool and its shared list cache.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
@@ -15,7 +15,7 @@ use secrecy::SecretString;
 use super::kinds::{Inputs, SecretKey};
 use crate::crd::QuayConnection;
 use crate::engine::Quay;
-use crate::quay::{ClientOptions, QuayClient, QuayError};
+use crate::quay::{CallCounters, ClientOptions, QuayClient, QuayError};
 
 /// Why a connection cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -50,15 +50,17 @@ impl ConnectionError {
 pub struct Connections {
     client: Client,
     list_ttl: Duration,
+    counters: Arc<CallCounters>,
     cache: Mutex<HashMap<(String, String), (String, Quay)>>,
 }
 
 impl Connections {
     /// A resolver reading through `client`; list answers are shared for `list_ttl`.
-    pub fn new(client: Client, list_ttl: Duration) -> Self {
+    pub fn new(client: Client, list_ttl: Duration, counters: Arc<CallCounters>) -> Self {
         Connections {
             client,
             list_ttl,
+            counters,
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -151,6 +153,7 @@ impl Connections {
         let mut options = ClientOptions::new(spec.url.clone(), SecretString::from(token));
         options.ca_bundle_pem = ca;
         options.insecure_skip_tls_verify = spec.insecure_skip_tls_verify;
+        options.shared_counters = Some(self.counters.clone());
         options.timeout = Duration::from_secs(spec.timeout_seconds.clamp(1, 300) as u64);
         let quay = Quay::new(
             QuayClient::new(options).map_err(ConnectionError::Invalid)?,

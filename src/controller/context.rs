@@ -2,7 +2,7 @@
 //! connections, the event recorder and the per-object retry backoff.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kube::Client;
@@ -11,6 +11,7 @@ use rand::Rng;
 
 use super::connections::Connections;
 use crate::engine::ErrorClass;
+use crate::metrics::Metrics;
 
 /// Shared controller state.
 pub struct Context {
@@ -22,6 +23,8 @@ pub struct Context {
     pub recorder: Recorder,
     /// How often an in-sync object is checked again for drift.
     pub resync: Duration,
+    /// Reconcile outcomes and Quay calls, for `/metrics`.
+    pub metrics: Arc<Metrics>,
     failures: Mutex<HashMap<String, u32>>,
 }
 
@@ -30,13 +33,19 @@ pub const MANAGER: &str = "quay-config-operator";
 
 impl Context {
     /// A context; list answers of Quay are shared between objects for `list_ttl`.
-    pub fn new(client: Client, resync: Duration, list_ttl: Duration) -> Self {
+    pub fn new(
+        client: Client,
+        resync: Duration,
+        list_ttl: Duration,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let reporter = Reporter {
             controller: MANAGER.into(),
             instance: std::env::var("POD_NAME").ok(),
         };
         Context {
-            connections: Connections::new(client.clone(), list_ttl),
+            connections: Connections::new(client.clone(), list_ttl, metrics.quay.clone()),
+            metrics,
             recorder: Recorder::new(client.clone(), reporter),
             client,
             resync,

@@ -44,6 +44,8 @@ pub struct RunConfig {
     pub list_ttl: Duration,
     /// Parallel reconciles per kind.
     pub concurrency: u16,
+    /// Where reconcile outcomes and Quay calls are counted.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
@@ -90,7 +92,12 @@ pub async fn check_crds(client: &Client, namespace: Option<&str>) -> Result<(), 
 
 /// Runs every controller until SIGTERM/Ctrl-C.
 pub async fn run(client: Client, config: RunConfig) {
-    let ctx = Arc::new(Context::new(client.clone(), config.resync, config.list_ttl));
+    let ctx = Arc::new(Context::new(
+        client.clone(),
+        config.resync,
+        config.list_ttl,
+        config.metrics.clone(),
+    ));
     let ns = config.namespace.as_deref();
     let controller_config =
         kube::runtime::controller::Config::default().concurrency(config.concurrency);

@@ -271,6 +271,7 @@ async fn apply<K: ManagedResource>(
     match result {
         Ok((host, desired, report, extra)) => {
             shared.succeeded(&key);
+            shared.metrics.reconciled(&K::kind(&()), None);
             let origin = obj.origin().or(match mode {
                 Mode::Apply if report.created() => Some(Origin::Created),
                 Mode::Apply => Some(Origin::Adopted),
@@ -295,6 +296,9 @@ async fn apply<K: ManagedResource>(
             Ok(Action::requeue(shared.resync))
         }
         Err(failure) => {
+            shared
+                .metrics
+                .reconciled(&K::kind(&()), Some(failure.reason()));
             let delay = shared.failed(&key, failure.class(), failure.retry_after());
             let message = format!("{}: {}", what(obj), failure.message());
             conditions.set("Ready", false, failure.reason(), &message);

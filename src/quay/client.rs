@@ -13,6 +13,15 @@ use serde::de::DeserializeOwned;
 use super::error::{ErrorKind, QuayError};
 use super::retry::{RetryPolicy, parse_retry_after};
 
+/// Counts of requests sent; clients given the same counters add up together.
+#[derive(Debug, Default)]
+pub struct CallCounters {
+    /// All requests sent (retries included).
+    pub requests: AtomicU64,
+    /// Requests other than GET.
+    pub writes: AtomicU64,
+}
+
 /// How to reach one Quay instance.
 #[derive(Clone)]
 pub struct ClientOptions {
@@ -28,6 +37,8 @@ pub struct ClientOptions {
     pub timeout: Duration,
     /// Retry policy for idempotent calls.
     pub retry: RetryPolicy,
+    /// Process-wide counters this client also adds its requests to (metrics).
+    pub shared_counters: Option<Arc<CallCounters>>,
 }
 
 impl ClientOptions {
@@ -40,6 +51,7 @@ impl ClientOptions {
             insecure_skip_tls_verify: false,
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
+            shared_counters: None,
         }
     }
 }
@@ -63,8 +75,8 @@ pub struct QuayClient {
     base: Arc<str>,
     token: SecretString,
     retry: RetryPolicy,
-    requests: Arc<AtomicU64>,
-    writes: Arc<AtomicU64>,
+    counters: Arc<CallCounters>,
+    shared_counters: Option<Arc<CallCounters>>,
 }
 
 impl std::fmt::Debug for QuayClient {
@@ -218,8 +230,8 @@ impl QuayClient {
             base: base.into(),
             token: options.token,
             retry: options.retry,
-            requests: Arc::new(AtomicU64::new(0)),
-            writes: Arc::new(AtomicU64::new(0)),
+            counters: Arc::new(CallCounters::default()),
+            shared_counters: options.shared_counters,
         })
     }
 
@@ -243,13 +255,13 @@ impl QuayClient {
 
     /// HTTP requests sent so far by this client and its clones (retries included).
     pub fn request_count(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed)
+        self.counters.requests.load(Ordering::Relaxed)
     }
 
     /// Requests other than GET sent so far by this client and its clones
     /// (retries included).
     pub fn write_count(&self) -> u64 {
-        self.writes.load(Ordering::Relaxed)
+        self.counters.writes.load(Ordering::Relaxed)
     }
 
     /// Sends a call, retrying idempotent ones on transient failures.
@@ -291,9 +303,12 @@ impl QuayClient {
         if let Some(body) = &call.body {
             request = request.json(body);
         }
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        if call.method != Method::GET {
-            self.writes.fetch_add(1, Ordering::Relaxed);
+        let write = call.method != Method::GET;
+        for counters in std::iter::once(&self.counters).chain(self.shared_counters.as_ref()) {
+            counters.requests.fetch_add(1, Ordering::Relaxed);
+            if write {
+                counters.writes.fetch_add(1, Ordering::Relaxed);
+            }
         }
         let started = Instant::now();
         let response = request.send().await.map_err(|e| transport(&endpoint, e))?;

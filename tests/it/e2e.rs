@@ -110,6 +110,7 @@ async fn operator_manages_a_repository_on_a_real_cluster() {
             resync: Duration::from_secs(30),
             list_ttl: Duration::from_secs(1),
             concurrency: 2,
+            metrics: Default::default(),
         },
     ));
 

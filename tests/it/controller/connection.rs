@@ -13,6 +13,7 @@ async fn check(url: &str, token: &str) -> Value {
         client,
         Duration::from_secs(600),
         Duration::from_secs(20),
+        Default::default(),
     ));
     let conn: QuayConnection = serde_json::from_value(connection(url)).unwrap();
     let task = tokio::spawn(quay_config_operator::controller::reconcile_connection(

@@ -110,6 +110,7 @@ pub fn kind_context<K: ManagedResource>(client: Client, objects: &[K]) -> Arc<Ki
             client,
             Duration::from_secs(600),
             Duration::from_secs(20),
+            Default::default(),
         )),
         store: reader,
     })

@@ -80,7 +80,7 @@ async fn creates_in_quay_and_reports_ready_with_pull_spec() {
     let ctx = kind_context(client, std::slice::from_ref(&obj));
     let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
         Arc::new(obj),
-        ctx,
+        ctx.clone(),
     ));
     api.expect_connection(&emu.url(), TOKEN, "1").await;
     let event = api.expect_event().await;
@@ -110,6 +110,14 @@ async fn creates_in_quay_and_reports_ready_with_pull_spec() {
         .unwrap();
     assert!(live.is_public);
     assert!(!patch.to_string().contains(TOKEN), "no secret in status");
+    let metrics = ctx.shared.metrics.render();
+    assert!(metrics.contains(
+        "quay_config_operator_reconcile_total{kind=\"QuayRepository\",result=\"success\"} 1\n"
+    ));
+    assert!(
+        metrics.contains("quay_api_requests_total{call=\"write\"} 1\n"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
