@@ -3,6 +3,7 @@
 //! controller-rs does), Quay is the in-process emulator.
 
 mod connection;
+mod mirror;
 mod notification;
 mod repository;
 mod robot;
@@ -33,7 +34,7 @@ impl ApiServer {
         let (request, send) = tokio::time::timeout(Duration::from_secs(5), self.0.next_request())
             .await
             .unwrap_or_else(|_| panic!("timed out waiting for {method} {path}"))
-            .expect("service not called");
+            .unwrap_or_else(|| panic!("the reconcile ended before {method} {path}"));
         assert_eq!(request.method().as_str(), method, "for {}", request.uri());
         assert_eq!(request.uri().path(), path);
         let body = request.into_body().collect_bytes().await.expect("body");
@@ -53,7 +54,7 @@ impl ApiServer {
         let (request, send) = tokio::time::timeout(Duration::from_secs(5), self.0.next_request())
             .await
             .expect("timed out waiting for an event")
-            .expect("service not called");
+            .expect("the reconcile ended before an expected event");
         assert_eq!(request.uri().path(), path);
         let body = request.into_body().collect_bytes().await.expect("body");
         let response = Response::builder()
@@ -142,6 +143,46 @@ pub fn token_secret(token: &str, version: &str) -> Value {
         ..Default::default()
     };
     serde_json::to_value(secret).expect("secret json")
+}
+
+/// A Secret of the test namespace with the given uid, resourceVersion and text data.
+pub fn secret(name: &str, uid: &str, version: &str, data: &[(&str, &str)]) -> Value {
+    let secret = k8s_openapi::api::core::v1::Secret {
+        metadata: kube::api::ObjectMeta {
+            name: Some(name.into()),
+            namespace: Some(NS.into()),
+            uid: Some(uid.into()),
+            resource_version: Some(version.into()),
+            ..Default::default()
+        },
+        data: Some(
+            data.iter()
+                .map(|(k, v)| {
+                    (
+                        (*k).to_owned(),
+                        k8s_openapi::ByteString(v.as_bytes().to_vec()),
+                    )
+                })
+                .collect(),
+        ),
+        ..Default::default()
+    };
+    serde_json::to_value(secret).expect("secret json")
+}
+
+/// An emulator with the test token and the given FEATURE_SUPERUSERS_FULL_ACCESS.
+pub async fn emulator_with(superusers_full_access: bool) -> Emulator {
+    Emulator::start(EmulatorConfig {
+        token: Some(TOKEN.to_owned()),
+        superusers_full_access,
+    })
+    .await
+    .expect("emulator")
+}
+
+/// Calls of one emulator route (`"POST /api/v1/..."`, as in [`Emulator::stats`]).
+pub fn calls(emu: &Emulator, route: &str) -> u64 {
+    emu.stats().by_route.get(route).copied().unwrap_or(0)
 }
 
 /// The Ready condition of a status patch body.

@@ -174,3 +174,109 @@ async fn a_missing_repository_reference_waits_without_calling_quay() {
     assert_eq!(emu.stats().total, 0, "Quay is not called");
     assert_ne!(action, kube::runtime::controller::Action::await_change());
 }
+
+const HOOK_SECRET_PATH: &str = "/api/v1/namespaces/team/secrets/hooks";
+const WEBHOOK_URL: &str = "https://hooks.example.com/services/T0/B1/s3cr3t-hook-token";
+const RESET_ROUTE: &str = "POST /api/v1/repository/{repository}/notification/{uuid}";
+
+/// A webhook notification whose URL comes from Secret `hooks`, with a
+/// `reset-failures` annotation.
+fn webhook(reset: &str, status: Value) -> QuayNotification {
+    serde_json::from_value(json!({
+        "apiVersion": "quayconfig.io/v1alpha1", "kind": "QuayNotification",
+        "metadata": {
+            "name": "push", "namespace": NS, "uid": "n-uid", "generation": 1, "resourceVersion": "5",
+            "creationTimestamp": "2026-11-22T10:00:00Z", "finalizers": [FINALIZER],
+            "annotations": {"quayconfig.io/reset-failures": reset}
+        },
+        "spec": {
+            "repository": "acme/app", "event": "repo_push", "method": "webhook",
+            "urlSecretRef": {"name": "hooks", "key": "url"}
+        },
+        "status": status
+    }))
+    .expect("notification")
+}
+
+fn hook_secret() -> Value {
+    super::secret("hooks", "hooks-uid", "1", &[("url", WEBHOOK_URL)])
+}
+
+#[tokio::test]
+async fn the_reset_failures_annotation_acts_once_per_value_and_the_url_stays_secret() {
+    let emu = emulator_with_repo().await;
+    let (client, mut api) = mock_client();
+    let obj = webhook("a", Value::Null);
+    let ctx = kind_context(client, std::slice::from_ref(&obj));
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
+        Arc::new(obj),
+        ctx.clone(),
+    ));
+    api.expect_connection(&emu.url(), TOKEN, "1").await;
+    api.expect("GET", HOOK_SECRET_PATH, 200, hook_secret())
+        .await;
+    let reset = api.expect_event().await;
+    assert_eq!(reset["reason"], "FailuresReset");
+    let created = api.expect_event().await;
+    assert_eq!(created["reason"], "Created");
+    let patch = api
+        .expect("PATCH", &format!("{PATH}/status"), 200, answer())
+        .await;
+    super::finish(task).await.expect("reconcile");
+    assert_eq!(ready(&patch)["status"], "True");
+    let status = patch["status"].clone();
+    assert_eq!(status["resetFailuresHandled"], "a");
+    assert_eq!(status["numberOfFailures"], 0);
+    assert!(status["uuid"].is_string());
+    assert_eq!(super::calls(&emu, RESET_ROUTE), 1);
+    for shown in [&reset, &created, &patch] {
+        assert!(
+            !shown.to_string().contains("s3cr3t-hook-token"),
+            "the webhook URL leaked: {shown}"
+        );
+    }
+
+    // The same value again: no Quay write at all, no Event.
+    emu.reset_stats();
+    let handled = webhook("a", status.clone());
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
+        Arc::new(handled),
+        ctx,
+    ));
+    api.expect_connection(&emu.url(), TOKEN, "1").await;
+    api.expect("GET", HOOK_SECRET_PATH, 200, hook_secret())
+        .await;
+    let patch = api
+        .expect("PATCH", &format!("{PATH}/status"), 200, answer())
+        .await;
+    super::finish(task).await.expect("reconcile");
+    assert_eq!(ready(&patch)["reason"], "InSync");
+    assert_eq!(patch["status"]["resetFailuresHandled"], "a");
+    assert_eq!(patch["status"]["uuid"], status["uuid"]);
+    assert_eq!(emu.stats().writes(), 0, "{:?}", emu.stats());
+    assert!(!patch.to_string().contains("s3cr3t-hook-token"));
+    let status = patch["status"].clone();
+
+    // A new value: one more reset (fresh recorder: it would merge a repeated event).
+    let again = webhook("b", status.clone());
+    let (client, mut api) = mock_client();
+    let ctx = kind_context(client, std::slice::from_ref(&again));
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
+        Arc::new(again),
+        ctx,
+    ));
+    api.expect_connection(&emu.url(), TOKEN, "1").await;
+    api.expect("GET", HOOK_SECRET_PATH, 200, hook_secret())
+        .await;
+    let reset = api.expect_event().await;
+    assert_eq!(reset["reason"], "FailuresReset");
+    let patch = api
+        .expect("PATCH", &format!("{PATH}/status"), 200, answer())
+        .await;
+    super::finish(task).await.expect("reconcile");
+    assert_eq!(patch["status"]["resetFailuresHandled"], "b");
+    assert_eq!(patch["status"]["uuid"], status["uuid"]);
+    assert_eq!(super::calls(&emu, RESET_ROUTE), 1);
+    assert_eq!(emu.stats().writes(), 1, "only the reset: {:?}", emu.stats());
+    assert!(!format!("{reset}{patch}").contains("s3cr3t-hook-token"));
+}
