@@ -317,7 +317,14 @@ async fn apply<K: ManagedResource>(
             }
             tracing::info!(object = %key, reason = failure.reason(), retry_in = ?delay, "not reconciled");
             let drift = obj_drift(obj);
-            write_status(api, obj, next, obj.origin(), drift, None, None).await?;
+            // A create that failed half-way left the object: it is ours.
+            let origin = match failure {
+                Failure::Engine(EngineError::CreatedThenFailed(_)) => {
+                    obj.origin().or(Some(Origin::Created))
+                }
+                _ => obj.origin(),
+            };
+            write_status(api, obj, next, origin, drift, None, None).await?;
             Ok(Action::requeue(delay))
         }
     }

@@ -148,7 +148,15 @@ pub async fn reconcile<M: Managed>(
                 Some(live) => live,
                 None => return Err(e.into()),
             },
-            Err(e) => return Err(e),
+            // A create that failed half-way may have left the object behind:
+            // say so, so that the caller records it as its own.
+            Err(e @ EngineError::Waiting { .. }) => return Err(e),
+            Err(e) => {
+                return Err(match object.observe(quay).await {
+                    Ok(Some(_)) => EngineError::CreatedThenFailed(Box::new(e)),
+                    _ => e,
+                });
+            }
         },
     };
     let changes = object.diff(&live);

@@ -42,12 +42,17 @@ pub enum EngineError {
     /// The desired state cannot be reached for a reason Quay would not say clearly.
     #[error("{0}")]
     Rejected(String),
+    /// A create failed half-way and left the object in Quay (e.g. a quota
+    /// whose thresholds Quay refused): the caller created it.
+    #[error(transparent)]
+    CreatedThenFailed(Box<EngineError>),
 }
 
 impl EngineError {
     /// How to retry.
     pub fn class(&self) -> ErrorClass {
         match self {
+            EngineError::CreatedThenFailed(e) => e.class(),
             EngineError::Quay(e) if e.is_transient() => ErrorClass::Transient,
             EngineError::Waiting { .. } => ErrorClass::Waiting,
             _ => ErrorClass::Terminal,
@@ -61,6 +66,7 @@ impl EngineError {
             EngineError::Waiting { .. } => "WaitingForDependency",
             EngineError::Immutable { .. } => "ImmutableField",
             EngineError::Rejected(_) => "QuayRejected",
+            EngineError::CreatedThenFailed(e) => e.reason(),
         }
     }
 
@@ -68,12 +74,16 @@ impl EngineError {
     pub fn retry_after(&self) -> Option<std::time::Duration> {
         match self {
             EngineError::Quay(e) => e.retry_after,
+            EngineError::CreatedThenFailed(e) => e.retry_after(),
             _ => None,
         }
     }
 
     /// Whether this is Quay answering "not found".
     pub fn is_not_found(&self) -> bool {
-        matches!(self, EngineError::Quay(e) if e.kind == ErrorKind::NotFound)
+        match self {
+            EngineError::CreatedThenFailed(e) => e.is_not_found(),
+            e => matches!(e, EngineError::Quay(e) if e.kind == ErrorKind::NotFound),
+        }
     }
 }

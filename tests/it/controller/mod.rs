@@ -5,6 +5,7 @@
 mod connection;
 mod mirror;
 mod notification;
+mod quota;
 mod repository;
 mod robot;
 
