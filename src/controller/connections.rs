@@ -175,17 +175,29 @@ impl Connections {
         best_effort: bool,
     ) -> Result<Inputs, ConnectionError> {
         let mut values = Inputs::default();
+        // Each Secret is read once, so keys of one Secret (a username and a
+        // password) always come from the same version of it.
+        let mut read: std::collections::BTreeMap<&str, Result<Secret, String>> = Default::default();
         for r in refs {
-            let value = async {
-                let secret = self.secret(namespace, &r.name).await?;
-                let version = format!(
-                    "{}/{}",
-                    secret.metadata.uid.clone().unwrap_or_default(),
-                    secret.resource_version().unwrap_or_default()
-                );
-                Ok::<_, ConnectionError>((secret_value(&secret, &r.key)?, version))
+            if !read.contains_key(r.name.as_str()) {
+                let secret = match self.secret(namespace, &r.name).await {
+                    Ok(secret) => Ok(secret),
+                    Err(ConnectionError::SecretNotFound(m)) => Err(m),
+                    Err(e) => return Err(e),
+                };
+                read.insert(&r.name, secret);
             }
-            .await;
+            let value = match &read[r.name.as_str()] {
+                Ok(secret) => secret_value(secret, &r.key).map(|v| {
+                    let version = format!(
+                        "{}/{}",
+                        secret.metadata.uid.clone().unwrap_or_default(),
+                        secret.resource_version().unwrap_or_default()
+                    );
+                    (v, version)
+                }),
+                Err(m) => Err(ConnectionError::SecretNotFound(m.clone())),
+            };
             match value {
                 Ok((value, version)) => values.insert(&r.name, &r.key, value, version),
                 Err(ConnectionError::SecretNotFound(_)) if best_effort => {}

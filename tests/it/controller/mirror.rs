@@ -113,8 +113,7 @@ async fn run(
         ctx,
     ));
     api.expect_connection(&emu.url(), TOKEN, "1").await;
-    // One read per key (username, password).
-    api.expect("GET", CREDS_PATH, 200, creds(version)).await;
+    // One read of the Secret for both keys (username, password).
     api.expect("GET", CREDS_PATH, 200, creds(version)).await;
     let mut seen = Vec::new();
     for reason in events {
