@@ -472,6 +472,7 @@ async fn cleanup<K: ManagedResource>(
     let shared = &ctx.shared;
     // Another resource still claims the Quay object: hand it over, never delete it.
     if !claimants(obj, &ctx.store).is_empty() || !deletes_quay_object(obj) {
+        shared.succeeded(&object_key(obj));
         shared
             .publish(
                 obj,
