@@ -187,6 +187,7 @@ fn managed<K: ManagedResource>(
     let store = reader.clone();
     let mut controller = Controller::for_stream(stream, reader);
     if K::references_secrets() {
+        let store = store.clone();
         // A change to a Secret the spec references (e.g. mirror credentials)
         // reconciles the resources that reference it, promptly. Only Secret
         // metadata is watched.
@@ -211,6 +212,24 @@ fn managed<K: ManagedResource>(
                     .collect::<Vec<_>>()
             });
     }
+    for referenced in K::referenced_kinds() {
+        controller = match referenced {
+            kinds::Referenced::Repository => watch_referenced::<K, QuayRepository>(
+                controller,
+                client,
+                namespace,
+                &store,
+                ResourceRef::Repository,
+            ),
+            kinds::Referenced::Organization => watch_referenced::<K, QuayOrganization>(
+                controller,
+                client,
+                namespace,
+                &store,
+                ResourceRef::Organization,
+            ),
+        };
+    }
     if K::owns_secrets() {
         // Only the Secrets the operator wrote are watched (full objects), by
         // their label; an edited or deleted one is rewritten by its owner.
@@ -228,4 +247,43 @@ fn managed<K: ManagedResource>(
         .shutdown_on_signal()
         .run(reconcile::reconcile::<K>, reconcile::error_policy::<K>, ctx)
         .for_each(|_| future::ready(()))
+}
+
+/// Reconciles the resources of kind `K` that reference a resource of kind
+/// `R` by name whenever such a resource changes (only its metadata is
+/// watched): a resource waiting for it proceeds at once.
+fn watch_referenced<K, R>(
+    controller: Controller<K>,
+    client: &Client,
+    namespace: Option<&str>,
+    store: &reflector::Store<K>,
+    reference: fn(String) -> ResourceRef,
+) -> Controller<K>
+where
+    K: ManagedResource,
+    R: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let stream = watcher(
+        api::<PartialObjectMeta<R>>(client, namespace),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .touched_objects();
+    let store = store.clone();
+    controller.watches_stream(stream, move |changed: PartialObjectMeta<R>| {
+        let wanted = reference(changed.metadata.name.unwrap_or_default());
+        let namespace = changed.metadata.namespace;
+        store
+            .state()
+            .into_iter()
+            .filter(|o| o.meta().namespace == namespace && o.resource_refs().contains(&wanted))
+            .map(|o| ObjectRef::from_obj(&*o))
+            .collect::<Vec<_>>()
+    })
 }

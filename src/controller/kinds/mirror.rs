@@ -43,6 +43,10 @@ impl ManagedResource for QuayMirrorConfig {
         true
     }
 
+    fn referenced_kinds() -> &'static [super::Referenced] {
+        &[super::Referenced::Repository]
+    }
+
     fn resource_refs(&self) -> Vec<ResourceRef> {
         let mut refs: Vec<ResourceRef> = self
             .spec

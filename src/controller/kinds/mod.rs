@@ -93,6 +93,15 @@ pub struct SecretKey {
     pub key: String,
 }
 
+/// A kind of resource that specs reference by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Referenced {
+    /// QuayRepository.
+    Repository,
+    /// QuayOrganization.
+    Organization,
+}
+
 /// Another custom resource of the same namespace that a spec refers to by name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ResourceRef {
@@ -207,6 +216,12 @@ pub trait ManagedResource:
     /// then watched; other kinds need no Secret watch).
     fn references_secrets() -> bool {
         false
+    }
+    /// Which kinds of resource specs of this kind reference by name and must
+    /// wait for (their appearance is then watched, so a waiting resource
+    /// proceeds at once).
+    fn referenced_kinds() -> &'static [Referenced] {
+        &[]
     }
     /// Whether the kind writes Secrets it owns (they are then watched, and
     /// an edited or deleted one is rewritten).

@@ -43,6 +43,10 @@ impl ManagedResource for QuayNotification {
         true
     }
 
+    fn referenced_kinds() -> &'static [super::Referenced] {
+        &[super::Referenced::Repository]
+    }
+
     fn resource_refs(&self) -> Vec<ResourceRef> {
         self.spec
             .repository_ref

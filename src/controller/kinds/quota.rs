@@ -29,6 +29,10 @@ impl ManagedResource for QuayQuota {
     type Status = QuayQuotaStatus;
     type Extra = QuotaExtra;
 
+    fn referenced_kinds() -> &'static [super::Referenced] {
+        &[super::Referenced::Organization]
+    }
+
     fn resource_refs(&self) -> Vec<ResourceRef> {
         self.spec
             .organization_ref
