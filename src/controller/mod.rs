@@ -200,16 +200,9 @@ fn managed<K: ManagedResource>(
         controller =
             controller.watches_stream(secrets, move |secret: PartialObjectMeta<Secret>| {
                 let name = secret.metadata.name.unwrap_or_default();
-                let namespace = secret.metadata.namespace;
-                store
-                    .state()
-                    .into_iter()
-                    .filter(|o| {
-                        o.meta().namespace == namespace
-                            && o.secret_refs().iter().any(|r| r.name == name)
-                    })
-                    .map(|o| ObjectRef::from_obj(&*o))
-                    .collect::<Vec<_>>()
+                dependents(&store, secret.metadata.namespace.as_deref(), |o| {
+                    o.secret_refs().iter().any(|r| r.name == name)
+                })
             });
     }
     for referenced in K::referenced_kinds() {
@@ -278,12 +271,23 @@ where
     let store = store.clone();
     controller.watches_stream(stream, move |changed: PartialObjectMeta<R>| {
         let wanted = reference(changed.metadata.name.unwrap_or_default());
-        let namespace = changed.metadata.namespace;
-        store
-            .state()
-            .into_iter()
-            .filter(|o| o.meta().namespace == namespace && o.resource_refs().contains(&wanted))
-            .map(|o| ObjectRef::from_obj(&*o))
-            .collect::<Vec<_>>()
+        dependents(&store, changed.metadata.namespace.as_deref(), |o| {
+            o.resource_refs().contains(&wanted)
+        })
     })
+}
+
+/// The resources of the store in `namespace` that `depends` says depend on
+/// a changed object: what a watch on that object must reconcile.
+pub fn dependents<K: ManagedResource>(
+    store: &reflector::Store<K>,
+    namespace: Option<&str>,
+    depends: impl Fn(&K) -> bool,
+) -> Vec<ObjectRef<K>> {
+    store
+        .state()
+        .into_iter()
+        .filter(|o| o.meta().namespace.as_deref() == namespace && depends(o))
+        .map(|o| ObjectRef::from_obj(&*o))
+        .collect()
 }

@@ -8,6 +8,7 @@ mod notification;
 mod quota;
 mod repository;
 mod robot;
+mod watches;
 
 use std::sync::Arc;
 use std::time::Duration;
