@@ -392,18 +392,19 @@ fn prepare<K: IntoDesired>(
     for r in obj.resource_refs() {
         let (kind, name) = referenced(&r);
         let key = (kind, p.namespace.clone(), name.to_owned());
-        match refs.identities.get(&key) {
-            Some(identity) => inputs.insert_resolved(r.clone(), identity.clone()),
-            // A robot name that is no QuayRobotAccount is a Quay robot name.
-            None if matches!(r, ResourceRef::Robot(_)) => {}
-            None if refs.invalid.contains(&key) => ok = false,
-            None => {
+        // Robot references are optional: a name that is no QuayRobotAccount
+        // is a Quay robot name.
+        let field = match &r {
+            ResourceRef::Repository(_) => Some("spec.repositoryRef.name"),
+            ResourceRef::Organization(_) => Some("spec.organizationRef.name"),
+            ResourceRef::Robot(_) => None,
+        };
+        match (refs.identities.get(&key), field) {
+            (Some(identity), _) => inputs.insert_resolved(r.clone(), identity.clone()),
+            (None, None) => {}
+            (None, Some(_)) if refs.invalid.contains(&key) => ok = false,
+            (None, Some(field)) => {
                 ok = false;
-                let field = match &r {
-                    ResourceRef::Repository(_) => "spec.repositoryRef.name",
-                    ResourceRef::Organization(_) => "spec.organizationRef.name",
-                    ResourceRef::Robot(_) => unreachable!("robot references are optional"),
-                };
                 errors.push(p.error(
                     Some(field.to_owned()),
                     format!(
