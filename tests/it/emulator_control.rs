@@ -354,46 +354,25 @@ async fn fault_for_the_next_n_requests_with_retry_after() {
 async fn fraction_faults() {
     let (emulator, client) = start().await;
     use reqwest::Method as M;
-    control(
-        &client,
-        &emulator,
-        M::POST,
-        "faults",
-        json!({"status": 500, "fraction": 1.0}),
-    )
-    .await;
-    for _ in 0..5 {
-        assert_eq!(
-            api(&client, &emulator, M::GET, "/api/v1/user/", None)
+    // Every request, then none.
+    for (fraction, expected) in [(1.0, 500), (0.0, 200)] {
+        control(
+            &client,
+            &emulator,
+            M::POST,
+            "faults",
+            json!({"status": 500, "fraction": fraction}),
+        )
+        .await;
+        for _ in 0..5 {
+            let status = api(&client, &emulator, M::GET, "/api/v1/user/", None)
                 .await
-                .status(),
-            500
-        );
+                .status();
+            assert_eq!(status, expected, "fraction {fraction}");
+        }
+        let cleared = control(&client, &emulator, M::DELETE, "faults", json!(null)).await;
+        assert_eq!(cleared.status(), 204);
     }
-    assert_eq!(
-        control(&client, &emulator, M::DELETE, "faults", json!(null))
-            .await
-            .status(),
-        204
-    );
-
-    control(
-        &client,
-        &emulator,
-        M::POST,
-        "faults",
-        json!({"status": 500, "fraction": 0.0}),
-    )
-    .await;
-    for _ in 0..5 {
-        assert_eq!(
-            api(&client, &emulator, M::GET, "/api/v1/user/", None)
-                .await
-                .status(),
-            200
-        );
-    }
-    control(&client, &emulator, M::DELETE, "faults", json!(null)).await;
 
     control(
         &client,

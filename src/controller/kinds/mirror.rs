@@ -3,7 +3,7 @@
 
 use super::access::{robot_full_name, robot_refs};
 use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, SecretKey, StepError};
-use super::{pending, target_repository};
+use super::{pending, repository_label, target_repository};
 use crate::controller::context::Context;
 use crate::crd::mirror::{SYNC_CANCEL_ANNOTATION, SYNC_NOW_ANNOTATION};
 use crate::crd::{DeletionPolicy, QuayMirrorConfig, QuayMirrorConfigStatus};
@@ -181,17 +181,11 @@ impl ManagedResource for QuayMirrorConfig {
     }
 
     fn quay_identity(&self) -> String {
-        self.spec
-            .repository
-            .clone()
-            .or_else(|| self.status.as_ref().and_then(|s| s.repository.clone()))
-            .or_else(|| {
-                self.spec
-                    .repository_ref
-                    .as_ref()
-                    .map(|r| format!("(QuayRepository {})", r.name))
-            })
-            .unwrap_or_default()
+        repository_label(
+            self.spec.repository.as_deref(),
+            self.spec.repository_ref.as_ref(),
+            self.status.as_ref().and_then(|s| s.repository.as_deref()),
+        )
     }
     common_accessors!();
     fn default_deletion_policy() -> DeletionPolicy {

@@ -291,3 +291,18 @@ pub(super) fn pending<'a>(
         .map(String::as_str)
         .filter(|v| Some(*v) != handled)
 }
+
+/// The repository a notification or mirror is about, for messages: the
+/// literal `namespace/name`, else the one recorded in status, else the
+/// QuayRepository it references.
+pub(super) fn repository_label(
+    literal: Option<&str>,
+    reference: Option<&LocalRef>,
+    recorded: Option<&str>,
+) -> String {
+    literal
+        .or(recorded)
+        .map(str::to_owned)
+        .or_else(|| reference.map(|r| format!("(QuayRepository {})", r.name)))
+        .unwrap_or_default()
+}

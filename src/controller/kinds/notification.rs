@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{
     CommonStatus, Inputs, ManagedResource, ResourceRef, SecretKey, StepError, pending,
-    target_repository,
+    repository_label, target_repository,
 };
 use crate::controller::context::Context;
 use crate::crd::notification::{RESET_FAILURES_ANNOTATION, TEST_NOTIFICATION_ANNOTATION};
@@ -154,16 +154,11 @@ impl ManagedResource for QuayNotification {
 
     fn quay_identity(&self) -> String {
         let spec = &self.spec;
-        let repository = spec
-            .repository
-            .clone()
-            .or_else(|| self.status.as_ref().and_then(|s| s.repository.clone()))
-            .or_else(|| {
-                spec.repository_ref
-                    .as_ref()
-                    .map(|r| format!("(QuayRepository {})", r.name))
-            })
-            .unwrap_or_default();
+        let repository = repository_label(
+            spec.repository.as_deref(),
+            spec.repository_ref.as_ref(),
+            self.status.as_ref().and_then(|s| s.repository.as_deref()),
+        );
         let url = spec
             .url_secret_ref
             .as_ref()

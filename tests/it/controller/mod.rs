@@ -50,6 +50,13 @@ impl ApiServer {
         body
     }
 
+    /// Answers a GET of `path` with the API server's 404.
+    pub async fn expect_not_found(&mut self, path: &str) {
+        let status = serde_json::json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+            "reason": "NotFound", "code": 404, "message": "not found"});
+        self.expect("GET", path, 404, status).await;
+    }
+
     /// Answers an Event creation and returns the event.
     pub async fn expect_event(&mut self) -> Value {
         let path = format!("/apis/events.k8s.io/v1/namespaces/{NS}/events");

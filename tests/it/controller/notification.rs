@@ -151,13 +151,7 @@ async fn a_missing_repository_reference_waits_without_calling_quay() {
         ctx,
     ));
     api.expect_connection(&emu.url(), TOKEN, "1").await;
-    api.expect(
-        "GET",
-        REPO_REF_PATH,
-        404,
-        json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404, "message": "not found"}),
-    )
-    .await;
+    api.expect_not_found(REPO_REF_PATH).await;
     assert_eq!(api.expect_event().await["reason"], "WaitingForDependency");
     let patch = api
         .expect("PATCH", &format!("{PATH}/status"), 200, answer())

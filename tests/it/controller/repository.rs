@@ -51,15 +51,48 @@ fn quay(emu: &quay_config_operator::emulator::Emulator) -> quay_config_operator:
     .unwrap()
 }
 
+/// Starts one reconcile of `obj` with `ctx`.
+fn start(
+    obj: QuayRepository,
+    ctx: Arc<quay_config_operator::controller::KindContext<QuayRepository>>,
+) -> tokio::task::JoinHandle<
+    Result<kube::runtime::controller::Action, quay_config_operator::controller::Error>,
+> {
+    tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
+        Arc::new(obj),
+        ctx,
+    ))
+}
+
+/// Answers the status patch of the repository and returns it.
+async fn expect_status(api: &mut super::ApiServer) -> Value {
+    api.expect(
+        "PATCH",
+        &format!("{REPO_PATH}/status"),
+        200,
+        repo_json(json!({}), true, Value::Null),
+    )
+    .await
+}
+
+/// Creates `acme/app` in Quay by hand, private, with `description`.
+async fn existing_repo(emu: &quay_config_operator::emulator::Emulator, description: &str) {
+    let new = NewRepository {
+        namespace: "acme".into(),
+        repository: "app".into(),
+        visibility: "private".into(),
+        description: description.into(),
+        repo_kind: "image".into(),
+    };
+    quay(emu).create_repository(&new).await.unwrap();
+}
+
 #[tokio::test]
 async fn a_new_resource_gets_the_finalizer_first() {
     let (client, mut api) = mock_client();
     let obj = repo(json!({}), false, Value::Null);
     let ctx = kind_context(client, std::slice::from_ref(&obj));
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
-        Arc::new(obj),
-        ctx,
-    ));
+    let task = start(obj, ctx);
     let patch = api
         .expect(
             "PATCH",
@@ -78,21 +111,11 @@ async fn creates_in_quay_and_reports_ready_with_pull_spec() {
     let (client, mut api) = mock_client();
     let obj = repo(json!({"visibility": "public"}), true, Value::Null);
     let ctx = kind_context(client, std::slice::from_ref(&obj));
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
-        Arc::new(obj),
-        ctx.clone(),
-    ));
+    let task = start(obj, ctx.clone());
     api.expect_connection(&emu.url(), TOKEN, "1").await;
     let event = api.expect_event().await;
     assert_eq!(event["reason"], "Created");
-    let patch = api
-        .expect(
-            "PATCH",
-            &format!("{REPO_PATH}/status"),
-            200,
-            repo_json(json!({}), true, Value::Null),
-        )
-        .await;
+    let patch = expect_status(&mut api).await;
     super::finish(task).await.expect("reconcile");
 
     let ready = ready(&patch);
@@ -123,14 +146,7 @@ async fn creates_in_quay_and_reports_ready_with_pull_spec() {
 #[tokio::test]
 async fn an_unchanged_resource_writes_neither_quay_nor_status() {
     let emu = emulator_with_org().await;
-    let new = NewRepository {
-        namespace: "acme".into(),
-        repository: "app".into(),
-        visibility: "private".into(),
-        description: "the app".into(),
-        repo_kind: "image".into(),
-    };
-    quay(&emu).create_repository(&new).await.unwrap();
+    existing_repo(&emu, "the app").await;
     let (client, mut api) = mock_client();
     // Status as a previous reconcile left it.
     let host = emu.url().trim_start_matches("http://").to_owned();
@@ -143,10 +159,7 @@ async fn an_unchanged_resource_writes_neither_quay_nor_status() {
     let obj = repo(json!({}), true, status);
     let ctx = kind_context(client, std::slice::from_ref(&obj));
     emu.reset_stats();
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
-        Arc::new(obj),
-        ctx,
-    ));
+    let task = start(obj, ctx);
     api.expect_connection(&emu.url(), TOKEN, "1").await;
     super::finish(task).await.expect("reconcile");
     let stats = emu.stats();
@@ -168,33 +181,16 @@ async fn a_changed_token_secret_is_used_without_restart() {
     api.expect_connection(&emu.url(), "wrong-token", "1").await;
     let event = api.expect_event().await;
     assert_eq!(event["type"], "Warning");
-    let patch = api
-        .expect(
-            "PATCH",
-            &format!("{REPO_PATH}/status"),
-            200,
-            repo_json(json!({}), true, Value::Null),
-        )
-        .await;
+    let patch = expect_status(&mut api).await;
     super::finish(task).await.expect("reconcile");
     assert_eq!(ready(&patch)["status"], "False");
     assert_eq!(ready(&patch)["reason"], "Unauthorized");
     assert!(!patch.to_string().contains("wrong-token"));
 
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
-        Arc::new(obj),
-        ctx,
-    ));
+    let task = start(obj, ctx);
     api.expect_connection(&emu.url(), TOKEN, "2").await;
     assert_eq!(api.expect_event().await["reason"], "Created");
-    let patch = api
-        .expect(
-            "PATCH",
-            &format!("{REPO_PATH}/status"),
-            200,
-            repo_json(json!({}), true, Value::Null),
-        )
-        .await;
+    let patch = expect_status(&mut api).await;
     super::finish(task).await.expect("reconcile");
     assert_eq!(ready(&patch)["reason"], "Created");
 }
@@ -205,27 +201,13 @@ async fn a_missing_connection_is_reported_without_calling_quay() {
     let (client, mut api) = mock_client();
     let obj = repo(json!({}), true, Value::Null);
     let ctx = kind_context(client, std::slice::from_ref(&obj));
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
-        Arc::new(obj),
-        ctx,
-    ));
-    let not_found = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404, "message": "not found"});
-    api.expect(
-        "GET",
-        &format!("/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayconnections/default"),
-        404,
-        not_found,
-    )
+    let task = start(obj, ctx);
+    api.expect_not_found(&format!(
+        "/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayconnections/default"
+    ))
     .await;
     api.expect_event().await;
-    let patch = api
-        .expect(
-            "PATCH",
-            &format!("{REPO_PATH}/status"),
-            200,
-            repo_json(json!({}), true, Value::Null),
-        )
-        .await;
+    let patch = expect_status(&mut api).await;
     super::finish(task).await.expect("reconcile");
     assert_eq!(ready(&patch)["reason"], "ConnectionNotFound");
     assert_eq!(emu.stats().total, 0);
@@ -243,19 +225,9 @@ async fn the_younger_of_two_resources_for_one_repository_is_in_conflict() {
     .unwrap();
     let obj = repo(json!({}), true, Value::Null);
     let ctx = kind_context(client, &[older, obj.clone()]);
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
-        Arc::new(obj),
-        ctx,
-    ));
+    let task = start(obj, ctx);
     assert_eq!(api.expect_event().await["reason"], "ConflictingResource");
-    let patch = api
-        .expect(
-            "PATCH",
-            &format!("{REPO_PATH}/status"),
-            200,
-            repo_json(json!({}), true, Value::Null),
-        )
-        .await;
+    let patch = expect_status(&mut api).await;
     super::finish(task).await.expect("reconcile");
     assert_eq!(ready(&patch)["reason"], "ConflictingResource");
     assert!(ready(&patch)["message"].as_str().unwrap().contains("first"));
@@ -271,23 +243,11 @@ fn deleting(extra_spec: Value, origin: &str) -> QuayRepository {
 #[tokio::test]
 async fn deletion_policy_delete_removes_the_repository_then_the_finalizer() {
     let emu = emulator_with_org().await;
-    quay(&emu)
-        .create_repository(&NewRepository {
-            namespace: "acme".into(),
-            repository: "app".into(),
-            visibility: "private".into(),
-            description: String::new(),
-            repo_kind: "image".into(),
-        })
-        .await
-        .unwrap();
+    existing_repo(&emu, "").await;
     let (client, mut api) = mock_client();
     let obj = deleting(json!({"deletionPolicy": "Delete"}), "Adopted");
     let ctx = kind_context(client, std::slice::from_ref(&obj));
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
-        Arc::new(obj),
-        ctx,
-    ));
+    let task = start(obj, ctx);
     api.expect_connection(&emu.url(), TOKEN, "1").await;
     assert_eq!(api.expect_event().await["reason"], "Deleted");
     let patch = api
@@ -318,10 +278,7 @@ async fn an_adopted_repository_is_retained_unless_delete_was_asked_explicitly() 
     let (client, mut api) = mock_client();
     let obj = deleting(json!({}), "Adopted");
     let ctx = kind_context(client, std::slice::from_ref(&obj));
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
-        Arc::new(obj),
-        ctx,
-    ));
+    let task = start(obj, ctx);
     assert_eq!(api.expect_event().await["reason"], "Retained");
     api.expect(
         "PATCH",
@@ -339,27 +296,13 @@ async fn a_blocked_deletion_says_how_to_let_go() {
     let (client, mut api) = mock_client();
     let obj = deleting(json!({"deletionPolicy": "Delete"}), "Created");
     let ctx = kind_context(client, std::slice::from_ref(&obj));
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
-        Arc::new(obj),
-        ctx,
-    ));
-    let not_found = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404});
-    api.expect(
-        "GET",
-        &format!("/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayconnections/default"),
-        404,
-        not_found,
-    )
+    let task = start(obj, ctx);
+    api.expect_not_found(&format!(
+        "/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayconnections/default"
+    ))
     .await;
     assert_eq!(api.expect_event().await["reason"], "DeletionBlocked");
-    let patch = api
-        .expect(
-            "PATCH",
-            &format!("{REPO_PATH}/status"),
-            200,
-            repo_json(json!({}), true, Value::Null),
-        )
-        .await;
+    let patch = expect_status(&mut api).await;
     let err = super::finish(task).await.expect_err("deletion waits");
     assert!(
         ready(&patch)["message"]
@@ -385,10 +328,7 @@ async fn a_robot_is_named_by_its_quay_robot_account_resource() {
         Value::Null,
     );
     let ctx = kind_context(client, std::slice::from_ref(&obj));
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
-        Arc::new(obj),
-        ctx,
-    ));
+    let task = start(obj, ctx);
     api.expect_connection(&emu.url(), TOKEN, "1").await;
     let robot = json!({
         "apiVersion": "quayconfig.io/v1alpha1", "kind": "QuayRobotAccount",
@@ -403,13 +343,7 @@ async fn a_robot_is_named_by_its_quay_robot_account_resource() {
     )
     .await;
     assert_eq!(api.expect_event().await["reason"], "Created");
-    api.expect(
-        "PATCH",
-        &format!("{REPO_PATH}/status"),
-        200,
-        repo_json(json!({}), true, Value::Null),
-    )
-    .await;
+    expect_status(&mut api).await;
     super::finish(task).await.expect("reconcile");
     let users = quay(&emu)
         .list_repository_permissions(
@@ -425,16 +359,7 @@ async fn a_robot_is_named_by_its_quay_robot_account_resource() {
 #[tokio::test]
 async fn drift_that_is_gone_is_cleared_from_the_status() {
     let emu = emulator_with_org().await;
-    quay(&emu)
-        .create_repository(&NewRepository {
-            namespace: "acme".into(),
-            repository: "app".into(),
-            visibility: "private".into(),
-            description: "the app".into(),
-            repo_kind: "image".into(),
-        })
-        .await
-        .unwrap();
+    existing_repo(&emu, "the app").await;
     let (client, mut api) = mock_client();
     let status = json!({
         "conditions": [{"type": "Ready", "status": "False", "reason": "DriftDetected", "message": "old",
@@ -444,19 +369,9 @@ async fn drift_that_is_gone_is_cleared_from_the_status() {
     });
     let obj = repo(json!({"managementPolicy": "ObserveOnly"}), true, status);
     let ctx = kind_context(client, std::slice::from_ref(&obj));
-    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
-        Arc::new(obj),
-        ctx,
-    ));
+    let task = start(obj, ctx);
     api.expect_connection(&emu.url(), TOKEN, "1").await;
-    let patch = api
-        .expect(
-            "PATCH",
-            &format!("{REPO_PATH}/status"),
-            200,
-            repo_json(json!({}), true, Value::Null),
-        )
-        .await;
+    let patch = expect_status(&mut api).await;
     super::finish(task).await.expect("reconcile");
     assert_eq!(ready(&patch)["reason"], "ObservedInSync");
     assert_eq!(

@@ -43,9 +43,6 @@ fn decode(secret: &Value, key: &str) -> String {
     .unwrap()
 }
 
-const NOT_FOUND: &str =
-    r#"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}"#;
-
 #[tokio::test]
 async fn creates_the_robot_and_writes_its_pull_secret() {
     let emu = emulator().await;
@@ -59,13 +56,7 @@ async fn creates_the_robot_and_writes_its_pull_secret() {
         ctx,
     ));
     api.expect_connection(&emu.url(), TOKEN, "1").await;
-    api.expect(
-        "GET",
-        SECRET_PATH,
-        404,
-        serde_json::from_str(NOT_FOUND).unwrap(),
-    )
-    .await;
+    api.expect_not_found(SECRET_PATH).await;
     let secret = api
         .expect(
             "PATCH",
@@ -135,13 +126,7 @@ async fn a_new_rotate_value_regenerates_the_token_once() {
     let rotated = api.expect_event().await;
     assert_eq!(rotated["reason"], "TokenRotated");
     assert!(!rotated.to_string().contains(&old), "no token in the Event");
-    api.expect(
-        "GET",
-        SECRET_PATH,
-        404,
-        serde_json::from_str(NOT_FOUND).unwrap(),
-    )
-    .await;
+    api.expect_not_found(SECRET_PATH).await;
     let secret = api
         .expect(
             "PATCH",
