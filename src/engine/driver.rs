@@ -108,10 +108,11 @@ pub trait Managed: Send + Sync {
         changes: &'a [FieldChange],
     ) -> impl Future<Output = Result<(), EngineError>> + Send + 'a;
 
-    /// Deletes the object; succeeds when it is already gone.
+    /// Deletes the observed object; succeeds when it is already gone.
     fn delete<'a>(
         &'a self,
         quay: &'a Quay,
+        live: &'a Self::Live,
     ) -> impl Future<Output = Result<(), EngineError>> + Send + 'a;
 }
 
@@ -186,13 +187,13 @@ pub async fn reconcile<M: Managed>(
 
 /// Deletes the object from Quay if it exists. Returns whether it existed.
 pub async fn delete<M: Managed>(object: &M, quay: &Quay) -> Result<bool, EngineError> {
-    match object.observe(quay).await {
-        Ok(Some(_)) => {}
+    let live = match object.observe(quay).await {
+        Ok(Some(live)) => live,
         // Absent, or its parent (e.g. the organization) is gone and took it along.
         Ok(None) | Err(EngineError::Waiting { .. }) => return Ok(false),
         Err(e) => return Err(e),
-    }
-    match object.delete(quay).await {
+    };
+    match object.delete(quay, &live).await {
         Err(e) if e.is_not_found() => Ok(false),
         other => other.map(|()| true),
     }

@@ -391,15 +391,8 @@ impl Managed for DesiredMirror {
     }
 
     /// Quay has no DELETE for a mirror: disable it and return the repository to NORMAL.
-    async fn delete(&self, quay: &Quay) -> Result<(), EngineError> {
-        let Some(config) = quay
-            .client
-            .get_mirror(&self.namespace, &self.repository)
-            .await?
-        else {
-            return Ok(());
-        };
-        if config.is_enabled {
+    async fn delete(&self, quay: &Quay, live: &LiveMirror) -> Result<(), EngineError> {
+        if live.config.is_enabled {
             let disable = MirrorUpdate {
                 is_enabled: Some(false),
                 ..MirrorUpdate::default()

@@ -235,22 +235,14 @@ impl Managed for DesiredNotification {
         Ok(())
     }
 
-    async fn delete(&self, quay: &Quay) -> Result<(), EngineError> {
+    async fn delete(&self, quay: &Quay, live: &LiveNotification) -> Result<(), EngineError> {
         // Only the notification this resource recorded; an identical one is
         // taken only when no uuid was ever recorded (a crash right after create).
-        let target = match &self.uuid {
-            Some(uuid) => self
-                .list(quay)
-                .await?
-                .iter()
-                .any(|n| &n.uuid == uuid)
-                .then(|| uuid.clone()),
-            None => self.observe(quay).await?.map(|live| live.notification.uuid),
-        };
-        match target {
-            Some(uuid) => self.delete_uuid(quay, &uuid).await,
-            None => Ok(()),
+        let observed = &live.notification.uuid;
+        if self.uuid.as_ref().is_none_or(|uuid| uuid == observed) {
+            self.delete_uuid(quay, observed).await?;
         }
+        Ok(())
     }
 }
 

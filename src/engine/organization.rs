@@ -155,7 +155,7 @@ impl Managed for DesiredOrganization {
         self.apply_lists(quay, Some(live)).await
     }
 
-    async fn delete(&self, quay: &Quay) -> Result<(), EngineError> {
+    async fn delete(&self, quay: &Quay, _live: &Self::Live) -> Result<(), EngineError> {
         quay.client.delete_organization(&self.name).await?;
         quay.forget_organization(&self.name);
         Ok(())

@@ -371,7 +371,7 @@ impl Managed for DesiredQuota {
         Ok(())
     }
 
-    async fn delete(&self, quay: &Quay) -> Result<(), EngineError> {
+    async fn delete(&self, quay: &Quay, _live: &Self::Live) -> Result<(), EngineError> {
         let Some(live) = self.read(quay).await? else {
             return Ok(());
         };

@@ -251,7 +251,7 @@ impl Managed for DesiredRepository {
         self.apply_lists(quay, Some(live)).await
     }
 
-    async fn delete(&self, quay: &Quay) -> Result<(), EngineError> {
+    async fn delete(&self, quay: &Quay, _live: &Self::Live) -> Result<(), EngineError> {
         quay.client
             .delete_repository(&self.namespace, &self.name)
             .await?;

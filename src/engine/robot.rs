@@ -108,7 +108,7 @@ impl Managed for DesiredRobot {
         Ok(())
     }
 
-    async fn delete(&self, quay: &Quay) -> Result<(), EngineError> {
+    async fn delete(&self, quay: &Quay, _live: &Self::Live) -> Result<(), EngineError> {
         quay.client
             .delete_robot(&self.owner, &self.short_name)
             .await?;

@@ -181,7 +181,7 @@ impl Managed for DesiredTeam {
         Ok(())
     }
 
-    async fn delete(&self, quay: &Quay) -> Result<(), EngineError> {
+    async fn delete(&self, quay: &Quay, _live: &Self::Live) -> Result<(), EngineError> {
         quay.client.delete_team(&self.org, &self.name).await?;
         quay.forget_organization(&self.org);
         Ok(())
