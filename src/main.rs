@@ -1,6 +1,7 @@
 //! Command-line entry point: the operator, the Quay emulator and the tools around them.
 #![forbid(unsafe_code)]
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -117,7 +118,15 @@ fn init_tracing(format: LogFormat, command_line: bool) {
     let default = if command_line { "warn" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Colours only for a person at a terminal: files, pipes and log collectors get
+    // plain text (and `NO_COLOR` turns colours off everywhere).
+    let terminal = match command_line {
+        true => std::io::stderr().is_terminal(),
+        false => std::io::stdout().is_terminal(),
+    };
+    let colour = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let builder = tracing_subscriber::fmt()
+        .with_ansi(colour)
         .with_env_filter(filter)
         .with_writer(move || -> Box<dyn std::io::Write> {
             match command_line {

@@ -1,7 +1,6 @@
 //! Access and clean-up settings shared by organizations and repositories:
 //! repository permissions, default permissions and auto-prune policies.
 
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::KubeSchema;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -77,38 +76,49 @@ pub struct DefaultPermission {
     pub role: Role,
     /// Only repositories created by this user get the permission.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 255))]
     pub activating_user: Option<String>,
 }
 
-/// How an auto-prune policy selects tags to delete.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PruneMethod {
-    /// Keep the newest `value` tags (an integer > 0).
-    NumberOfTags,
-    /// Delete tags older than `value` (e.g. `7d`, `2w`).
-    CreationDate,
-}
-
-/// An auto-prune policy.
+/// An auto-prune policy: set exactly one of `numberOfTags` and `creationDate`.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-#[x_kube(validation = Rule::new(
-    "self.method == 'number_of_tags' ? (type(self.value) == int && self.value > 0) : \
-     (type(self.value) == string && self.value.matches('^[0-9]+[smhdwy]$'))"
-).message("number_of_tags needs an integer value > 0; creation_date a duration like 7d or 2w"))]
+#[x_kube(validation = Rule::new("has(self.numberOfTags) != has(self.creationDate)")
+    .message("set exactly one of numberOfTags and creationDate"))]
 pub struct AutoPrunePolicySpec {
-    /// `number_of_tags` or `creation_date`.
-    pub method: PruneMethod,
-    /// A tag count (`number_of_tags`) or an age such as `7d`, `2w` (`creation_date`).
-    pub value: IntOrString,
+    /// Keep this many of the newest tags and prune the older ones (Quay's method
+    /// `number_of_tags`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub number_of_tags: Option<i32>,
+    /// Prune tags older than this age (Quay's method `creation_date`): a whole number and
+    /// one unit, `s`, `m`, `h`, `d` or `w`, e.g. `7d` or `2w`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.matches('^[0-9]+[smhdw]$')")
+        .message("creationDate must be a whole number and one unit s, m, h, d or w, e.g. 7d or 2w"))]
+    #[schemars(length(min = 2, max = 16))]
+    pub creation_date: Option<String>,
     /// Only tags matching this regular expression (or, with `tagPatternMatches: false`,
     /// only tags not matching it) are pruned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 256))]
     pub tag_pattern: Option<String>,
     /// Whether `tagPattern` selects the matching tags (default) or the others.
     #[serde(default = "default_true")]
     pub tag_pattern_matches: bool,
+}
+
+impl AutoPrunePolicySpec {
+    /// Quay's `method` and `value` for this policy.
+    pub fn method_and_value(&self) -> (&'static str, serde_json::Value) {
+        match (&self.creation_date, self.number_of_tags) {
+            (Some(age), _) => ("creation_date", serde_json::Value::from(age.clone())),
+            (None, count) => (
+                "number_of_tags",
+                serde_json::Value::from(count.unwrap_or(0)),
+            ),
+        }
+    }
 }
 
 fn default_true() -> bool {

@@ -5,6 +5,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::reference::SECRET_KEY_PATTERN;
+
 /// Name of the QuayConnection used when a resource has no `connectionRef`.
 pub const DEFAULT_CONNECTION_NAME: &str = "default";
 
@@ -13,7 +15,7 @@ pub const DEFAULT_CONNECTION_NAME: &str = "default";
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionRef {
     /// Name of the QuayConnection, in the same namespace as this resource.
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1, max = 253))]
     pub name: String,
 }
 
@@ -38,11 +40,11 @@ fn default_ca_key() -> String {
 #[serde(rename_all = "camelCase")]
 pub struct TokenSecretRef {
     /// Name of the Secret, in the same namespace as this resource.
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1, max = 253))]
     pub name: String,
     /// Key in the Secret's data whose value is the token. Defaults to `token`.
     #[serde(default = "default_token_key")]
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = SECRET_KEY_PATTERN))]
     pub key: String,
 }
 
@@ -62,11 +64,11 @@ impl TokenSecretRef {
 #[serde(rename_all = "camelCase")]
 pub struct CaKeyRef {
     /// Name of the Secret or ConfigMap, in the same namespace as this resource.
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1, max = 253))]
     pub name: String,
     /// Key whose value is one or more PEM-encoded CA certificates. Defaults to `ca.crt`.
     #[serde(default = "default_ca_key")]
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = SECRET_KEY_PATTERN))]
     pub key: String,
 }
 

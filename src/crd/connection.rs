@@ -28,37 +28,16 @@ fn default_timeout_seconds() -> i32 {
            token to use. Other quayconfig.io resources in the same namespace reference it through \
            `spec.connectionRef`; those without one use the QuayConnection named `default`.",
     printcolumn(name = "URL", type_ = "string", json_path = ".spec.url"),
-    printcolumn(name = "User", type_ = "string", json_path = ".status.user"),
-    printcolumn(
-        name = "Ready",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].status"#
-    ),
-    printcolumn(
-        name = "Reason",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].reason"#,
-        priority = 1
-    ),
-    printcolumn(
-        name = "Message",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].message"#,
-        priority = 1
-    ),
-    printcolumn(
-        name = "Age",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    )
+    printcolumn(name = "User", type_ = "string", json_path = ".status.user")
 )]
 #[serde(rename_all = "camelCase")]
 pub struct QuayConnectionSpec {
     /// Base URL of the Quay registry, for example `https://quay.example.com`.
     /// The API is reached under `<url>/api/v1`. Must start with `http://` or `https://`.
-    #[x_kube(validation = Rule::new("self.startsWith('http://') || self.startsWith('https://')")
-        .message("url must start with http:// or https://"))]
-    #[schemars(length(min = 1))]
+    #[x_kube(validation = Rule::new("self.matches('^https?://[^/?#@\\\\s]+(/[^?#\\\\s]*)?$')")
+        .message("url must be http:// or https:// followed by a host and an optional path, \
+                  without credentials, query or spaces"))]
+    #[schemars(length(min = 8, max = 2048))]
     pub url: String,
 
     /// Secret in the same namespace holding the Quay API token (an OAuth access token
@@ -123,12 +102,14 @@ pub struct QuayConnectionStatus {
     pub observed_generation: Option<i64>,
     /// The Quay user the token belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub user: Option<String>,
     /// Whether that user is a Quay superuser.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub super_user: Option<bool>,
     /// Registry host (`host[:port]` from `spec.url`) used in image pull specs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub registry_host: Option<String>,
 }
 
@@ -137,7 +118,6 @@ mod tests {
     use super::*;
     use crate::crd::common::CaKeyRef;
     use crate::crd::tests::{cel, printer_column_paths, schema_at};
-    use kube::CustomResourceExt;
     use serde_json::json;
 
     fn spec(url: &str) -> QuayConnectionSpec {
@@ -171,7 +151,7 @@ mod tests {
 
     #[test]
     fn crd_names_columns_and_rules() {
-        let crd = QuayConnection::crd();
+        let crd = crate::crd::definition::<QuayConnection>();
         assert_eq!(
             crd.metadata.name.as_deref(),
             Some("quayconnections.quayconfig.io")
@@ -188,7 +168,7 @@ mod tests {
             url["x-kubernetes-validations"][0]["rule"]
                 .as_str()
                 .unwrap()
-                .contains("startsWith('https://')")
+                .contains("self.matches('^https?://")
         );
         let timeout = schema_at(&crd, &["spec", "timeoutSeconds"]);
         assert_eq!(
@@ -211,11 +191,19 @@ mod tests {
         let conn = |spec| QuayConnection::new("default", spec);
         assert_eq!(cel(&conn(spec("https://quay.example.com")), None), Ok(()));
         assert_eq!(cel(&conn(spec("http://localhost:8080")), None), Ok(()));
-        let err = cel(&conn(spec("quay.example.com")), None).unwrap_err();
-        assert!(
-            err.contains("url must start with http:// or https://"),
-            "{err}"
-        );
+        for bad in [
+            "quay.example.com",
+            "https://user:pass@quay.example.com",
+            "https://quay.example.com/?token=x",
+            "ftp://quay.example.com",
+            "https://quay example.com",
+        ] {
+            let err = cel(&conn(spec(bad)), None).unwrap_err();
+            assert!(
+                err.contains("url must be http:// or https://"),
+                "{bad}: {err}"
+            );
+        }
 
         let with_ca = |secret: bool, config_map: bool| {
             let mut s = spec("https://quay.example.com");

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::common::{ConnectionRef, DeletionPolicy, ManagementPolicy, Origin, conditions_schema};
-use super::reference::{LocalRef, REPOSITORY_PATTERN};
+use super::reference::{LocalRef, REPOSITORY_PATTERN, SECRET_KEY_PATTERN};
 
 /// Annotation whose every new value starts one sync.
 pub const SYNC_NOW_ANNOTATION: &str = "quayconfig.io/sync-now";
@@ -52,25 +52,7 @@ fn default_password_key() -> String {
     .message("the repository (spec.repository or spec.repositoryRef) is immutable: create a new resource instead"),
     printcolumn(name = "Repository", type_ = "string", json_path = ".status.repository"),
     printcolumn(name = "Source", type_ = "string", json_path = ".spec.externalReference"),
-    printcolumn(name = "Sync", type_ = "string", json_path = ".status.syncStatus"),
-    printcolumn(
-        name = "Ready",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].status"#
-    ),
-    printcolumn(
-        name = "Reason",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].reason"#,
-        priority = 1
-    ),
-    printcolumn(
-        name = "Message",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].message"#,
-        priority = 1
-    ),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(name = "Sync", type_ = "string", json_path = ".status.syncStatus")
 )]
 #[serde(rename_all = "camelCase")]
 pub struct QuayMirrorConfigSpec {
@@ -81,7 +63,7 @@ pub struct QuayMirrorConfigSpec {
 
     /// A repository not managed here, as `namespace/name`. Set this or `repositoryRef`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = REPOSITORY_PATTERN))]
+    #[schemars(length(min = 3, max = 511), regex(pattern = REPOSITORY_PATTERN))]
     pub repository: Option<String>,
 
     /// Whether syncing is enabled (default true). While enabled, the repository is
@@ -89,8 +71,14 @@ pub struct QuayMirrorConfigSpec {
     #[serde(default = "default_true")]
     pub is_enabled: bool,
 
-    /// The source repository, e.g. `quay.io/prometheus/busybox`.
-    #[schemars(length(min = 1))]
+    /// The source repository, `host[:port]/path`, e.g. `quay.io/prometheus/busybox`
+    /// (no scheme, tag or digest).
+    #[x_kube(validation = Rule::new(
+        "self.matches('^[A-Za-z0-9.-]+(:[0-9]+)?(/[a-z0-9]+([._-]+[a-z0-9]+)*)+$')"
+    )
+    .message("externalReference must be host[:port]/path, e.g. quay.io/prometheus/busybox, \
+              without scheme, tag or digest"))]
+    #[schemars(length(min = 3, max = 2048))]
     pub external_reference: String,
 
     /// Secret with the source registry's user name and password. Quay never shows the
@@ -98,23 +86,33 @@ pub struct QuayMirrorConfigSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials_secret_ref: Option<CredentialsSecretRef>,
 
-    /// Time between syncs, e.g. `1h`, `30m`, `1d` (sent to Quay in seconds).
-    #[schemars(length(min = 1))]
+    /// Time between syncs: whole numbers with units `s`, `m`, `h`, `d` or `w`, e.g.
+    /// `1h`, `30m`, `1d` or `1h30m` (sent to Quay in seconds).
+    #[x_kube(validation = Rule::new("self.matches('^([0-9]+[smhdw])+$') && !self.matches('^(0+[smhdw])+$')")
+        .message("syncInterval must be a positive duration such as 30m, 6h, 1d or 1h30m"))]
+    #[schemars(length(min = 2, max = 32))]
     pub sync_interval: String,
 
     /// First sync (RFC 3339, e.g. `2026-01-01T00:00:00Z`). When unset, the first sync
     /// is scheduled at creation time and not managed afterwards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("format" = "date-time"))]
+    #[x_kube(validation = Rule::new(
+        "self.matches('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$')"
+    )
+    .message("syncStartDate must be an RFC 3339 date and time such as 2026-01-01T00:00:00Z"))]
+    #[schemars(length(min = 20, max = 40))]
     pub sync_start_date: Option<String>,
 
     /// The robot that pushes the mirrored images: `namespace+name` or just `name`. It
     /// must be a robot of the repository's own namespace.
-    #[schemars(length(min = 1))]
+    #[schemars(
+        length(min = 1, max = 511),
+        regex(pattern = r"^([a-z0-9]+([._-][a-z0-9]+)*\+)?[a-z0-9]+([._-][a-z0-9]+)*$")
+    )]
     pub robot_username: String,
 
     /// Tag globs selecting what to mirror, e.g. `latest`, `v1.*`.
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1, max = 100), inner(length(min = 1, max = 255)))]
     pub root_rule: Vec<String>,
 
     /// How to reach the source registry. Not managed when unset.
@@ -150,13 +148,15 @@ impl QuayMirrorConfigSpec {
 #[serde(rename_all = "camelCase")]
 pub struct CredentialsSecretRef {
     /// Name of the Secret, in the same namespace as this resource.
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1, max = 253))]
     pub name: String,
     /// Key of the user name. Defaults to `username`.
     #[serde(default = "default_username_key")]
+    #[schemars(length(min = 1, max = 253), regex(pattern = SECRET_KEY_PATTERN))]
     pub username_key: String,
     /// Key of the password. Defaults to `password`.
     #[serde(default = "default_password_key")]
+    #[schemars(length(min = 1, max = 253), regex(pattern = SECRET_KEY_PATTERN))]
     pub password_key: String,
 }
 
@@ -176,17 +176,24 @@ pub struct ExternalRegistryConfig {
 }
 
 /// Proxy settings of a mirror.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, KubeSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MirrorProxy {
-    /// `HTTP_PROXY` during syncs.
+    /// `HTTP_PROXY` during syncs: an `http://` or `https://` URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.matches('^https?://[^\\\\s]+$')")
+        .message("proxy URLs must start with http:// or https:// and contain no spaces"))]
+    #[schemars(length(min = 8, max = 2048))]
     pub http_proxy: Option<String>,
-    /// `HTTPS_PROXY` during syncs.
+    /// `HTTPS_PROXY` during syncs: an `http://` or `https://` URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.matches('^https?://[^\\\\s]+$')")
+        .message("proxy URLs must start with http:// or https:// and contain no spaces"))]
+    #[schemars(length(min = 8, max = 2048))]
     pub https_proxy: Option<String>,
     /// `NO_PROXY` during syncs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 4096))]
     pub no_proxy: Option<String>,
 }
 
@@ -203,33 +210,41 @@ pub struct QuayMirrorConfigStatus {
     pub observed_generation: Option<i64>,
     /// The Quay repository, `namespace/name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub repository: Option<String>,
     /// Quay's sync status: `NEVER_RUN`, `SYNC_NOW`, `SYNCING`, `SUCCESS`, `FAIL`, `CANCEL`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub sync_status: Option<String>,
     /// Start of the next sync, as Quay reports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub next_sync_time: Option<String>,
     /// Deadline of the running sync, as Quay reports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub sync_expiration_time: Option<String>,
     /// Retries left for the current sync.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retries_remaining: Option<i64>,
     /// Version (`uid/resourceVersion`) of the credentials Secret last sent to Quay.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub credentials_version: Option<String>,
     /// The last `quayconfig.io/sync-now` value acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub sync_now_handled: Option<String>,
     /// The last `quayconfig.io/sync-cancel` value acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub sync_cancel_handled: Option<String>,
     /// `Created` if the operator created the mirror configuration, `Adopted` if it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
     /// Fields whose value in Quay differs from the spec (observe-only mode).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64), inner(length(max = 256)))]
     pub drift: Vec<String>,
 }
 
@@ -237,7 +252,6 @@ pub struct QuayMirrorConfigStatus {
 mod tests {
     use super::*;
     use crate::crd::tests::{cel, schema_at};
-    use kube::CustomResourceExt;
     use serde_json::json;
 
     #[test]
@@ -261,7 +275,7 @@ mod tests {
             name: "mirror".into(),
         });
         assert!(cel(&both, None).unwrap_err().contains("exactly one"));
-        let crd = QuayMirrorConfig::crd();
+        let crd = crate::crd::definition::<QuayMirrorConfig>();
         assert_eq!(crd.spec.names.short_names, Some(vec!["qmirror".into()]));
         assert_eq!(schema_at(&crd, &["spec", "isEnabled"])["default"], true);
     }

@@ -20,14 +20,14 @@ pub mod quota;
 pub mod reference;
 pub mod repository;
 pub mod robot;
+pub mod schema;
 pub mod team;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
 pub use access::{
-    AutoPrunePolicySpec, DefaultPermission, Delegate, GranteeKind, PruneMethod,
-    RepositoryPermission, Role,
+    AutoPrunePolicySpec, DefaultPermission, Delegate, GranteeKind, RepositoryPermission, Role,
 };
 pub use common::{
     CaKeyRef, ConnectionRef, DEFAULT_CONNECTION_NAME, DeletionPolicy, ManagementPolicy, Origin,
@@ -50,17 +50,23 @@ pub use team::{MemberKind, QuayTeam, QuayTeamSpec, QuayTeamStatus, TeamMember, T
 /// The API group of every kind.
 pub const GROUP: &str = "quayconfig.io";
 
+/// The CustomResourceDefinition of kind `K` as it is installed: generated, then
+/// finished by [`schema::finish`].
+pub fn definition<K: CustomResourceExt>() -> CustomResourceDefinition {
+    schema::finish(K::crd())
+}
+
 /// Every CustomResourceDefinition of the operator, in a fixed order.
 pub fn all_crds() -> Vec<CustomResourceDefinition> {
     vec![
-        QuayConnection::crd(),
-        QuayOrganization::crd(),
-        QuayRepository::crd(),
-        QuayRobotAccount::crd(),
-        QuayTeam::crd(),
-        QuayNotification::crd(),
-        QuayMirrorConfig::crd(),
-        QuayQuota::crd(),
+        definition::<QuayConnection>(),
+        definition::<QuayOrganization>(),
+        definition::<QuayRepository>(),
+        definition::<QuayRobotAccount>(),
+        definition::<QuayTeam>(),
+        definition::<QuayNotification>(),
+        definition::<QuayMirrorConfig>(),
+        definition::<QuayQuota>(),
     ]
 }
 
@@ -118,14 +124,15 @@ pub(crate) mod tests {
     where
         K: CustomResourceExt + serde::Serialize,
     {
-        match old {
-            Some(old) => kube::core::cel::validate_cel_update(new, old),
-            None => kube::core::cel::validate_cel(new),
-        }
-        .map_err(|errors| errors.to_string())
+        let schema = root_schema(&definition::<K>());
+        let new = serde_json::to_value(new).unwrap();
+        let old = old.map(|o| serde_json::to_value(o).unwrap());
+        kube::core::cel::Validator::new()
+            .validate(&schema, &new, old.as_ref())
+            .map_err(|errors| errors.to_string())
     }
 
-    fn root_schema(crd: &CustomResourceDefinition) -> Value {
+    pub(crate) fn root_schema(crd: &CustomResourceDefinition) -> Value {
         let schema = crd.spec.versions[0].schema.as_ref().unwrap();
         serde_json::to_value(schema.open_api_v3_schema.as_ref().unwrap()).unwrap()
     }
@@ -181,5 +188,161 @@ pub(crate) mod tests {
             let back: CustomResourceDefinition = serde_norway::from_str(doc).unwrap();
             assert_eq!(back.spec.group, GROUP);
         }
+    }
+}
+
+/// Values with a syntax are refused by the CRDs' CEL rules, with a message that
+/// names the field and shows a valid value.
+#[cfg(test)]
+mod syntax_tests {
+    use super::tests::cel;
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn object<K: serde::de::DeserializeOwned>(kind: &str, spec: Value) -> K {
+        serde_json::from_value(json!({
+            "apiVersion": "quayconfig.io/v1alpha1", "kind": kind,
+            "metadata": {"name": "x"}, "spec": spec
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn quota_limits_are_positive_byte_quantities() {
+        let quota = |limit: &str| {
+            object::<QuayQuota>("QuayQuota", json!({"organization": "acme", "limit": limit}))
+        };
+        for good in ["10Gi", "500Mi", "1T", "1.5G", "1e9", "1073741824", ".5Gi"] {
+            assert_eq!(cel(&quota(good), None), Ok(()), "{good}");
+        }
+        for bad in [
+            "10Gx", "10 Gi", "-1Gi", "0", "0Gi", "1500m", "Gi", "10gi", "1.2.3",
+        ] {
+            let err = cel(&quota(bad), None).unwrap_err();
+            assert!(
+                err.contains("limit must be a positive quantity of bytes"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn auto_prune_policies_take_a_count_or_an_age() {
+        let repo = |policy: Value| {
+            object::<QuayRepository>(
+                "QuayRepository",
+                json!({"namespace": "acme", "autoPrunePolicies": [policy]}),
+            )
+        };
+        for good in [
+            json!({"numberOfTags": 10}),
+            json!({"creationDate": "2w", "tagPattern": "^pr-"}),
+        ] {
+            assert_eq!(cel(&repo(good.clone()), None), Ok(()), "{good}");
+        }
+        for bad in [json!({}), json!({"numberOfTags": 10, "creationDate": "7d"})] {
+            let err = cel(&repo(bad.clone()), None).unwrap_err();
+            assert!(
+                err.contains("exactly one of numberOfTags and creationDate"),
+                "{bad}: {err}"
+            );
+        }
+        for bad in ["7 days", "7", "7y", "d"] {
+            let err = cel(&repo(json!({"creationDate": bad})), None).unwrap_err();
+            assert!(
+                err.contains("creationDate must be a whole number and one unit"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn mirror_durations_dates_and_sources_are_checked() {
+        let mirror = |change: Value| {
+            let mut spec = json!({"repository": "acme/app", "externalReference": "quay.io/prometheus/busybox",
+                "syncInterval": "6h", "robotUsername": "acme+mirror", "rootRule": ["latest"]});
+            spec.as_object_mut()
+                .unwrap()
+                .extend(change.as_object().unwrap().clone());
+            object::<QuayMirrorConfig>("QuayMirrorConfig", spec)
+        };
+        assert_eq!(cel(&mirror(json!({})), None), Ok(()));
+        for (change, message) in [
+            (json!({"syncInterval": "1h30m"}), None),
+            (
+                json!({"syncInterval": "6 hours"}),
+                Some("syncInterval must be a positive duration"),
+            ),
+            (
+                json!({"syncInterval": "0s"}),
+                Some("syncInterval must be a positive duration"),
+            ),
+            (json!({"syncStartDate": "2026-01-01T00:00:00Z"}), None),
+            (json!({"syncStartDate": "2026-01-01T02:00:00+02:00"}), None),
+            (
+                json!({"syncStartDate": "2026-01-01"}),
+                Some("syncStartDate must be an RFC 3339"),
+            ),
+            (
+                json!({"externalReference": "registry.example.com:5000/team/app"}),
+                None,
+            ),
+            (
+                json!({"externalReference": "https://quay.io/prometheus/busybox"}),
+                Some("externalReference must be host[:port]/path"),
+            ),
+            (
+                json!({"externalReference": "quay.io/prometheus/busybox:latest"}),
+                Some("externalReference must be host[:port]/path"),
+            ),
+            (
+                json!({"externalRegistryConfig": {"proxy": {"httpsProxy": "proxy:3128"}}}),
+                Some("proxy URLs must start with http://"),
+            ),
+        ] {
+            match (cel(&mirror(change.clone()), None), message) {
+                (Ok(()), None) => {}
+                (Err(err), Some(message)) => assert!(err.contains(message), "{change}: {err}"),
+                (result, _) => panic!("{change}: {result:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn notification_urls_are_declared_and_checked() {
+        let notification = |config: Value, secret: bool| {
+            let mut spec = json!({"repository": "acme/app", "event": "repo_push", "method": "webhook",
+                "config": config});
+            if secret {
+                spec["urlSecretRef"] = json!({"name": "hook", "key": "url"});
+            }
+            object::<QuayNotification>("QuayNotification", spec)
+        };
+        assert_eq!(
+            cel(
+                &notification(json!({"url": "https://hooks.example.com/x?y=1"}), false),
+                None
+            ),
+            Ok(())
+        );
+        let err = cel(
+            &notification(json!({"url": "hooks.example.com"}), false),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("config.url must be an http:// or https:// URL"),
+            "{err}"
+        );
+        let err = cel(
+            &notification(json!({"url": "https://hooks.example.com"}), true),
+            None,
+        )
+        .unwrap_err();
+        assert!(err.contains("not both"), "{err}");
+        assert_eq!(
+            cel(&notification(json!({"template": "{}"}), true), None),
+            Ok(())
+        );
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::common::{ConnectionRef, DeletionPolicy, ManagementPolicy, Origin, conditions_schema};
-use super::reference::{LocalRef, REPOSITORY_PATTERN, SecretKeyRef, free_object};
+use super::reference::{LocalRef, REPOSITORY_PATTERN, SecretKeyRef};
 
 /// Annotation whose every new value sends one test notification.
 pub const TEST_NOTIFICATION_ANNOTATION: &str = "quayconfig.io/test-notification";
@@ -45,25 +45,7 @@ pub const RESET_FAILURES_ANNOTATION: &str = "quayconfig.io/reset-failures";
     printcolumn(name = "Repository", type_ = "string", json_path = ".status.repository"),
     printcolumn(name = "Event", type_ = "string", json_path = ".spec.event"),
     printcolumn(name = "Method", type_ = "string", json_path = ".spec.method"),
-    printcolumn(
-        name = "Ready",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].status"#
-    ),
-    printcolumn(
-        name = "Reason",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].reason"#,
-        priority = 1
-    ),
-    printcolumn(
-        name = "Message",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].message"#,
-        priority = 1
-    ),
-    printcolumn(name = "Failures", type_ = "integer", json_path = ".status.numberOfFailures", priority = 1),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(name = "Failures", type_ = "integer", json_path = ".status.numberOfFailures", priority = 1)
 )]
 #[serde(rename_all = "camelCase")]
 pub struct QuayNotificationSpec {
@@ -74,7 +56,7 @@ pub struct QuayNotificationSpec {
 
     /// A repository not managed here, as `namespace/name`. Set this or `repositoryRef`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = REPOSITORY_PATTERN))]
+    #[schemars(length(min = 3, max = 511), regex(pattern = REPOSITORY_PATTERN))]
     pub repository: Option<String>,
 
     /// The event that triggers the notification.
@@ -85,19 +67,21 @@ pub struct QuayNotificationSpec {
 
     /// Title shown in Quay. Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 255))]
     pub title: Option<String>,
 
     /// Method configuration as Quay expects it: `url` (webhook, slack), `email`
     /// (email), `target: {kind: user|team|org, name}` (quay_notification),
     /// `template` (webhook body). A URL with credentials belongs in `urlSecretRef`.
+    /// Other keys are passed to Quay as they are.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
-    #[schemars(schema_with = "free_object")]
+    #[schemars(schema_with = "method_config_schema")]
     pub config: Map<String, Value>,
 
     /// Event configuration, e.g. `level: critical` (vulnerability_found) or
     /// `days: 5` (repo_image_expiry).
     #[serde(default, skip_serializing_if = "Map::is_empty")]
-    #[schemars(schema_with = "free_object")]
+    #[schemars(schema_with = "event_config_schema")]
     pub event_config: Map<String, Value>,
 
     /// Secret key holding the webhook or Slack URL (it often carries a token). It is
@@ -127,6 +111,56 @@ impl QuayNotificationSpec {
     pub fn connection_name(&self) -> &str {
         ConnectionRef::name_or_default(self.connection_ref.as_ref())
     }
+}
+
+/// Schema of `config`: the keys the operator knows are declared (and checked), other
+/// keys are kept as they are.
+fn method_config_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "maxProperties": 16,
+        "x-kubernetes-preserve-unknown-fields": true,
+        "properties": {
+            "url": {
+                "type": "string",
+                "maxLength": 2048,
+                "description": "Webhook or Slack URL (http:// or https://). One with a token belongs in urlSecretRef.",
+                "x-kubernetes-validations": [{
+                    "rule": "self.matches('^https?://[^/?#@\\\\s]+([/?#][^\\\\s]*)?$')",
+                    "message": "config.url must be an http:// or https:// URL with a host and without credentials or spaces"
+                }]
+            },
+            "email": {
+                "type": "string",
+                "minLength": 3,
+                "maxLength": 254,
+                "description": "E-mail address (method email); Quay must have authorized it."
+            },
+            "target": {
+                "type": "object",
+                "description": "Who receives a quay_notification.",
+                "required": ["kind", "name"],
+                "properties": {
+                    "kind": {"type": "string", "enum": ["user", "team", "org"]},
+                    "name": {"type": "string", "minLength": 1, "maxLength": 255}
+                }
+            },
+            "template": {
+                "type": "string",
+                "maxLength": 16384,
+                "description": "JSON body template of a webhook."
+            }
+        }
+    })
+}
+
+/// Schema of `eventConfig`: a small free-form object.
+fn event_config_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "maxProperties": 8,
+        "x-kubernetes-preserve-unknown-fields": true
+    })
 }
 
 /// Events Quay can notify about.
@@ -221,24 +255,29 @@ pub struct QuayNotificationStatus {
     pub observed_generation: Option<i64>,
     /// The Quay repository, `namespace/name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub repository: Option<String>,
     /// Quay's id of the notification.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub uuid: Option<String>,
     /// Delivery failures since the last reset, as Quay counts them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number_of_failures: Option<u64>,
     /// The last `quayconfig.io/test-notification` value acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub test_notification_handled: Option<String>,
     /// The last `quayconfig.io/reset-failures` value acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub reset_failures_handled: Option<String>,
     /// `Created` if the operator created the notification, `Adopted` if it already existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
     /// Fields whose value in Quay differs from the spec (observe-only mode).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64), inner(length(max = 256)))]
     pub drift: Vec<String>,
 }
 
@@ -246,7 +285,6 @@ pub struct QuayNotificationStatus {
 mod tests {
     use super::*;
     use crate::crd::tests::{cel, root_rules, schema_at};
-    use kube::CustomResourceExt;
     use serde_json::json;
 
     fn notification(spec: Value) -> QuayNotification {
@@ -255,7 +293,7 @@ mod tests {
 
     #[test]
     fn crd_names_enums_and_rules() {
-        let crd = QuayNotification::crd();
+        let crd = crate::crd::definition::<QuayNotification>();
         assert_eq!(crd.spec.names.short_names, Some(vec!["qnotif".into()]));
         assert_eq!(root_rules(&crd).len(), 4);
         let events = schema_at(&crd, &["spec", "event"])["enum"].clone();

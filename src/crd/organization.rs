@@ -28,25 +28,7 @@ use super::common::{ConnectionRef, DeletionPolicy, ManagementPolicy, Origin, con
     )
     .message("the Quay organization name (spec.name, default metadata.name) is immutable")
     .field_path(".spec.name"),
-    printcolumn(name = "Organization", type_ = "string", json_path = ".status.name"),
-    printcolumn(
-        name = "Ready",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].status"#
-    ),
-    printcolumn(
-        name = "Reason",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].reason"#,
-        priority = 1
-    ),
-    printcolumn(
-        name = "Message",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].message"#,
-        priority = 1
-    ),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(name = "Organization", type_ = "string", json_path = ".status.name")
 )]
 #[serde(rename_all = "camelCase")]
 pub struct QuayOrganizationSpec {
@@ -62,18 +44,20 @@ pub struct QuayOrganizationSpec {
 
     /// Contact e-mail address of the organization. Not managed when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(email)]
+    #[schemars(email, length(min = 3, max = 254))]
     pub email: Option<String>,
 
     /// Default permissions (Quay's "prototypes"): granted on every repository created
     /// in the organization. When given, the list is authoritative: entries not listed
     /// (and duplicates, which Quay allows) are removed. When absent, not managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 256))]
     pub default_permissions: Option<Vec<DefaultPermission>>,
 
     /// Auto-prune policies of the organization. When given, Quay ends up with exactly
     /// these policies. When absent, not managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 20))]
     pub auto_prune_policies: Option<Vec<AutoPrunePolicySpec>>,
 
     /// QuayConnection (same namespace) to use. When unset, the QuayConnection
@@ -123,12 +107,14 @@ pub struct QuayOrganizationStatus {
     pub observed_generation: Option<i64>,
     /// Name of the Quay organization this resource manages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub name: Option<String>,
     /// `Created` if the operator created the organization, `Adopted` if it already existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
     /// Fields whose value in Quay differs from the spec (observe-only mode).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64), inner(length(max = 256)))]
     pub drift: Vec<String>,
 }
 
@@ -136,7 +122,6 @@ pub struct QuayOrganizationStatus {
 mod tests {
     use super::*;
     use crate::crd::tests::{cel, printer_column_paths, root_rules, schema_at};
-    use kube::CustomResourceExt;
     use serde_json::json;
 
     #[test]
@@ -158,7 +143,7 @@ mod tests {
 
     #[test]
     fn crd_names_columns_and_rules() {
-        let crd = QuayOrganization::crd();
+        let crd = crate::crd::definition::<QuayOrganization>();
         assert_eq!(crd.spec.names.short_names, Some(vec!["qorg".into()]));
         assert_eq!(crd.spec.names.categories, Some(vec!["quay".into()]));
         let columns = printer_column_paths(&crd);

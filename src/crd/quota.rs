@@ -7,7 +7,23 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::common::{ConnectionRef, DeletionPolicy, ManagementPolicy, Origin, conditions_schema};
-use super::reference::LocalRef;
+use super::reference::{LocalRef, NAMESPACE_PATTERN};
+
+/// CEL rule of `limit`: a positive Kubernetes quantity of bytes (no milli units).
+const QUANTITY_RULE: &str = "self.matches('^([0-9]+(\\\\.[0-9]*)?|\\\\.[0-9]+)([KMGTPE]i|[kMGTPE]|[eE][0-9]{1,2})?$') \
+     && !self.matches('^[0.]+([KMGTPE]i|[kMGTPE]|[eE][0-9]{1,2})?$')";
+const QUANTITY_MESSAGE: &str =
+    "limit must be a positive quantity of bytes such as 10Gi, 500Mi, 1T or 1.5G";
+
+/// Schema of `limit`: a string (Kubernetes writes quantities as strings).
+fn byte_quantity_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 32,
+        "description": "The quota, as a Kubernetes quantity of bytes: `10Gi`, `500Mi`, `1T`, `1.5G`."
+    })
+}
 
 /// Desired storage quota of a namespace.
 // Printer columns repeat `type_`/`priority` values, which clippy mistakes for duplicates.
@@ -37,32 +53,14 @@ use super::reference::LocalRef;
         .message("Quay has no API for the thresholds of a user namespace quota: leave spec.limits unset"),
     printcolumn(name = "Namespace", type_ = "string", json_path = ".status.namespace"),
     printcolumn(name = "Limit", type_ = "string", json_path = ".spec.limit"),
-    printcolumn(name = "Usage %", type_ = "integer", json_path = ".status.usagePercent"),
-    printcolumn(
-        name = "Ready",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].status"#
-    ),
-    printcolumn(
-        name = "Reason",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].reason"#,
-        priority = 1
-    ),
-    printcolumn(
-        name = "Message",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].message"#,
-        priority = 1
-    ),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(name = "Usage %", type_ = "integer", json_path = ".status.usagePercent")
 )]
 #[serde(rename_all = "camelCase")]
 pub struct QuayQuotaSpec {
     /// Quay organization name. Set exactly one of `organization`, `organizationRef`, `user`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = Rule::new("self == oldSelf").message("organization is immutable"))]
-    #[schemars(regex(pattern = r"^[a-z0-9]+([._-][a-z0-9]+)*$"))]
+    #[schemars(length(min = 2, max = 255), regex(pattern = NAMESPACE_PATTERN))]
     pub organization: Option<String>,
 
     /// A QuayOrganization in this namespace.
@@ -72,15 +70,18 @@ pub struct QuayQuotaSpec {
     /// A Quay user namespace (through Quay's superuser endpoints; needs a superuser token).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = Rule::new("self == oldSelf").message("user is immutable"))]
-    #[schemars(regex(pattern = r"^[a-z0-9]+([._-][a-z0-9]+)*$"))]
+    #[schemars(length(min = 2, max = 255), regex(pattern = NAMESPACE_PATTERN))]
     pub user: Option<String>,
 
-    /// The quota, as a Kubernetes quantity: `10Gi`, `500Mi`, `1T`.
+    /// The quota, as a Kubernetes quantity of bytes: `10Gi`, `500Mi`, `1T`, `1.5G`.
+    #[schemars(schema_with = "byte_quantity_schema")]
+    #[x_kube(validation = Rule::new(QUANTITY_RULE).message(QUANTITY_MESSAGE))]
     pub limit: Quantity,
 
     /// The complete list of thresholds, in percent of the quota: Quay ends up with
     /// exactly these. Not managed when unset; `[]` removes them all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 16))]
     pub limits: Option<Vec<QuotaThreshold>>,
 
     /// QuayConnection (same namespace) to use. When unset, the QuayConnection
@@ -150,6 +151,7 @@ pub struct QuayQuotaStatus {
     pub observed_generation: Option<i64>,
     /// The Quay namespace the quota belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub namespace: Option<String>,
     /// Quay's id of the quota.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -168,6 +170,7 @@ pub struct QuayQuotaStatus {
     pub origin: Option<Origin>,
     /// Fields whose value in Quay differs from the spec (observe-only mode).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64), inner(length(max = 256)))]
     pub drift: Vec<String>,
 }
 

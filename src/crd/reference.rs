@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase")]
 pub struct LocalRef {
     /// Name of the resource, in the same namespace as this one.
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1, max = 253))]
     pub name: String,
 }
 
@@ -18,12 +18,18 @@ pub struct LocalRef {
 #[serde(rename_all = "camelCase")]
 pub struct SecretKeyRef {
     /// Name of the Secret, in the same namespace as this resource.
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1, max = 253))]
     pub name: String,
     /// Key in the Secret's data.
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = SECRET_KEY_PATTERN))]
     pub key: String,
 }
+
+/// Pattern of a key of a Secret's or ConfigMap's data.
+pub(crate) const SECRET_KEY_PATTERN: &str = r"^[-._a-zA-Z0-9]+$";
+
+/// Pattern of a Quay organization or user name.
+pub(crate) const NAMESPACE_PATTERN: &str = r"^[a-z0-9]+([._-][a-z0-9]+)*$";
 
 /// Pattern of a literal `namespace/name` repository reference.
 pub(crate) const REPOSITORY_PATTERN: &str =
@@ -33,14 +39,6 @@ pub(crate) const REPOSITORY_PATTERN: &str =
 pub fn split_repository(full: &str) -> Option<(&str, &str)> {
     full.split_once('/')
         .filter(|(ns, name)| !ns.is_empty() && !name.is_empty())
-}
-
-/// Schema of a free-form JSON object (method and event configurations).
-pub(crate) fn free_object(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    schemars::json_schema!({
-        "type": "object",
-        "x-kubernetes-preserve-unknown-fields": true
-    })
 }
 
 #[cfg(test)]

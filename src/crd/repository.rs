@@ -33,25 +33,7 @@ use super::common::{ConnectionRef, DeletionPolicy, ManagementPolicy, Origin, con
     printcolumn(name = "Quay Namespace", type_ = "string", json_path = ".status.namespace"),
     printcolumn(name = "Quay Name", type_ = "string", json_path = ".status.name"),
     printcolumn(name = "Visibility", type_ = "string", json_path = ".spec.visibility"),
-    printcolumn(
-        name = "Ready",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].status"#
-    ),
-    printcolumn(
-        name = "Reason",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].reason"#,
-        priority = 1
-    ),
-    printcolumn(
-        name = "Message",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].message"#,
-        priority = 1
-    ),
-    printcolumn(name = "Pull Spec", type_ = "string", json_path = ".status.pullSpec", priority = 1),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(name = "Pull Spec", type_ = "string", json_path = ".status.pullSpec", priority = 1)
 )]
 #[serde(rename_all = "camelCase")]
 pub struct QuayRepositorySpec {
@@ -83,6 +65,7 @@ pub struct QuayRepositorySpec {
     /// Markdown description of the repository. When unset, the description in Quay is
     /// left as it is; set it to `""` to clear it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 65536))]
     pub description: Option<String>,
 
     /// Kind of repository: `image` (default, container images) or `application`
@@ -102,11 +85,13 @@ pub struct QuayRepositorySpec {
     /// user keeps the admin permission Quay gave it as creator). When absent, not managed.
     /// A robot is named by its short name in the repository's namespace, or its full name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1000))]
     pub permissions: Option<Vec<RepositoryPermission>>,
 
     /// Auto-prune policies of the repository. When given, Quay ends up with exactly
     /// these policies. When absent, not managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 20))]
     pub auto_prune_policies: Option<Vec<AutoPrunePolicySpec>>,
 
     /// QuayConnection (same namespace) to use. When unset, the QuayConnection
@@ -232,18 +217,22 @@ pub struct QuayRepositoryStatus {
     pub observed_generation: Option<i64>,
     /// Image pull spec of the repository, `host/namespace/name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub pull_spec: Option<String>,
     /// Quay namespace of the repository this resource manages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub namespace: Option<String>,
     /// Name of the Quay repository this resource manages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub name: Option<String>,
     /// `Created` if the operator created the repository, `Adopted` if it already existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
     /// Fields whose value in Quay differs from the spec (observe-only mode).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64), inner(length(max = 256)))]
     pub drift: Vec<String>,
 }
 
@@ -251,7 +240,6 @@ pub struct QuayRepositoryStatus {
 mod tests {
     use super::*;
     use crate::crd::tests::{cel, printer_column_paths, root_rules, schema_at};
-    use kube::CustomResourceExt;
     use serde_json::json;
 
     #[test]
@@ -283,7 +271,7 @@ mod tests {
 
     #[test]
     fn crd_names_columns_and_rules() {
-        let crd = QuayRepository::crd();
+        let crd = crate::crd::definition::<QuayRepository>();
         assert_eq!(crd.spec.names.short_names, Some(vec!["qrepo".into()]));
         assert_eq!(crd.spec.names.categories, Some(vec!["quay".into()]));
         assert!(

@@ -44,25 +44,7 @@ pub const ROTATE_ANNOTATION: &str = "quayconfig.io/rotate";
     .message("organization is immutable")
     .field_path(".spec.organization"),
     printcolumn(name = "Robot", type_ = "string", json_path = ".status.fullName"),
-    printcolumn(name = "Secret", type_ = "string", json_path = ".status.secretName"),
-    printcolumn(
-        name = "Ready",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].status"#
-    ),
-    printcolumn(
-        name = "Reason",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].reason"#,
-        priority = 1
-    ),
-    printcolumn(
-        name = "Message",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].message"#,
-        priority = 1
-    ),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(name = "Secret", type_ = "string", json_path = ".status.secretName")
 )]
 #[serde(rename_all = "camelCase")]
 pub struct QuayRobotAccountSpec {
@@ -149,17 +131,21 @@ pub struct QuayRobotAccountStatus {
     pub observed_generation: Option<i64>,
     /// Quay's full robot name, `namespace+name` (the registry user name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub full_name: Option<String>,
     /// The Secret holding the credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub secret_name: Option<String>,
     /// The last value of the `quayconfig.io/rotate` annotation that was acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub rotation: Option<String>,
     /// `Created` if the operator created the robot, `Adopted` if it already existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
     /// Fields whose value in Quay differs from the spec (observe-only mode).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64), inner(length(max = 256)))]
     pub drift: Vec<String>,
 }

@@ -31,25 +31,7 @@ use super::common::{ConnectionRef, DeletionPolicy, ManagementPolicy, Origin, con
         .message("organization is immutable")
         .field_path(".spec.organization"),
     printcolumn(name = "Organization", type_ = "string", json_path = ".spec.organization"),
-    printcolumn(name = "Role", type_ = "string", json_path = ".spec.role"),
-    printcolumn(
-        name = "Ready",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].status"#
-    ),
-    printcolumn(
-        name = "Reason",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].reason"#,
-        priority = 1
-    ),
-    printcolumn(
-        name = "Message",
-        type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="Ready")].message"#,
-        priority = 1
-    ),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(name = "Role", type_ = "string", json_path = ".spec.role")
 )]
 #[serde(rename_all = "camelCase")]
 pub struct QuayTeamSpec {
@@ -75,11 +57,13 @@ pub struct QuayTeamSpec {
 
     /// Team description. Not managed when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 65536))]
     pub description: Option<String>,
 
     /// Members of the team. When given, the list is authoritative: members not listed
     /// are removed. When absent, membership is not managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1000))]
     pub members: Option<Vec<TeamMember>>,
 
     /// QuayConnection (same namespace) to use. When unset, the QuayConnection
@@ -170,5 +154,6 @@ pub struct QuayTeamStatus {
     pub origin: Option<Origin>,
     /// Fields whose value in Quay differs from the spec (observe-only mode).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64), inner(length(max = 256)))]
     pub drift: Vec<String>,
 }

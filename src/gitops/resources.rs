@@ -3,7 +3,6 @@
 //! ([`ManagedResource::desired`]); this module only dispatches over the kinds.
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::CustomResourceExt;
 use serde_json::Value;
 
 use crate::controller::ManagedResource;
@@ -88,14 +87,14 @@ impl Kind {
     /// The kind's CustomResourceDefinition.
     pub fn crd(self) -> CustomResourceDefinition {
         match self {
-            Kind::Connection => QuayConnection::crd(),
-            Kind::Organization => QuayOrganization::crd(),
-            Kind::RobotAccount => QuayRobotAccount::crd(),
-            Kind::Team => QuayTeam::crd(),
-            Kind::Repository => QuayRepository::crd(),
-            Kind::Notification => QuayNotification::crd(),
-            Kind::MirrorConfig => QuayMirrorConfig::crd(),
-            Kind::Quota => QuayQuota::crd(),
+            Kind::Connection => crate::crd::definition::<QuayConnection>(),
+            Kind::Organization => crate::crd::definition::<QuayOrganization>(),
+            Kind::RobotAccount => crate::crd::definition::<QuayRobotAccount>(),
+            Kind::Team => crate::crd::definition::<QuayTeam>(),
+            Kind::Repository => crate::crd::definition::<QuayRepository>(),
+            Kind::Notification => crate::crd::definition::<QuayNotification>(),
+            Kind::MirrorConfig => crate::crd::definition::<QuayMirrorConfig>(),
+            Kind::Quota => crate::crd::definition::<QuayQuota>(),
         }
     }
 }

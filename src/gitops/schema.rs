@@ -98,8 +98,86 @@ fn schema_problem(error: jsonschema::ValidationError<'_>) -> Vec<Problem> {
         ValidationErrorKind::Required {
             property: Value::String(name),
         } => vec![(Some(join(name)), "required field is missing".to_owned())],
-        _ => vec![((!path.is_empty()).then_some(path), error.to_string())],
+        kind => {
+            let message = apiserver_message(kind, error.instance(), &path)
+                .unwrap_or_else(|| error.to_string());
+            vec![((!path.is_empty()).then_some(path), message)]
+        }
     }
+}
+
+/// The apiserver's wording of a schema error (its `field.Error` detail), for the
+/// keywords CRDs use, so that `plan` says what `kubectl apply` would.
+fn apiserver_message(
+    kind: &jsonschema::error::ValidationErrorKind,
+    value: &Value,
+    path: &str,
+) -> Option<String> {
+    use jsonschema::error::ValidationErrorKind as K;
+    let shown = || match value {
+        Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    };
+    Some(match kind {
+        K::Enum { options } => {
+            let supported: Vec<String> =
+                options.as_array()?.iter().map(|o| o.to_string()).collect();
+            format!(
+                "Unsupported value: {}: supported values: {}",
+                shown(),
+                supported.join(", ")
+            )
+        }
+        K::Pattern { pattern } => {
+            format!(
+                "Invalid value: {}: {path} in body should match '{pattern}'",
+                shown()
+            )
+        }
+        K::MaxLength { limit } => format!("Too long: may not be more than {limit} bytes"),
+        K::MinLength { limit } => format!(
+            "Invalid value: {}: {path} in body should be at least {limit} chars long",
+            shown()
+        ),
+        K::MaxItems { limit } => format!(
+            "Too many: {}: must have at most {limit} items",
+            value.as_array()?.len()
+        ),
+        K::MinItems { limit } => format!(
+            "Invalid value: {}: {path} in body should have at least {limit} items",
+            value.as_array()?.len()
+        ),
+        K::MaxProperties { limit } => format!(
+            "Too many: {}: must have at most {limit} items",
+            value.as_object()?.len()
+        ),
+        K::Minimum { limit } => format!(
+            "Invalid value: {}: {path} in body should be greater than or equal to {limit}",
+            shown()
+        ),
+        K::Maximum { limit } => format!(
+            "Invalid value: {}: {path} in body should be less than or equal to {limit}",
+            shown()
+        ),
+        K::Type { kind } => {
+            let expected = match kind {
+                jsonschema::error::TypeKind::Single(t) => t.to_string(),
+                jsonschema::error::TypeKind::Multiple(ts) => format!("{ts:?}"),
+            };
+            let actual = match value {
+                Value::Null => "null",
+                Value::Bool(_) => "boolean",
+                Value::Number(_) => "number",
+                Value::String(_) => "string",
+                Value::Array(_) => "array",
+                Value::Object(_) => "object",
+            };
+            format!(
+                "Invalid value: \"{actual}\": {path} in body must be of type {expected}: \"{actual}\""
+            )
+        }
+        _ => return None,
+    })
 }
 
 /// A JSON pointer as a dotted path: `spec.permissions[0].role`.

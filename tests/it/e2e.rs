@@ -45,19 +45,140 @@ fn is_ready<K: serde::Serialize>(obj: &K) -> bool {
         })
 }
 
-#[tokio::test]
-async fn operator_manages_a_repository_on_a_real_cluster() {
+/// A client of the cluster in `E2E_KUBECONFIG`, or `None` (with a note) without one.
+async fn cluster() -> Option<Client> {
     let Ok(kubeconfig) = std::env::var("E2E_KUBECONFIG") else {
         eprintln!(
             "skipped: set E2E_KUBECONFIG to a kubeconfig file to run the end-to-end test against a cluster"
         );
-        return;
+        return None;
     };
     let kubeconfig = Kubeconfig::read_from(kubeconfig).expect("read kubeconfig");
     let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
         .await
         .expect("config");
-    let client = Client::try_from(config).expect("client");
+    Some(Client::try_from(config).expect("client"))
+}
+
+/// Applies every CRD server-side, as `kubectl apply --server-side -f crds/` does, and
+/// waits until the apiserver has accepted (established) each one.
+async fn install_crds(client: &Client) {
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for crd in quay_config_operator::crd::all_crds() {
+        crds.patch(
+            &crd.name_any(),
+            &PatchParams::apply("e2e").force(),
+            &Patch::Apply(&crd),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("the apiserver refused {}: {e}", crd.name_any()));
+    }
+    for crd in quay_config_operator::crd::all_crds() {
+        wait_for(&format!("{} to be established", crd.name_any()), || async {
+            crds.get(&crd.name_any()).await.ok().is_some_and(|c| {
+                c.status.and_then(|s| s.conditions).is_some_and(|cs| {
+                    cs.iter()
+                        .any(|c| c.type_ == "Established" && c.status == "True")
+                })
+            })
+        })
+        .await;
+    }
+}
+
+/// The README's install path on a real apiserver: the CRDs are accepted, every
+/// example passes admission (server-side dry run), and values with a bad syntax
+/// are refused at admission with the operator's message.
+#[tokio::test]
+async fn crds_examples_and_admission_on_a_real_cluster() {
+    let Some(client) = cluster().await else {
+        return;
+    };
+    install_crds(&client).await;
+    let plurals: std::collections::BTreeMap<String, String> = quay_config_operator::crd::all_crds()
+        .into_iter()
+        .map(|c| (c.spec.names.kind, c.spec.names.plural))
+        .collect();
+    let api_of = |kind: &str| {
+        let gvk = kube::api::GroupVersionKind::gvk("quayconfig.io", "v1alpha1", kind);
+        let resource = kube::api::ApiResource::from_gvk_with_plural(&gvk, &plurals[kind]);
+        Api::<kube::api::DynamicObject>::namespaced_with(client.clone(), "default", &resource)
+    };
+    let dry_run = PostParams {
+        dry_run: true,
+        ..Default::default()
+    };
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(examples).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for doc in serde_norway::Deserializer::from_str(&text) {
+            let value: serde_json::Value = serde::Deserialize::deserialize(doc).unwrap();
+            if !value["apiVersion"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("quayconfig.io/")
+            {
+                continue;
+            }
+            let object: kube::api::DynamicObject = serde_json::from_value(value).unwrap();
+            let kind = object.types.as_ref().unwrap().kind.clone();
+            api_of(&kind)
+                .create(&dry_run, &object)
+                .await
+                .unwrap_or_else(|e| panic!("example {kind}/{} refused: {e}", object.name_any()));
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 8,
+        "every kind has an example ({checked} checked)"
+    );
+
+    for (kind, spec, message) in [
+        (
+            "QuayQuota",
+            json!({"organization": "acme", "limit": "10Gx"}),
+            "limit must be a positive quantity",
+        ),
+        (
+            "QuayRepository",
+            json!({"namespace": "acme", "autoPrunePolicies": [{"creationDate": "7 days"}]}),
+            "creationDate must be",
+        ),
+        (
+            "QuayMirrorConfig",
+            json!({"repository": "acme/app", "externalReference": "quay.io/a/b",
+            "syncInterval": "6 hours", "robotUsername": "acme+m", "rootRule": ["latest"]}),
+            "syncInterval must be",
+        ),
+        (
+            "QuayConnection",
+            json!({"url": "ftp://quay", "tokenSecretRef": {"name": "t"}}),
+            "url must be http://",
+        ),
+        (
+            "QuayNotification",
+            json!({"repository": "acme/app", "event": "repo_push", "method": "webhook",
+            "config": {"url": "https://a.example.com"}, "urlSecretRef": {"name": "s", "key": "url"}}),
+            "not both",
+        ),
+    ] {
+        let object: kube::api::DynamicObject = serde_json::from_value(json!({
+            "apiVersion": "quayconfig.io/v1alpha1", "kind": kind,
+            "metadata": {"name": "bad"}, "spec": spec
+        }))
+        .unwrap();
+        let error = api_of(kind).create(&dry_run, &object).await.unwrap_err();
+        assert!(error.to_string().contains(message), "{kind}: {error}");
+    }
+}
+
+#[tokio::test]
+async fn operator_manages_a_repository_on_a_real_cluster() {
+    let Some(client) = cluster().await else {
+        return;
+    };
 
     let (quay_url, token, _emulator) = match (
         std::env::var("QUAY_TEST_URL"),
@@ -80,17 +201,7 @@ async fn operator_manages_a_repository_on_a_real_cluster() {
     ))
     .unwrap();
 
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for crd in quay_config_operator::crd::all_crds() {
-        crds.patch(
-            &crd.name_any(),
-            &PatchParams::apply("e2e").force(),
-            &Patch::Apply(&crd),
-        )
-        .await
-        .expect("apply CRD");
-    }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    install_crds(&client).await;
 
     let suffix = format!("{:x}", std::process::id());
     let ns = format!("qco-e2e-{suffix}");

@@ -3,9 +3,11 @@
 mod chart;
 mod contract;
 mod controller;
+mod crd_rules;
 mod crds_in_sync;
 mod e2e;
 mod emulator_control;
 mod engine;
 mod gitops;
+mod logs;
 mod replay;

@@ -1,12 +1,8 @@
 //! Conversions of the access lists (permissions, default permissions,
 //! auto-prune policies) from spec form to the engine's.
 
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-
 use super::{Inputs, ResourceRef};
-use crate::crd::{
-    AutoPrunePolicySpec, DefaultPermission, GranteeKind, PruneMethod, RepositoryPermission,
-};
+use crate::crd::{AutoPrunePolicySpec, DefaultPermission, GranteeKind, RepositoryPermission};
 use crate::engine::permissions::DesiredPermission;
 use crate::engine::prototypes::DesiredPrototype;
 use crate::quay::api::autoprune::PruneRule;
@@ -95,18 +91,14 @@ pub fn default_permissions(
 /// Auto-prune policies in Quay's form.
 pub fn prune_rules(list: &[AutoPrunePolicySpec]) -> Vec<PruneRule> {
     list.iter()
-        .map(|p| PruneRule {
-            method: match p.method {
-                PruneMethod::NumberOfTags => "number_of_tags",
-                PruneMethod::CreationDate => "creation_date",
+        .map(|p| {
+            let (method, value) = p.method_and_value();
+            PruneRule {
+                method: method.to_owned(),
+                value,
+                tag_pattern: p.tag_pattern.clone(),
+                tag_pattern_matches: p.tag_pattern_matches,
             }
-            .to_owned(),
-            value: match &p.value {
-                IntOrString::Int(i) => serde_json::Value::from(*i),
-                IntOrString::String(s) => serde_json::Value::from(s.clone()),
-            },
-            tag_pattern: p.tag_pattern.clone(),
-            tag_pattern_matches: p.tag_pattern_matches,
         })
         .collect()
 }
