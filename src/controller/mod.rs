@@ -25,7 +25,7 @@ pub use connection::reconcile as reconcile_connection;
 pub use connections::secret_value;
 pub use connections::{ConnectionError, Connections};
 pub use context::Context;
-pub use kinds::{CommonStatus, Inputs, ManagedResource, ResourceRef};
+pub use kinds::{Inputs, ManagedResource, ResourceRef};
 pub use reconcile::{Error, FINALIZER, KindContext};
 
 use crate::crd::{

@@ -13,7 +13,7 @@ use kube::{Api, ResourceExt};
 
 use super::connections::ConnectionError;
 use super::context::Context;
-use super::kinds::{CommonStatus, ManagedResource, StepError};
+use super::kinds::{ManagedResource, StepError};
 use super::references;
 use super::status::{Conditions, patch_status, ready_changed};
 use crate::crd::{DeletionPolicy, ManagementPolicy, Origin};
@@ -192,7 +192,7 @@ async fn write_status<K: ManagedResource>(
     registry_host: Option<&str>,
     extra: Option<K::Extra>,
 ) -> Result<(), Error> {
-    let common = CommonStatus {
+    let common = crate::crd::ManagedStatus {
         conditions,
         observed_generation: obj.meta().generation,
         origin,

@@ -119,6 +119,61 @@ pub enum Origin {
     Adopted,
 }
 
+/// The part of every managed kind's spec that names the QuayConnection and says how far
+/// the Quay object is managed (flattened into the spec: `spec.connectionRef`,
+/// `spec.deletionPolicy`, `spec.managementPolicy`).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Management {
+    /// QuayConnection (same namespace) to use. When unset, the QuayConnection
+    /// named `default` in this namespace is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_ref: Option<ConnectionRef>,
+
+    /// What happens to the Quay object when this resource is deleted: `Delete`
+    /// removes it from Quay, `Retain` leaves it untouched. When unset,
+    /// organizations and repositories (which hold images) are retained; for the
+    /// other kinds an object the operator created is deleted and an adopted one
+    /// is kept. Quay cannot delete a mirror configuration: `Delete` disables
+    /// mirroring and sets the repository back to NORMAL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<DeletionPolicy>,
+
+    /// `Full` (default): create the Quay object and correct any difference.
+    /// `ObserveOnly`: never write to Quay (nor a robot's Secret), only report
+    /// differences in `status.drift`.
+    #[serde(default)]
+    pub management_policy: ManagementPolicy,
+}
+
+impl Management {
+    /// Name of the QuayConnection to use: `connectionRef.name`, or
+    /// [`DEFAULT_CONNECTION_NAME`] (`default`) when unset.
+    pub fn connection_name(&self) -> &str {
+        ConnectionRef::name_or_default(self.connection_ref.as_ref())
+    }
+}
+
+/// The status fields every managed kind has (flattened into its status).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagedStatus {
+    /// Current state of the Quay object. `Ready` summarises the others.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "conditions_schema")]
+    pub conditions: Vec<Condition>,
+    /// The `metadata.generation` this status was computed for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Created` if the operator created the Quay object, `Adopted` if it already existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    /// Fields whose value in Quay differs from the spec (observe-only mode).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64), inner(length(max = 256)))]
+    pub drift: Vec<String>,
+}
+
 /// Schema for a `conditions` list: the standard `metav1.Condition` items,
 /// merged by `type` (`x-kubernetes-list-type: map`) so that server-side apply
 /// treats each condition type as its own entry.

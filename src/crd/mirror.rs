@@ -1,11 +1,10 @@
 //! `QuayMirrorConfig`: the pull-mirror configuration of a Quay repository.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::{ConnectionRef, DeletionPolicy, ManagementPolicy, Origin, conditions_schema};
+use super::common::{ManagedStatus, Management};
 use super::reference::{LocalRef, REPOSITORY_PATTERN, SECRET_KEY_PATTERN};
 
 /// Annotation whose every new value starts one sync.
@@ -119,28 +118,9 @@ pub struct QuayMirrorConfigSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_registry_config: Option<ExternalRegistryConfig>,
 
-    /// QuayConnection (same namespace) to use. When unset, the QuayConnection
-    /// named `default` in this namespace is used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_ref: Option<ConnectionRef>,
-
-    /// What happens when this resource is deleted. `Delete` (default for mirrors the
-    /// operator created) disables mirroring and sets the repository back to NORMAL
-    /// (Quay cannot delete a mirror configuration); `Retain` leaves it as it is.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deletion_policy: Option<DeletionPolicy>,
-
-    /// `Full` (default): create the mirror configuration and correct any difference.
-    /// `ObserveOnly`: never write to Quay, only report differences in `status.drift`.
-    #[serde(default)]
-    pub management_policy: ManagementPolicy,
-}
-
-impl QuayMirrorConfigSpec {
-    /// Name of the QuayConnection to use (`default` when no `connectionRef` is set).
-    pub fn connection_name(&self) -> &str {
-        ConnectionRef::name_or_default(self.connection_ref.as_ref())
-    }
+    /// Which QuayConnection to use and how far the Quay object is managed.
+    #[serde(flatten)]
+    pub management: Management,
 }
 
 /// The Secret with the source registry's credentials.
@@ -201,13 +181,9 @@ pub struct MirrorProxy {
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct QuayMirrorConfigStatus {
-    /// Current state of the mirror. `Ready` summarises the others.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(schema_with = "conditions_schema")]
-    pub conditions: Vec<Condition>,
-    /// The `metadata.generation` this status was computed for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed_generation: Option<i64>,
+    /// Conditions, generation, origin and drift, as every kind has them.
+    #[serde(flatten)]
+    pub common: ManagedStatus,
     /// The Quay repository, `namespace/name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 1024))]
@@ -239,13 +215,6 @@ pub struct QuayMirrorConfigStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 1024))]
     pub sync_cancel_handled: Option<String>,
-    /// `Created` if the operator created the mirror configuration, `Adopted` if it existed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<Origin>,
-    /// Fields whose value in Quay differs from the spec (observe-only mode).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 64), inner(length(max = 256)))]
-    pub drift: Vec<String>,
 }
 
 #[cfg(test)]

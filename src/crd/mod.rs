@@ -30,8 +30,8 @@ pub use access::{
     AutoPrunePolicySpec, DefaultPermission, Delegate, GranteeKind, RepositoryPermission, Role,
 };
 pub use common::{
-    CaKeyRef, ConnectionRef, DEFAULT_CONNECTION_NAME, DeletionPolicy, ManagementPolicy, Origin,
-    TokenSecretRef,
+    CaKeyRef, ConnectionRef, DEFAULT_CONNECTION_NAME, DeletionPolicy, ManagedStatus, Management,
+    ManagementPolicy, Origin, TokenSecretRef,
 };
 pub use connection::{CaBundle, QuayConnection, QuayConnectionSpec, QuayConnectionStatus};
 pub use mirror::{QuayMirrorConfig, QuayMirrorConfigSpec, QuayMirrorConfigStatus};

@@ -1,12 +1,11 @@
 //! `QuayNotification`: one notification of a Quay repository.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::common::{ConnectionRef, DeletionPolicy, ManagementPolicy, Origin, conditions_schema};
+use super::common::{ManagedStatus, Management};
 use super::reference::{LocalRef, REPOSITORY_PATTERN, SecretKeyRef};
 
 /// Annotation whose every new value sends one test notification.
@@ -89,28 +88,9 @@ pub struct QuayNotificationSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url_secret_ref: Option<SecretKeyRef>,
 
-    /// QuayConnection (same namespace) to use. When unset, the QuayConnection
-    /// named `default` in this namespace is used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_ref: Option<ConnectionRef>,
-
-    /// What to do with the Quay notification when this resource is deleted:
-    /// `Delete` (default for notifications the operator created) or `Retain`.
-    /// An adopted notification is deleted only when this is set to `Delete` explicitly.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deletion_policy: Option<DeletionPolicy>,
-
-    /// `Full` (default): create the notification and correct any difference.
-    /// `ObserveOnly`: never write to Quay, only report differences in `status.drift`.
-    #[serde(default)]
-    pub management_policy: ManagementPolicy,
-}
-
-impl QuayNotificationSpec {
-    /// Name of the QuayConnection to use (`default` when no `connectionRef` is set).
-    pub fn connection_name(&self) -> &str {
-        ConnectionRef::name_or_default(self.connection_ref.as_ref())
-    }
+    /// Which QuayConnection to use and how far the Quay object is managed.
+    #[serde(flatten)]
+    pub management: Management,
 }
 
 /// Schema of `config`: the keys the operator knows are declared (and checked), other
@@ -246,13 +226,9 @@ impl NotificationMethod {
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct QuayNotificationStatus {
-    /// Current state of the notification. `Ready` summarises the others.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(schema_with = "conditions_schema")]
-    pub conditions: Vec<Condition>,
-    /// The `metadata.generation` this status was computed for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed_generation: Option<i64>,
+    /// Conditions, generation, origin and drift, as every kind has them.
+    #[serde(flatten)]
+    pub common: ManagedStatus,
     /// The Quay repository, `namespace/name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 1024))]
@@ -272,13 +248,6 @@ pub struct QuayNotificationStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 1024))]
     pub reset_failures_handled: Option<String>,
-    /// `Created` if the operator created the notification, `Adopted` if it already existed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<Origin>,
-    /// Fields whose value in Quay differs from the spec (observe-only mode).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 64), inner(length(max = 256)))]
-    pub drift: Vec<String>,
 }
 
 #[cfg(test)]

@@ -1,12 +1,11 @@
 //! `QuayOrganization`: one organization in Quay.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::access::{AutoPrunePolicySpec, DefaultPermission};
-use super::common::{ConnectionRef, DeletionPolicy, ManagementPolicy, Origin, conditions_schema};
+use super::common::{DeletionPolicy, ManagedStatus, Management};
 
 /// Desired state of a Quay organization.
 // Printer columns repeat `type_`/`priority` values, which clippy mistakes for duplicates.
@@ -60,21 +59,9 @@ pub struct QuayOrganizationSpec {
     #[schemars(length(max = 20))]
     pub auto_prune_policies: Option<Vec<AutoPrunePolicySpec>>,
 
-    /// QuayConnection (same namespace) to use. When unset, the QuayConnection
-    /// named `default` in this namespace is used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_ref: Option<ConnectionRef>,
-
-    /// What to do with the Quay organization when this resource is deleted:
-    /// `Delete` removes it (with all its repositories) from Quay, `Retain` leaves it.
-    /// When unset, the organization is retained.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deletion_policy: Option<DeletionPolicy>,
-
-    /// `Full` (default): create the organization and correct any difference.
-    /// `ObserveOnly`: never write to Quay, only report differences in `status.drift`.
-    #[serde(default)]
-    pub management_policy: ManagementPolicy,
+    /// Which QuayConnection to use and how far the Quay object is managed.
+    #[serde(flatten)]
+    pub management: Management,
 }
 
 impl QuayOrganizationSpec {
@@ -85,12 +72,9 @@ impl QuayOrganizationSpec {
 
     /// The deletion policy in effect: `spec.deletionPolicy`, or `Retain` when unset.
     pub fn effective_deletion_policy(&self) -> DeletionPolicy {
-        self.deletion_policy.unwrap_or(DeletionPolicy::Retain)
-    }
-
-    /// Name of the QuayConnection to use (`default` when no `connectionRef` is set).
-    pub fn connection_name(&self) -> &str {
-        ConnectionRef::name_or_default(self.connection_ref.as_ref())
+        self.management
+            .deletion_policy
+            .unwrap_or(DeletionPolicy::Retain)
     }
 }
 
@@ -98,24 +82,13 @@ impl QuayOrganizationSpec {
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct QuayOrganizationStatus {
-    /// Current state of the organization. `Ready` summarises the others.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(schema_with = "conditions_schema")]
-    pub conditions: Vec<Condition>,
-    /// The `metadata.generation` this status was computed for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed_generation: Option<i64>,
+    /// Conditions, generation, origin and drift, as every kind has them.
+    #[serde(flatten)]
+    pub common: ManagedStatus,
     /// Name of the Quay organization this resource manages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 1024))]
     pub name: Option<String>,
-    /// `Created` if the operator created the organization, `Adopted` if it already existed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<Origin>,
-    /// Fields whose value in Quay differs from the spec (observe-only mode).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 64), inner(length(max = 256)))]
-    pub drift: Vec<String>,
 }
 
 #[cfg(test)]
@@ -133,7 +106,7 @@ mod tests {
         );
         assert_eq!(spec.quay_name("acme"), "acme");
         assert_eq!(spec.effective_deletion_policy(), DeletionPolicy::Retain);
-        assert_eq!(spec.connection_name(), "default");
+        assert_eq!(spec.management.connection_name(), "default");
         let named = QuayOrganizationSpec {
             name: Some("acme-corp".into()),
             ..Default::default()
@@ -187,7 +160,11 @@ mod tests {
                 "acme",
                 QuayOrganizationSpec {
                     name: name.map(Into::into),
-                    connection_ref: connection.map(|c| ConnectionRef { name: c.into() }),
+                    management: crate::crd::Management {
+                        connection_ref: connection
+                            .map(|c| crate::crd::ConnectionRef { name: c.into() }),
+                        ..Default::default()
+                    },
                     ..Default::default()
                 },
             )

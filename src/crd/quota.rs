@@ -1,12 +1,11 @@
 //! `QuayQuota`: the storage quota of a Quay organization (or user namespace).
 
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::{ConnectionRef, DeletionPolicy, ManagementPolicy, Origin, conditions_schema};
+use super::common::{ManagedStatus, Management};
 use super::reference::{LocalRef, NAMESPACE_PATTERN};
 
 /// CEL rule of `limit`: a positive Kubernetes quantity of bytes (no milli units).
@@ -84,27 +83,9 @@ pub struct QuayQuotaSpec {
     #[schemars(length(max = 16))]
     pub limits: Option<Vec<QuotaThreshold>>,
 
-    /// QuayConnection (same namespace) to use. When unset, the QuayConnection
-    /// named `default` in this namespace is used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_ref: Option<ConnectionRef>,
-
-    /// What to do with the quota when this resource is deleted: `Delete` (default for
-    /// quotas the operator created) or `Retain`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deletion_policy: Option<DeletionPolicy>,
-
-    /// `Full` (default): create the quota and correct any difference.
-    /// `ObserveOnly`: never write to Quay, only report differences in `status.drift`.
-    #[serde(default)]
-    pub management_policy: ManagementPolicy,
-}
-
-impl QuayQuotaSpec {
-    /// Name of the QuayConnection to use (`default` when no `connectionRef` is set).
-    pub fn connection_name(&self) -> &str {
-        ConnectionRef::name_or_default(self.connection_ref.as_ref())
-    }
+    /// Which QuayConnection to use and how far the Quay object is managed.
+    #[serde(flatten)]
+    pub management: Management,
 }
 
 /// One warning or reject threshold.
@@ -142,13 +123,9 @@ impl ThresholdKind {
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct QuayQuotaStatus {
-    /// Current state of the quota. `Ready` summarises the others.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(schema_with = "conditions_schema")]
-    pub conditions: Vec<Condition>,
-    /// The `metadata.generation` this status was computed for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed_generation: Option<i64>,
+    /// Conditions, generation, origin and drift, as every kind has them.
+    #[serde(flatten)]
+    pub common: ManagedStatus,
     /// The Quay namespace the quota belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 1024))]
@@ -165,13 +142,6 @@ pub struct QuayQuotaStatus {
     /// Usage in percent of the quota.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage_percent: Option<u32>,
-    /// `Created` if the operator created the quota, `Adopted` if it already existed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<Origin>,
-    /// Fields whose value in Quay differs from the spec (observe-only mode).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 64), inner(length(max = 256)))]
-    pub drift: Vec<String>,
 }
 
 /// Bytes of a Kubernetes quantity (`10Gi`, `500Mi`, `1.5G`, `1e9`), rounded up to a

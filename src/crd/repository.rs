@@ -1,12 +1,11 @@
 //! `QuayRepository`: one repository in a Quay organization or user namespace.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::access::{AutoPrunePolicySpec, RepositoryPermission};
-use super::common::{ConnectionRef, DeletionPolicy, ManagementPolicy, Origin, conditions_schema};
+use super::common::{DeletionPolicy, ManagedStatus, Management};
 
 /// Desired state of a Quay repository.
 // Printer columns repeat `type_`/`priority` values, which clippy mistakes for duplicates.
@@ -94,21 +93,9 @@ pub struct QuayRepositorySpec {
     #[schemars(length(max = 20))]
     pub auto_prune_policies: Option<Vec<AutoPrunePolicySpec>>,
 
-    /// QuayConnection (same namespace) to use. When unset, the QuayConnection
-    /// named `default` in this namespace is used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_ref: Option<ConnectionRef>,
-
-    /// What to do with the Quay repository when this resource is deleted:
-    /// `Delete` removes it (with all its images) from Quay, `Retain` leaves it.
-    /// When unset, the repository is retained.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deletion_policy: Option<DeletionPolicy>,
-
-    /// `Full` (default): create the repository and correct any difference.
-    /// `ObserveOnly`: never write to Quay, only report differences in `status.drift`.
-    #[serde(default)]
-    pub management_policy: ManagementPolicy,
+    /// Which QuayConnection to use and how far the Quay object is managed.
+    #[serde(flatten)]
+    pub management: Management,
 }
 
 impl QuayRepositorySpec {
@@ -124,9 +111,7 @@ impl QuayRepositorySpec {
             state: None,
             permissions: None,
             auto_prune_policies: None,
-            connection_ref: None,
-            deletion_policy: None,
-            management_policy: ManagementPolicy::default(),
+            management: Management::default(),
         }
     }
 
@@ -147,12 +132,9 @@ impl QuayRepositorySpec {
 
     /// The deletion policy in effect: `spec.deletionPolicy`, or `Retain` when unset.
     pub fn effective_deletion_policy(&self) -> DeletionPolicy {
-        self.deletion_policy.unwrap_or(DeletionPolicy::Retain)
-    }
-
-    /// Name of the QuayConnection to use (`default` when no `connectionRef` is set).
-    pub fn connection_name(&self) -> &str {
-        ConnectionRef::name_or_default(self.connection_ref.as_ref())
+        self.management
+            .deletion_policy
+            .unwrap_or(DeletionPolicy::Retain)
     }
 }
 
@@ -208,13 +190,9 @@ impl RepositoryState {
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct QuayRepositoryStatus {
-    /// Current state of the repository. `Ready` summarises the others.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(schema_with = "conditions_schema")]
-    pub conditions: Vec<Condition>,
-    /// The `metadata.generation` this status was computed for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed_generation: Option<i64>,
+    /// Conditions, generation, origin and drift, as every kind has them.
+    #[serde(flatten)]
+    pub common: ManagedStatus,
     /// Image pull spec of the repository, `host/namespace/name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 1024))]
@@ -227,13 +205,6 @@ pub struct QuayRepositoryStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 1024))]
     pub name: Option<String>,
-    /// `Created` if the operator created the repository, `Adopted` if it already existed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<Origin>,
-    /// Fields whose value in Quay differs from the spec (observe-only mode).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 64), inner(length(max = 256)))]
-    pub drift: Vec<String>,
 }
 
 #[cfg(test)]

@@ -1,11 +1,10 @@
 //! `QuayRobotAccount`: a robot account whose credentials the operator keeps in a Secret.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::{ConnectionRef, DeletionPolicy, ManagementPolicy, Origin, conditions_schema};
+use super::common::{ManagedStatus, Management};
 
 /// Annotation whose every new value regenerates the robot's token once.
 pub const ROTATE_ANNOTATION: &str = "quayconfig.io/rotate";
@@ -83,19 +82,9 @@ pub struct QuayRobotAccountSpec {
     )]
     pub secret_name: Option<String>,
 
-    /// QuayConnection (same namespace) to use. When unset, the QuayConnection
-    /// named `default` in this namespace is used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_ref: Option<ConnectionRef>,
-
-    /// What to do with the robot in Quay when this resource is deleted. When unset,
-    /// a robot the operator created is deleted; an adopted one is kept.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deletion_policy: Option<DeletionPolicy>,
-
-    /// `Full` (default) or `ObserveOnly` (never write to Quay; no Secret is written).
-    #[serde(default)]
-    pub management_policy: ManagementPolicy,
+    /// Which QuayConnection to use and how far the Quay object is managed.
+    #[serde(flatten)]
+    pub management: Management,
 }
 
 impl QuayRobotAccountSpec {
@@ -110,25 +99,15 @@ impl QuayRobotAccountSpec {
             .clone()
             .unwrap_or_else(|| format!("{metadata_name}-robot"))
     }
-
-    /// Name of the QuayConnection to use.
-    pub fn connection_name(&self) -> &str {
-        ConnectionRef::name_or_default(self.connection_ref.as_ref())
-    }
 }
 
 /// Observed state of a QuayRobotAccount.
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct QuayRobotAccountStatus {
-    /// Current state. `Ready` summarises; `DescriptionInSync` is False when Quay's
-    /// description differs from the spec (Quay cannot change it).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(schema_with = "conditions_schema")]
-    pub conditions: Vec<Condition>,
-    /// The `metadata.generation` this status was computed for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed_generation: Option<i64>,
+    /// Conditions, generation, origin and drift, as every kind has them.
+    #[serde(flatten)]
+    pub common: ManagedStatus,
     /// Quay's full robot name, `namespace+name` (the registry user name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 1024))]
@@ -141,11 +120,4 @@ pub struct QuayRobotAccountStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 1024))]
     pub rotation: Option<String>,
-    /// `Created` if the operator created the robot, `Adopted` if it already existed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<Origin>,
-    /// Fields whose value in Quay differs from the spec (observe-only mode).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 64), inner(length(max = 256)))]
-    pub drift: Vec<String>,
 }

@@ -1,11 +1,10 @@
 //! `QuayTeam`: a team of a Quay organization, optionally with its members.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::{ConnectionRef, DeletionPolicy, ManagementPolicy, Origin, conditions_schema};
+use super::common::{ManagedStatus, Management};
 
 /// Desired state of a Quay team.
 // Printer columns repeat `type_`/`priority` values, which clippy mistakes for duplicates.
@@ -66,30 +65,15 @@ pub struct QuayTeamSpec {
     #[schemars(length(max = 1000))]
     pub members: Option<Vec<TeamMember>>,
 
-    /// QuayConnection (same namespace) to use. When unset, the QuayConnection
-    /// named `default` in this namespace is used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_ref: Option<ConnectionRef>,
-
-    /// What to do with the team in Quay when this resource is deleted. When unset,
-    /// a team the operator created is deleted; an adopted one is kept.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deletion_policy: Option<DeletionPolicy>,
-
-    /// `Full` (default) or `ObserveOnly` (never write to Quay, report drift).
-    #[serde(default)]
-    pub management_policy: ManagementPolicy,
+    /// Which QuayConnection to use and how far the Quay object is managed.
+    #[serde(flatten)]
+    pub management: Management,
 }
 
 impl QuayTeamSpec {
     /// The team's name in Quay: `spec.name`, or `metadata_name` when unset.
     pub fn quay_name(&self, metadata_name: &str) -> String {
         self.name.as_deref().unwrap_or(metadata_name).to_owned()
-    }
-
-    /// Name of the QuayConnection to use.
-    pub fn connection_name(&self) -> &str {
-        ConnectionRef::name_or_default(self.connection_ref.as_ref())
     }
 }
 
@@ -142,18 +126,7 @@ pub enum MemberKind {
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct QuayTeamStatus {
-    /// Current state. `Ready` summarises.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(schema_with = "conditions_schema")]
-    pub conditions: Vec<Condition>,
-    /// The `metadata.generation` this status was computed for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed_generation: Option<i64>,
-    /// `Created` if the operator created the team, `Adopted` if it already existed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<Origin>,
-    /// Fields whose value in Quay differs from the spec (observe-only mode).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 64), inner(length(max = 256)))]
-    pub drift: Vec<String>,
+    /// Conditions, generation, origin and drift, as every kind has them.
+    #[serde(flatten)]
+    pub common: ManagedStatus,
 }

@@ -2,7 +2,7 @@
 //! one-shot sync-now / sync-cancel annotations and status.
 
 use super::access::{robot_full_name, robot_refs};
-use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, SecretKey, StepError};
+use super::{Inputs, ManagedResource, ResourceRef, SecretKey, StepError};
 use super::{pending, repository_label, target_repository};
 use crate::controller::context::Context;
 use crate::crd::mirror::{SYNC_CANCEL_ANNOTATION, SYNC_NOW_ANNOTATION};
@@ -193,18 +193,12 @@ impl ManagedResource for QuayMirrorConfig {
     }
     fn status(
         &self,
-        common: CommonStatus,
+        common: crate::crd::ManagedStatus,
         _registry_host: Option<&str>,
         extra: Option<MirrorExtra>,
     ) -> QuayMirrorConfigStatus {
         let previous = self.status.clone().unwrap_or_default();
-        let base = QuayMirrorConfigStatus {
-            conditions: common.conditions,
-            observed_generation: common.observed_generation,
-            origin: common.origin,
-            drift: common.drift,
-            ..previous
-        };
+        let base = QuayMirrorConfigStatus { common, ..previous };
         let Some(e) = extra else {
             return base;
         };

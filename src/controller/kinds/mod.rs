@@ -7,23 +7,11 @@
 /// `conditions` and `origin`.
 macro_rules! common_accessors {
     () => {
-        fn connection_name(&self) -> &str {
-            self.spec.connection_name()
+        fn management(&self) -> &crate::crd::Management {
+            &self.spec.management
         }
-        fn management_policy(&self) -> crate::crd::ManagementPolicy {
-            self.spec.management_policy
-        }
-        fn deletion_policy(&self) -> Option<crate::crd::DeletionPolicy> {
-            self.spec.deletion_policy
-        }
-        fn conditions(&self) -> &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition] {
-            self.status
-                .as_ref()
-                .map(|s| s.conditions.as_slice())
-                .unwrap_or_default()
-        }
-        fn origin(&self) -> Option<crate::crd::Origin> {
-            self.status.as_ref().and_then(|s| s.origin)
+        fn common_status(&self) -> Option<&crate::crd::ManagedStatus> {
+            self.status.as_ref().map(|s| &s.common)
         }
     };
 }
@@ -48,24 +36,12 @@ use serde::de::DeserializeOwned;
 
 use super::context::Context;
 use crate::crd::reference::split_repository;
-use crate::crd::{DeletionPolicy, LocalRef, ManagementPolicy, Origin};
+use crate::crd::{DeletionPolicy, LocalRef, ManagedStatus, Management, ManagementPolicy, Origin};
 use crate::engine::{EngineError, Managed, Quay, Report};
 
 mod mirror;
 mod notification;
 mod quota;
-
-/// The status fields every managed kind has.
-pub struct CommonStatus {
-    /// Conditions, Ready first.
-    pub conditions: Vec<Condition>,
-    /// The generation this status describes.
-    pub observed_generation: Option<i64>,
-    /// Whether the operator created or adopted the Quay object.
-    pub origin: Option<Origin>,
-    /// Differences found in observe-only mode.
-    pub drift: Vec<String>,
-}
 
 /// Why a kind's after-apply step failed.
 #[derive(Debug, thiserror::Error)]
@@ -235,23 +211,39 @@ pub trait ManagedResource:
     fn conflict_key(&self) -> String {
         self.quay_identity()
     }
+    /// The spec's connection and policies.
+    fn management(&self) -> &Management;
+    /// The status fields every kind has, when there is a status.
+    fn common_status(&self) -> Option<&ManagedStatus>;
     /// The QuayConnection to use.
-    fn connection_name(&self) -> &str;
+    fn connection_name(&self) -> &str {
+        self.management().connection_name()
+    }
     /// `spec.managementPolicy`.
-    fn management_policy(&self) -> ManagementPolicy;
+    fn management_policy(&self) -> ManagementPolicy {
+        self.management().management_policy
+    }
     /// `spec.deletionPolicy` as the user wrote it (`None` when unset).
-    fn deletion_policy(&self) -> Option<DeletionPolicy>;
+    fn deletion_policy(&self) -> Option<DeletionPolicy> {
+        self.management().deletion_policy
+    }
     /// The policy in effect when unset, for objects the operator created.
     fn default_deletion_policy() -> DeletionPolicy;
     /// Current conditions.
-    fn conditions(&self) -> &[Condition];
+    fn conditions(&self) -> &[Condition] {
+        self.common_status()
+            .map(|s| s.conditions.as_slice())
+            .unwrap_or_default()
+    }
     /// Current `status.origin`.
-    fn origin(&self) -> Option<Origin>;
+    fn origin(&self) -> Option<Origin> {
+        self.common_status().and_then(|s| s.origin)
+    }
     /// The full status to write; `registry_host` is known once connected,
     /// `extra` when [`ManagedResource::after_apply`] ran (keep the previous values otherwise).
     fn status(
         &self,
-        common: CommonStatus,
+        common: ManagedStatus,
         registry_host: Option<&str>,
         extra: Option<Self::Extra>,
     ) -> Self::Status;

@@ -5,8 +5,8 @@ use kube::runtime::events::EventType;
 use serde_json::Value;
 
 use super::{
-    CommonStatus, Inputs, ManagedResource, ResourceRef, SecretKey, StepError, pending,
-    repository_label, target_repository,
+    Inputs, ManagedResource, ResourceRef, SecretKey, StepError, pending, repository_label,
+    target_repository,
 };
 use crate::controller::context::Context;
 use crate::crd::notification::{RESET_FAILURES_ANNOTATION, TEST_NOTIFICATION_ANNOTATION};
@@ -187,18 +187,12 @@ impl ManagedResource for QuayNotification {
     }
     fn status(
         &self,
-        common: CommonStatus,
+        common: crate::crd::ManagedStatus,
         _registry_host: Option<&str>,
         extra: Option<NotificationExtra>,
     ) -> QuayNotificationStatus {
         let previous = self.status.clone().unwrap_or_default();
-        let base = QuayNotificationStatus {
-            conditions: common.conditions,
-            observed_generation: common.observed_generation,
-            origin: common.origin,
-            drift: common.drift,
-            ..previous
-        };
+        let base = QuayNotificationStatus { common, ..previous };
         match extra {
             Some(e) => QuayNotificationStatus {
                 repository: Some(e.repository),

@@ -1,7 +1,7 @@
 //! QuayOrganization → the engine's organization.
 
 use super::access::{default_permissions, prune_rules, robot_refs};
-use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, StepError};
+use super::{Inputs, ManagedResource, ResourceRef, StepError};
 use crate::controller::context::Context;
 use crate::crd::{DeletionPolicy, GranteeKind, QuayOrganization, QuayOrganizationStatus};
 use crate::engine::organization::DesiredOrganization;
@@ -52,16 +52,13 @@ impl ManagedResource for QuayOrganization {
     }
     fn status(
         &self,
-        common: CommonStatus,
+        common: crate::crd::ManagedStatus,
         _registry_host: Option<&str>,
         _extra: Option<()>,
     ) -> QuayOrganizationStatus {
         QuayOrganizationStatus {
-            conditions: common.conditions,
-            observed_generation: common.observed_generation,
+            common,
             name: Some(self.quay_identity()),
-            origin: common.origin,
-            drift: common.drift,
         }
     }
 }

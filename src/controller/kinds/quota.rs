@@ -1,6 +1,6 @@
 //! QuayQuota: spec → desired quota (organization or user namespace) and status.
 
-use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, StepError};
+use super::{Inputs, ManagedResource, ResourceRef, StepError};
 use crate::controller::context::Context;
 use crate::crd::quota::quantity_bytes;
 use crate::crd::{DeletionPolicy, QuayQuota, QuayQuotaStatus};
@@ -113,18 +113,12 @@ impl ManagedResource for QuayQuota {
     }
     fn status(
         &self,
-        common: CommonStatus,
+        common: crate::crd::ManagedStatus,
         _registry_host: Option<&str>,
         extra: Option<QuotaExtra>,
     ) -> QuayQuotaStatus {
         let previous = self.status.clone().unwrap_or_default();
-        let base = QuayQuotaStatus {
-            conditions: common.conditions,
-            observed_generation: common.observed_generation,
-            origin: common.origin,
-            drift: common.drift,
-            ..previous
-        };
+        let base = QuayQuotaStatus { common, ..previous };
         let Some(e) = extra else {
             return base;
         };

@@ -1,7 +1,7 @@
 //! QuayRepository → the engine's repository.
 
 use super::access::{permissions, prune_rules, robot_refs};
-use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, StepError};
+use super::{Inputs, ManagedResource, ResourceRef, StepError};
 use crate::controller::context::Context;
 use crate::crd::{
     DeletionPolicy, GranteeKind, QuayRepository, QuayRepositoryStatus, RepoKind, Visibility,
@@ -63,22 +63,19 @@ impl ManagedResource for QuayRepository {
     }
     fn status(
         &self,
-        common: CommonStatus,
+        common: crate::crd::ManagedStatus,
         registry_host: Option<&str>,
         _extra: Option<()>,
     ) -> QuayRepositoryStatus {
         let name = self.name_any();
         let previous_pull_spec = self.status.as_ref().and_then(|s| s.pull_spec.clone());
         QuayRepositoryStatus {
-            conditions: common.conditions,
-            observed_generation: common.observed_generation,
+            common,
             pull_spec: registry_host
                 .map(|h| self.spec.pull_spec(h, &name))
                 .or(previous_pull_spec),
             namespace: Some(self.spec.namespace.clone()),
             name: Some(self.spec.quay_name(&name)),
-            origin: common.origin,
-            drift: common.drift,
         }
     }
 }

@@ -11,7 +11,7 @@ use kube::{Api, Resource, ResourceExt};
 use secrecy::ExposeSecret;
 use serde_json::json;
 
-use super::{CommonStatus, Inputs, ManagedResource, StepError};
+use super::{Inputs, ManagedResource, StepError};
 use crate::controller::context::{Context, MANAGER};
 use crate::controller::status::Conditions;
 use crate::crd::{DeletionPolicy, QuayRobotAccount, QuayRobotAccountStatus, ROTATE_ANNOTATION};
@@ -197,15 +197,17 @@ impl ManagedResource for QuayRobotAccount {
 
     fn status(
         &self,
-        common: CommonStatus,
+        common: crate::crd::ManagedStatus,
         _registry_host: Option<&str>,
         extra: Option<RobotExtra>,
     ) -> QuayRobotAccountStatus {
         let previous = self.status.clone().unwrap_or_default();
-        let mut conditions = common.conditions;
+        let mut common = common;
+        let conditions = &mut common.conditions;
         match &extra {
             Some(extra) => {
-                let mut c = Conditions::new(&previous.conditions, common.observed_generation);
+                let mut c =
+                    Conditions::new(&previous.common.conditions, common.observed_generation);
                 match &extra.live_description {
                     Some(live) => c.set(
                         "DescriptionInSync",
@@ -222,6 +224,7 @@ impl ManagedResource for QuayRobotAccount {
             }
             None => conditions.extend(
                 previous
+                    .common
                     .conditions
                     .iter()
                     .filter(|c| c.type_ == "DescriptionInSync")
@@ -229,8 +232,7 @@ impl ManagedResource for QuayRobotAccount {
             ),
         }
         QuayRobotAccountStatus {
-            conditions,
-            observed_generation: common.observed_generation,
+            common,
             full_name: extra
                 .as_ref()
                 .map(|e| e.full_name.clone())
@@ -242,8 +244,6 @@ impl ManagedResource for QuayRobotAccount {
             rotation: extra
                 .as_ref()
                 .map_or(previous.rotation, |e| e.rotation.clone()),
-            origin: common.origin,
-            drift: common.drift,
         }
     }
 }

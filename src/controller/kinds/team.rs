@@ -3,7 +3,7 @@
 use kube::ResourceExt;
 
 use super::access::{robot_full_name, robot_refs};
-use super::{CommonStatus, Inputs, ManagedResource, ResourceRef, StepError};
+use super::{Inputs, ManagedResource, ResourceRef, StepError};
 use crate::controller::context::Context;
 use crate::crd::{DeletionPolicy, MemberKind, QuayTeam, QuayTeamStatus};
 use crate::engine::team::{DesiredTeam, LiveTeam};
@@ -63,15 +63,10 @@ impl ManagedResource for QuayTeam {
     }
     fn status(
         &self,
-        common: CommonStatus,
+        common: crate::crd::ManagedStatus,
         _registry_host: Option<&str>,
         _extra: Option<()>,
     ) -> QuayTeamStatus {
-        QuayTeamStatus {
-            conditions: common.conditions,
-            observed_generation: common.observed_generation,
-            origin: common.origin,
-            drift: common.drift,
-        }
+        QuayTeamStatus { common }
     }
 }
