@@ -14,6 +14,9 @@ type Value = Arc<dyn Any + Send + Sync>;
 
 struct Entry {
     created: Instant,
+    /// How long the entry serves: the cache's TTL for fetched answers, longer for
+    /// what the operator knows from its own writes.
+    ttl: Duration,
     cell: Arc<OnceCell<Value>>,
 }
 
@@ -42,7 +45,7 @@ impl ListCache {
             let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
             let fresh = entries
                 .get(key)
-                .filter(|e| e.created.elapsed() < self.ttl || !e.cell.initialized());
+                .filter(|e| e.created.elapsed() < e.ttl || !e.cell.initialized());
             match fresh {
                 Some(entry) => entry.cell.clone(),
                 None => {
@@ -51,6 +54,7 @@ impl ListCache {
                         key.to_owned(),
                         Entry {
                             created: Instant::now(),
+                            ttl: self.ttl,
                             cell: cell.clone(),
                         },
                     );
@@ -87,6 +91,24 @@ impl ListCache {
         if let Some(entry) = entries.get_mut(key) {
             entry.cell = Arc::new(cell);
         }
+    }
+
+    /// Stores a value the operator knows without asking (e.g. the empty
+    /// notification list of a repository it has just created), serving for
+    /// `lifetime` or the cache's TTL, whichever is longer.
+    pub(crate) fn insert<T: Send + Sync + 'static>(&self, key: &str, value: T, lifetime: Duration) {
+        let cell = OnceCell::new_with(Some(Arc::new(value) as Value));
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                key.to_owned(),
+                Entry {
+                    created: Instant::now(),
+                    ttl: lifetime.max(self.ttl),
+                    cell: Arc::new(cell),
+                },
+            );
     }
 
     /// Forgets a cached value.

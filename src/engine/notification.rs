@@ -110,13 +110,26 @@ impl DesiredNotification {
         }
     }
 
+    fn waiting(&self) -> EngineError {
+        EngineError::Waiting {
+            what: format!("repository {}/{}", self.namespace, self.repository),
+        }
+    }
+
+    /// The repository's notifications, once the repository is known to exist (a
+    /// superuser's token lists none for a missing repository, and its create fails
+    /// with 500).
     async fn list(&self, quay: &Quay) -> Result<std::sync::Arc<Vec<Notification>>, EngineError> {
+        if !quay
+            .repository_exists(&self.namespace, &self.repository)
+            .await?
+        {
+            return Err(self.waiting());
+        }
         quay.notifications(&self.namespace, &self.repository)
             .await
             .map_err(|e| match e.is_not_found() {
-                true => EngineError::Waiting {
-                    what: format!("repository {}/{}", self.namespace, self.repository),
-                },
+                true => self.waiting(),
                 false => e.into(),
             })
     }
@@ -126,13 +139,19 @@ impl DesiredNotification {
             .client
             .create_notification(&self.namespace, &self.repository, &self.new_notification())
             .await;
-        quay.forget_notifications(&self.namespace, &self.repository);
-        result.map_err(|e| match e.is_not_found() {
-            true => EngineError::Waiting {
-                what: format!("repository {}/{}", self.namespace, self.repository),
-            },
-            false => e.into(),
-        })
+        match result {
+            Ok(n) => {
+                quay.remember_notification(&self.namespace, &self.repository, Some(&n), None);
+                Ok(n)
+            }
+            Err(e) => {
+                quay.forget_notifications(&self.namespace, &self.repository);
+                Err(match e.is_not_found() {
+                    true => self.waiting(),
+                    false => e.into(),
+                })
+            }
+        }
     }
 
     async fn delete_uuid(&self, quay: &Quay, uuid: &str) -> Result<(), EngineError> {
@@ -140,10 +159,19 @@ impl DesiredNotification {
             .client
             .delete_notification(&self.namespace, &self.repository, uuid)
             .await;
-        quay.forget_notifications(&self.namespace, &self.repository);
         match result {
-            Err(e) if e.is_not_found() => Ok(()),
-            other => Ok(other?),
+            Ok(()) => {
+                let (ns, repo) = (&self.namespace, &self.repository);
+                quay.remember_notification(ns, repo, None, Some(uuid));
+                Ok(())
+            }
+            Err(e) => {
+                quay.forget_notifications(&self.namespace, &self.repository);
+                match e.is_not_found() {
+                    true => Ok(()),
+                    false => Err(e.into()),
+                }
+            }
         }
     }
 }

@@ -34,6 +34,12 @@ impl std::fmt::Debug for Quay {
 /// How long a list answer serves further objects of the same namespace.
 pub const DEFAULT_LIST_TTL: Duration = Duration::from_secs(20);
 
+/// How long what the operator knows from its own writes (the empty notification
+/// list of a repository it has just created) serves without a read. Long enough for
+/// the objects applied together with the repository to find it; a later change by
+/// someone else is seen at the first read after it.
+pub const KNOWN_LIFETIME: Duration = Duration::from_secs(300);
+
 impl Quay {
     /// Wraps a client; list answers are shared for `list_ttl`.
     pub fn new(client: QuayClient, list_ttl: Duration) -> Self {
@@ -103,6 +109,33 @@ impl Quay {
             });
     }
 
+    /// Whether the repository is in the namespace's shared list (our own creates
+    /// included). The only proof of existence the engine writes below: under a
+    /// superuser with full access, Quay lists nothing for a missing repository
+    /// and answers a write below it with 500.
+    pub async fn repository_exists(&self, namespace: &str, name: &str) -> Result<bool, QuayError> {
+        Ok(self
+            .repositories(namespace)
+            .await?
+            .iter()
+            .any(|r| r.name == name))
+    }
+
+    /// Whether `namespace` is an organization (from the shared organization view)
+    /// or the token's own user; `false` also for another user's namespace, which
+    /// the engine cannot see without a write.
+    pub async fn namespace_known(&self, namespace: &str) -> Result<bool, QuayError> {
+        if self.me().await?.username == namespace {
+            return Ok(true);
+        }
+        match self.organization(namespace).await {
+            Ok(org) => Ok(org.is_some()),
+            // An organization the token may not read is one it may not write below.
+            Err(e) if e.kind == crate::quay::ErrorKind::Forbidden => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Forgets the shared list of a namespace (after a write whose result we cannot predict).
     pub(crate) fn forget_repositories(&self, namespace: &str) {
         self.cache.invalidate(&repositories_key(namespace));
@@ -121,6 +154,31 @@ impl Quay {
                 self.client.list_notifications(namespace, repo)
             })
             .await
+    }
+
+    /// Records what a repository we have just created holds: no notifications.
+    pub(crate) fn remember_new_repository(&self, namespace: &str, repo: &str) {
+        self.cache.insert(
+            &notifications_key(namespace, repo),
+            Vec::<Notification>::new(),
+            KNOWN_LIFETIME,
+        );
+    }
+
+    /// Records our own notification write in the shared list: `added` is appended,
+    /// `removed` (a uuid) taken out. Does nothing when the list is not cached.
+    pub(crate) fn remember_notification(
+        &self,
+        namespace: &str,
+        repo: &str,
+        added: Option<&Notification>,
+        removed: Option<&str>,
+    ) {
+        self.cache
+            .modify::<Vec<Notification>>(&notifications_key(namespace, repo), |list| {
+                list.retain(|n| Some(n.uuid.as_str()) != removed);
+                list.extend(added.cloned());
+            });
     }
 
     /// Forgets the shared notification list of a repository after a write.

@@ -68,17 +68,10 @@ impl DesiredRepository {
         PolicyOwner::Repository(self.namespace.clone(), self.name.clone())
     }
 
-    /// A create refused with 403 usually means the namespace does not exist.
-    async fn missing_namespace(&self, quay: &Quay) -> Result<bool, EngineError> {
-        if quay
-            .client
-            .get_organization(&self.namespace)
-            .await?
-            .is_some()
-        {
-            return Ok(false);
+    fn waiting_for_namespace(&self) -> EngineError {
+        EngineError::Waiting {
+            what: format!("Quay namespace {:?} to exist", self.namespace),
         }
-        Ok(quay.me().await?.username != self.namespace)
     }
 
     async fn apply_lists(
@@ -95,10 +88,10 @@ impl DesiredRepository {
             permissions::apply(quay, &self.namespace, &self.name, desired, &current, &me).await?;
         }
         if let Some(desired) = &self.auto_prune {
-            let current = match live.and_then(|l| l.policies.as_ref()) {
-                Some(p) => p.clone(),
-                None => autoprune::observe(quay, &self.owner()).await?,
-            };
+            // A repository we have just created has no policies.
+            let current = live
+                .map(|l| l.policies.clone().unwrap_or_default())
+                .unwrap_or_default();
             autoprune::apply(quay, &self.owner(), desired, &current).await?;
         }
         Ok(())
@@ -192,12 +185,17 @@ impl Managed for DesiredRepository {
             description: self.description.clone().unwrap_or_default(),
             repo_kind: self.kind.clone(),
         };
+        // Never a create into a namespace not seen to exist: Quay answers it with
+        // 403, or with 500 to a superuser with full access. Another user's
+        // namespace cannot be seen; there a refused create means it is missing.
+        let known = quay.namespace_known(&self.namespace).await?;
+        if !known && !quay.me().await?.super_user {
+            return Err(self.waiting_for_namespace());
+        }
         match quay.client.create_repository(&new).await {
             Ok(()) => {}
-            Err(e) if e.kind == ErrorKind::Forbidden && self.missing_namespace(quay).await? => {
-                return Err(EngineError::Waiting {
-                    what: format!("Quay namespace {:?} to exist", self.namespace),
-                });
+            Err(e) if !known && matches!(e.kind, ErrorKind::Forbidden | ErrorKind::Server) => {
+                return Err(self.waiting_for_namespace());
             }
             Err(e) if e.is_already_exists() => {
                 // Created by someone else since we listed: the driver reads it back.
@@ -212,6 +210,7 @@ impl Managed for DesiredRepository {
                 .await?;
         }
         quay.remember_repository(&self.namespace, &self.name, Some(self.as_live()));
+        quay.remember_new_repository(&self.namespace, &self.name);
         self.apply_lists(quay, None).await?;
         Ok(None)
     }

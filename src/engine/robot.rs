@@ -85,6 +85,13 @@ impl Managed for DesiredRobot {
     }
 
     async fn create(&self, quay: &Quay) -> Result<Option<Robot>, EngineError> {
+        // Never below an organization not seen to exist: a superuser's token lists
+        // no robots for a missing organization, and its create is refused.
+        if let RobotOwner::Organization(org) = &self.owner
+            && !quay.namespace_known(org).await?
+        {
+            return Err(self.waiting_for_org());
+        }
         let created = quay
             .client
             .create_robot(&self.owner, &self.short_name, &self.description, None)
@@ -126,7 +133,7 @@ impl DesiredRobot {
 
     async fn org_missing(&self, quay: &Quay) -> Result<bool, EngineError> {
         match &self.owner {
-            RobotOwner::Organization(org) => Ok(quay.client.get_organization(org).await?.is_none()),
+            RobotOwner::Organization(org) => Ok(!quay.namespace_known(org).await?),
             RobotOwner::CurrentUser => Ok(false),
         }
     }
