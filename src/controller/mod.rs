@@ -172,6 +172,7 @@ fn managed<K: ManagedResource>(
     let (reader, writer) = reflector::store();
     let stream = watcher(api::<K>(client, namespace), watcher::Config::default())
         .default_backoff()
+        .modify(slim)
         .reflect(writer)
         .touched_objects()
         .predicate_filter(
@@ -240,6 +241,21 @@ fn managed<K: ManagedResource>(
         .shutdown_on_signal()
         .run(reconcile::reconcile::<K>, reconcile::error_policy::<K>, ctx)
         .for_each(|_| future::ready(()))
+}
+
+/// The annotation `kubectl apply` (client-side) keeps the whole last applied
+/// manifest in.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Drops from a watched object what the operator never reads before the
+/// reflector stores it: `managedFields` and kubectl's last-applied manifest,
+/// together most of an object's size (the store holds every resource).
+pub fn slim<K: Resource>(object: &mut K) {
+    let meta = object.meta_mut();
+    meta.managed_fields = None;
+    if let Some(annotations) = &mut meta.annotations {
+        annotations.remove(LAST_APPLIED);
+    }
 }
 
 /// Reconciles the resources of kind `K` that reference a resource of kind

@@ -129,18 +129,9 @@ impl Caller {
             full_access_enabled: state.superusers_full_access,
             ..Caller::default()
         };
-        let Some(value) = headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-        else {
+        let Some(token) = bearer_token(headers) else {
             return anonymous;
         };
-        let mut parts = value.trim().splitn(2, ' ');
-        let scheme = parts.next().unwrap_or_default();
-        let token = parts.next().unwrap_or_default().trim();
-        if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-            return anonymous;
-        }
         let Some(info) = state.tokens.get(token) else {
             return anonymous;
         };
@@ -244,6 +235,18 @@ impl Caller {
     pub fn can_admin_repo(&self, state: &State, ns: &str, name: &str) -> bool {
         self.repo_role(state, ns, name) == Some(RepoRole::Admin)
     }
+}
+
+/// The token of an `Authorization: Bearer TOKEN` header (scheme in any case).
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let mut parts = value.trim().splitn(2, ' ');
+    let scheme = parts.next().unwrap_or_default();
+    let token = parts.next().unwrap_or_default().trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// The highest role `member` has through the teams of organization `org`.

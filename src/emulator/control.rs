@@ -1,7 +1,8 @@
 //! The control API under `/__emulator/` (not part of Quay, not counted in stats):
-//! stats, reset, feature flag, users and tokens, fault rules.
+//! stats, reset, feature flag and cost model, users and tokens, fault rules.
 
 use std::sync::Arc;
+use std::time::Duration as StdDuration;
 
 use axum::Json;
 use axum::Router;
@@ -14,6 +15,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::{Scope, ScopeSet};
+use super::cost::CostModel;
 use super::faults::FaultRule;
 use super::{Shared, lock, routes};
 
@@ -53,12 +55,67 @@ async fn reset(AxumState(shared): SharedState) -> Response {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigBody {
-    superusers_full_access: bool,
+    #[serde(default)]
+    superusers_full_access: Option<bool>,
+    #[serde(default)]
+    workers: Option<usize>,
+    /// A duration like `"190ms"`.
+    #[serde(default)]
+    request_cost: Option<String>,
 }
 
+/// Sets the fields given; answers with the whole resulting configuration.
 async fn config(AxumState(shared): SharedState, Json(body): Json<ConfigBody>) -> Response {
-    lock(&shared.state).superusers_full_access = body.superusers_full_access;
-    Json(json!({ "superusers_full_access": body.superusers_full_access })).into_response()
+    let request_cost = match body.request_cost.as_deref().map(parse_duration) {
+        None => None,
+        Some(Ok(cost)) => Some(cost),
+        Some(Err(message)) => return bad_request(message),
+    };
+    if body.workers.is_some() || request_cost.is_some() {
+        let current = shared.cost_model();
+        let workers = body.workers.or(current.map(|m| m.workers));
+        let request_cost = request_cost.or(current.map(|m| m.request_cost));
+        let model = match (workers, request_cost) {
+            (Some(workers), Some(request_cost)) => CostModel {
+                workers,
+                request_cost,
+            },
+            // Turning the cost model off needs only one of the two.
+            (Some(0), None) => CostModel {
+                workers: 0,
+                request_cost: StdDuration::ZERO,
+            },
+            (None, Some(cost)) if cost.is_zero() => CostModel {
+                workers: 0,
+                request_cost: StdDuration::ZERO,
+            },
+            _ => {
+                return bad_request(
+                    "A cost model needs both workers and request_cost (no cost model is set yet)",
+                );
+            }
+        };
+        shared.set_cost_model(Some(model));
+    }
+    let full_access = {
+        let mut state = lock(&shared.state);
+        if let Some(flag) = body.superusers_full_access {
+            state.superusers_full_access = flag;
+        }
+        state.superusers_full_access
+    };
+    let cost = shared.cost_model();
+    Json(json!({
+        "superusers_full_access": full_access,
+        "workers": cost.map(|m| m.workers),
+        "request_cost": cost.map(|m| humantime::format_duration(m.request_cost).to_string()),
+    }))
+    .into_response()
+}
+
+/// A duration in humantime's format, like `"190ms"` or `"1s 500ms"`.
+fn parse_duration(text: &str) -> Result<StdDuration, String> {
+    humantime::parse_duration(text).map_err(|err| format!("Invalid request_cost {text:?}: {err}"))
 }
 
 #[derive(Deserialize)]

@@ -1,5 +1,5 @@
-//! The API entry point: routing, stats, faults, CSRF and scope checks, then the
-//! handler under the state lock.
+//! The API entry point: routing, stats, faults, the cost model, CSRF and scope
+//! checks, then the handler under the state lock.
 
 use std::sync::Arc;
 
@@ -9,7 +9,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use serde_json::json;
 
-use super::auth::Caller;
+use super::auth::{Caller, bearer_token};
+use super::cost::Gauge;
 use super::errors::{ApiError, Html, json_response};
 use super::faults::Fault;
 use super::request::Ctx;
@@ -22,6 +23,16 @@ const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// Handles every request outside `/__emulator/`.
 pub async fn api(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> Response {
+    let in_flight = Gauge::enter(&shared, &shared.in_flight, |stats| {
+        &mut stats.peak_in_flight
+    });
+    let response = handle(&shared, request).await;
+    drop(in_flight);
+    lock(&shared.stats).record_status(response.status().as_u16());
+    response
+}
+
+async fn handle(shared: &Shared, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let method = parts.method.clone();
     let path = routing::percent_decode(parts.uri.path());
@@ -63,6 +74,15 @@ pub async fn api(AxumState(shared): AxumState<Arc<Shared>>, request: Request) ->
                     return ApiError::message("The browser (or proxy) sent a request that this server could not understand.")
                         .into_response(&base_url);
                 }
+            };
+            // Only calls with a token the emulator knows pay (Quay's bcrypt check).
+            let gate = lock(&shared.cost).clone();
+            let known_token = gate.is_some()
+                && bearer_token(&parts.headers)
+                    .is_some_and(|token| lock(&shared.state).tokens.contains_key(token));
+            let _worker = match gate {
+                Some(gate) if known_token => Some(gate.serve(shared).await),
+                _ => None,
             };
             let mut state = lock(&shared.state);
             let caller = Caller::resolve(&parts.headers, &state);

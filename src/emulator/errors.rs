@@ -5,7 +5,10 @@
 //! 2. `{"message": ...}`;
 //! 3. `{"detail": ...}` (mirror endpoints);
 //! 4. `{"error": "CSRF token was invalid or missing."}` served as text/html;
-//! 5. HTML pages (308 redirects, 404 UI page, 405, 500).
+//! 5. HTML pages (308 redirects, 404 UI page, 405, 500);
+//!
+//! plus the bare 500 with an empty body that Quay sends when a database
+//! constraint fails (e.g. a notification created for a missing repository).
 
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -73,6 +76,8 @@ pub enum ApiError {
     Csrf,
     /// Shape 5.
     Html(Html),
+    /// A status with an empty body (Quay's answer when a database statement fails).
+    Empty(StatusCode),
 }
 
 /// Result type of API handlers.
@@ -126,6 +131,11 @@ impl ApiError {
     /// 500 HTML page.
     pub fn server_error() -> ApiError {
         ApiError::Html(Html::ServerError(StatusCode::INTERNAL_SERVER_ERROR))
+    }
+
+    /// 500 with an empty body.
+    pub fn server_error_empty() -> ApiError {
+        ApiError::Empty(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     /// 405 `{"message"}`.
@@ -187,6 +197,7 @@ impl ApiError {
                 ),
             ),
             ApiError::Html(page) => html_response(page),
+            ApiError::Empty(status) => with_type(status, "text/html; charset=utf-8", Body::empty()),
         }
     }
 }

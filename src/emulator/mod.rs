@@ -10,8 +10,13 @@
 //!
 //! - `GET /__emulator/stats` → [`Stats`] as JSON.
 //! - `POST /__emulator/reset` → 204: empty database (plus the `--token`
-//!   superuser), the configured feature flag, zero stats, no faults.
-//! - `POST /__emulator/config` `{"superusers_full_access": bool}`.
+//!   superuser), the configured feature flag, zero stats, no faults (the
+//!   cost model stays as it is).
+//! - `POST /__emulator/config` `{"superusers_full_access"?: bool,
+//!   "workers"?: int, "request_cost"?: "190ms"}` → 200 with the resulting
+//!   `{"superusers_full_access", "workers", "request_cost"}` (`null`s without a
+//!   cost model); fields left out keep their value, `"workers": 0` or
+//!   `"request_cost": "0s"` removes the cost model.
 //! - `POST /__emulator/users` `{"username", "email"?, "superuser"?: bool}` → 201.
 //! - `POST /__emulator/tokens` `{"username", "scopes"?: [...] (default all),
 //!   "expires_in_s"?: int}` → 201 `{"token", "expires_at"}`; stands in for
@@ -21,6 +26,36 @@
 //!   "method"?, "path_prefix"?}`; `GET` lists the rules, `DELETE` clears them.
 //!   Injected 5xx are Quay's HTML error page, 4xx (e.g. 429) a problem JSON.
 //!
+//! # FEATURE_SUPERUSERS_FULL_ACCESS
+//!
+//! Off by default, like Quay (`--superusers-full-access`,
+//! [`EmulatorConfig::superusers_full_access`] or `POST /__emulator/config`).
+//! When it is on, a superuser token with super:user passes every permission
+//! check, and for organizations and repositories that do not exist the
+//! emulator answers what Quay 3.18 answers then (observed in
+//! `superuser-full-access.md`): empty lists (`{"notifications": []}`,
+//! `{"permissions": {}}`, `{"robots": []}`, `{"policies": []}`), `200 null`
+//! from changevisibility, a 500 with an empty body for a notification created
+//! on a missing repository, Quay's HTML 500 page for a repository created in,
+//! or deleted from, a missing namespace and for a repository permission set on
+//! a missing repository, 400 `Organization does not exist: X` for robots and
+//! teams created in a missing organization, and 404 elsewhere.
+//!
+//! # Cost model
+//!
+//! On a real Quay every call with a token costs 0.2–0.5 s of server CPU (a
+//! bcrypt check) on one of a few workers, while the emulator answers in
+//! microseconds. A [`CostModel`] makes each API call that carries a token the
+//! emulator knows wait for one of `workers` workers and occupy it for
+//! `request_cost` before it is handled. Calls without a known token,
+//! redirects and other answers of Quay's router, injected faults and the
+//! control API do not pay. Set it with `quay-config-operator emulator
+//! --workers 2 --request-cost 190ms`, [`Emulator::set_cost_model`] or
+//! `POST /__emulator/config`; the default is no cost. [`Stats`] records the
+//! peak number of calls in the emulator at once (`peak_in_flight`: waiting for
+//! a worker or being served) and of calls holding a worker (`peak_served`),
+//! plus the calls answered with 4xx and 5xx.
+//!
 //! # Not reproduced
 //!
 //! Anything outside the API areas the operator uses (builds, tags, manifests,
@@ -29,6 +64,7 @@
 
 mod auth;
 mod control;
+mod cost;
 mod dispatch;
 mod errors;
 mod faults;
@@ -43,15 +79,19 @@ mod stats;
 mod views;
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+pub use cost::CostModel;
 pub use stats::Stats;
 
 use auth::ScopeSet;
+use cost::Gate;
 use faults::Faults;
 use routing::Route;
 use state::State;
@@ -68,6 +108,34 @@ pub struct EmulatorArgs {
     /// Behave as Quay with FEATURE_SUPERUSERS_FULL_ACCESS: true (default false, like Quay).
     #[arg(long)]
     pub superusers_full_access: bool,
+    /// Cost model: calls served at once; each call with a known token holds one
+    /// worker for --request-cost before it is answered (default: no cost).
+    #[arg(long, value_name = "N", requires = "request_cost", value_parser = parse_workers)]
+    pub workers: Option<usize>,
+    /// Cost model: time one call with a known token occupies a worker (e.g.
+    /// 190ms; a real Quay spends 0.2-0.5 s on its bcrypt token check).
+    #[arg(long, value_name = "DURATION", requires = "workers", value_parser = humantime::parse_duration)]
+    pub request_cost: Option<Duration>,
+}
+
+impl EmulatorArgs {
+    /// The cost model the flags ask for, if any.
+    pub fn cost_model(&self) -> Option<CostModel> {
+        let (workers, request_cost) = (self.workers?, self.request_cost?);
+        CostModel {
+            workers,
+            request_cost,
+        }
+        .effective()
+    }
+}
+
+fn parse_workers(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(0) => Err("at least 1 worker is needed".to_string()),
+        Ok(n) => Ok(n),
+        Err(err) => Err(err.to_string()),
+    }
 }
 
 /// Configuration of an emulator instance.
@@ -88,6 +156,12 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     stats: Mutex<Stats>,
     faults: Mutex<Faults>,
+    /// The cost model with its workers (`None`: calls cost nothing).
+    cost: Mutex<Option<Gate>>,
+    /// API calls in the emulator now (waiting for a worker or being served).
+    in_flight: Arc<AtomicU64>,
+    /// API calls holding a worker of the cost model now.
+    serving: Arc<AtomicU64>,
     config: EmulatorConfig,
     routes: Vec<Route>,
 }
@@ -98,9 +172,21 @@ impl Shared {
             state: Mutex::new(initial_state(&config)),
             stats: Mutex::new(Stats::default()),
             faults: Mutex::new(Faults::default()),
+            cost: Mutex::new(None),
+            in_flight: Arc::new(AtomicU64::new(0)),
+            serving: Arc::new(AtomicU64::new(0)),
             routes: routes::table(),
             config,
         }
+    }
+
+    /// Replaces the cost model; calls already waiting keep the old workers.
+    fn set_cost_model(&self, model: Option<CostModel>) {
+        *lock(&self.cost) = model.and_then(CostModel::effective).map(Gate::new);
+    }
+
+    fn cost_model(&self) -> Option<CostModel> {
+        lock(&self.cost).as_ref().map(|gate| gate.model)
     }
 
     /// Back to the state right after start: empty database (plus the configured
@@ -179,6 +265,18 @@ impl Emulator {
     pub fn reset_stats(&self) {
         *lock(&self.shared.stats) = Stats::default();
     }
+
+    /// Sets the cost model (`None`, or a model with 0 workers or a zero cost:
+    /// calls cost nothing, the default). Calls already waiting for a worker
+    /// keep waiting for one of the previous model's workers.
+    pub fn set_cost_model(&self, model: Option<CostModel>) {
+        self.shared.set_cost_model(model);
+    }
+
+    /// The cost model in force.
+    pub fn cost_model(&self) -> Option<CostModel> {
+        self.shared.cost_model()
+    }
 }
 
 impl Drop for Emulator {
@@ -190,6 +288,7 @@ impl Drop for Emulator {
 
 /// Serves the emulator on `args.listen` until Ctrl-C or SIGTERM.
 pub async fn serve(args: EmulatorArgs) -> std::io::Result<()> {
+    let cost_model = args.cost_model();
     let config = EmulatorConfig {
         token: args.token,
         superusers_full_access: args.superusers_full_access,
@@ -197,8 +296,17 @@ pub async fn serve(args: EmulatorArgs) -> std::io::Result<()> {
     let listener = TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
     let shared = Arc::new(Shared::new(config));
+    shared.set_cost_model(cost_model);
+    let cost = match cost_model {
+        Some(model) => format!(
+            "{} workers, {} per call with a token",
+            model.workers,
+            humantime::format_duration(model.request_cost)
+        ),
+        None => "none".to_string(),
+    };
     tracing::info!(
-        "Quay emulator listening on http://{addr} (superusers_full_access: {})",
+        "Quay emulator listening on http://{addr} (superusers_full_access: {}, cost model: {cost})",
         shared.config.superusers_full_access
     );
     let (shutdown, receiver) = watch::channel(false);
@@ -222,5 +330,46 @@ async fn shutdown_signal() -> std::io::Result<()> {
     #[cfg(not(unix))]
     {
         tokio::signal::ctrl_c().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: EmulatorArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<EmulatorArgs, clap::Error> {
+        Cli::try_parse_from(std::iter::once("emulator").chain(args.iter().copied()))
+            .map(|cli| cli.args)
+    }
+
+    #[test]
+    fn cost_model_flags() {
+        let args = parse(&["--workers", "2", "--request-cost", "190ms"]).expect("flags");
+        assert_eq!(
+            args.cost_model(),
+            Some(CostModel {
+                workers: 2,
+                request_cost: Duration::from_millis(190),
+            })
+        );
+        assert_eq!(parse(&[]).expect("no flags").cost_model(), None);
+        assert_eq!(
+            parse(&["--workers", "1", "--request-cost", "0s"])
+                .expect("zero cost")
+                .cost_model(),
+            None
+        );
+        assert!(parse(&["--workers", "2"]).is_err(), "needs --request-cost");
+        assert!(parse(&["--request-cost", "1s"]).is_err(), "needs --workers");
+        assert!(parse(&["--workers", "0", "--request-cost", "1s"]).is_err());
+        assert!(parse(&["--workers", "2", "--request-cost", "soon"]).is_err());
     }
 }

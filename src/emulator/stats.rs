@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 /// How many API calls the emulator served, in total, per HTTP method and per
 /// route template (`"GET /api/v1/repository/{repository}"`; requests that match
-/// no rule are counted as `"GET (unmatched)"`).
+/// no rule are counted as `"GET (unmatched)"`), how many failed, and how many
+/// were in the emulator at once (see the cost model in [`super`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
     /// All API calls.
@@ -15,6 +16,20 @@ pub struct Stats {
     pub by_method: BTreeMap<String, u64>,
     /// Calls per `"METHOD template"`.
     pub by_route: BTreeMap<String, u64>,
+    /// Calls answered with a status from 400 to 499 (injected faults included).
+    #[serde(default)]
+    pub client_errors: u64,
+    /// Calls answered with a status of 500 or more (injected faults included).
+    #[serde(default)]
+    pub server_errors: u64,
+    /// Most calls in the emulator at once: waiting for a worker of the cost
+    /// model or being served.
+    #[serde(default)]
+    pub peak_in_flight: u64,
+    /// Most calls holding a worker of the cost model at once (at most its
+    /// `workers`; 0 without a cost model).
+    #[serde(default)]
+    pub peak_served: u64,
 }
 
 impl Stats {
@@ -25,6 +40,20 @@ impl Stats {
             .filter(|(method, _)| method.as_str() != "GET")
             .map(|(_, n)| n)
             .sum()
+    }
+
+    /// Calls answered with a status of 400 or more.
+    pub fn errors(&self) -> u64 {
+        self.client_errors + self.server_errors
+    }
+
+    /// Counts the status of one answer.
+    pub(crate) fn record_status(&mut self, status: u16) {
+        match status {
+            400..=499 => self.client_errors += 1,
+            500.. => self.server_errors += 1,
+            _ => {}
+        }
     }
 
     /// Counts one call.

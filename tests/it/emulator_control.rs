@@ -1,8 +1,9 @@
-//! The emulator's control API: stats, reset, users and tokens, fault injection.
+//! The emulator's control API: stats, reset, users and tokens, fault injection,
+//! and the cost model.
 
 use std::time::{Duration, Instant};
 
-use quay_config_operator::emulator::{Emulator, EmulatorConfig, Stats};
+use quay_config_operator::emulator::{CostModel, Emulator, EmulatorConfig, Stats};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "control-test-token";
@@ -633,4 +634,230 @@ async fn superuser_quota_endpoints_for_users_and_organizations() {
     )
     .await;
     assert_eq!(allowed.status(), 201);
+}
+
+#[tokio::test]
+async fn stats_count_client_and_server_errors() {
+    let (emulator, client) = start().await;
+    use reqwest::Method as M;
+    assert_eq!(
+        api(
+            &client,
+            &emulator,
+            M::GET,
+            "/api/v1/organization/nosuch",
+            None
+        )
+        .await
+        .status(),
+        404
+    );
+    control(
+        &client,
+        &emulator,
+        M::POST,
+        "faults",
+        json!({"status": 503, "count": 2}),
+    )
+    .await;
+    for _ in 0..2 {
+        let failed = api(&client, &emulator, M::GET, "/api/v1/user/", None).await;
+        assert_eq!(failed.status(), 503);
+    }
+    assert_eq!(
+        api(&client, &emulator, M::GET, "/api/v1/user/", None)
+            .await
+            .status(),
+        200
+    );
+    let stats = emulator.stats();
+    assert_eq!(stats.total, 4);
+    assert_eq!(stats.client_errors, 1);
+    assert_eq!(stats.server_errors, 2);
+    assert_eq!(stats.errors(), 3);
+    // Calls one after the other: never more than one in flight.
+    assert_eq!(stats.peak_in_flight, 1);
+    // No cost model: no call holds a worker.
+    assert_eq!(stats.peak_served, 0);
+}
+
+/// Polls the emulator's stats until `done` holds (fails after a generous deadline).
+async fn wait_for_stats(emulator: &Emulator, what: &str, done: impl Fn(&Stats) -> bool) -> Stats {
+    for _ in 0..1000 {
+        let stats = emulator.stats();
+        if done(&stats) {
+            return stats;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("stats never showed {what}: {:?}", emulator.stats());
+}
+
+#[tokio::test]
+async fn cost_model_serves_calls_with_a_token_on_at_most_n_workers() {
+    let (emulator, client) = start().await;
+    assert_eq!(emulator.cost_model(), None);
+    emulator.set_cost_model(Some(CostModel {
+        workers: 1,
+        request_cost: Duration::from_millis(20),
+    }));
+    let calls = (0..4).map(|_| {
+        let client = client.clone();
+        let url = format!("{}/api/v1/user/", emulator.url());
+        tokio::spawn(async move { client.get(url).bearer_auth(TOKEN).send().await })
+    });
+    for call in futures::future::join_all(calls).await {
+        let response = call.expect("task").expect("answer");
+        assert_eq!(response.status(), 200);
+    }
+    let stats = emulator.stats();
+    assert_eq!(stats.total, 4);
+    assert_eq!(stats.peak_served, 1, "one worker serves one call at a time");
+    assert!((1..=4).contains(&stats.peak_in_flight), "{stats:?}");
+    assert_eq!(stats.errors(), 0);
+}
+
+#[tokio::test]
+async fn cost_model_queues_calls_and_lets_free_calls_pass() {
+    let (emulator, client) = start().await;
+    // A cost no call finishes paying within the test: the first call holds the
+    // only worker, the next ones wait for it.
+    emulator.set_cost_model(Some(CostModel {
+        workers: 1,
+        request_cost: Duration::from_secs(3600),
+    }));
+    let waiting: Vec<_> = (0..3)
+        .map(|_| {
+            let client = client.clone();
+            let url = format!("{}/api/v1/user/", emulator.url());
+            tokio::spawn(async move { client.get(url).bearer_auth(TOKEN).send().await })
+        })
+        .collect();
+    let stats = wait_for_stats(&emulator, "3 calls in flight", |s| s.peak_in_flight == 3).await;
+    assert_eq!(stats.peak_served, 1, "{stats:?}");
+
+    // Calls without a token the emulator knows, and the control API, are free.
+    let anonymous = client
+        .get(format!("{}/api/v1/discovery", emulator.url()))
+        .send()
+        .await
+        .expect("discovery");
+    assert_eq!(anonymous.status(), 200);
+    let unknown = client
+        .get(format!("{}/api/v1/user/", emulator.url()))
+        .bearer_auth("not-a-known-token")
+        .send()
+        .await
+        .expect("unknown token");
+    assert_eq!(unknown.status(), 401);
+    let from_endpoint: Stats = control(
+        &client,
+        &emulator,
+        reqwest::Method::GET,
+        "stats",
+        json!(null),
+    )
+    .await
+    .json()
+    .await
+    .expect("stats json");
+    assert_eq!(from_endpoint.peak_served, 1);
+
+    // Without a cost model new calls are answered at once; the waiting ones keep waiting.
+    emulator.set_cost_model(None);
+    assert_eq!(emulator.cost_model(), None);
+    assert_eq!(
+        api(
+            &client,
+            &emulator,
+            reqwest::Method::GET,
+            "/api/v1/user/",
+            None
+        )
+        .await
+        .status(),
+        200
+    );
+    assert_eq!(emulator.stats().peak_served, 1);
+    assert!(waiting.iter().all(|call| !call.is_finished()));
+    for call in waiting {
+        call.abort();
+    }
+}
+
+#[tokio::test]
+async fn cost_model_through_the_control_api() {
+    let (emulator, client) = start().await;
+    use reqwest::Method as M;
+    let set = control(
+        &client,
+        &emulator,
+        M::POST,
+        "config",
+        json!({"workers": 2, "request_cost": "190ms"}),
+    )
+    .await;
+    assert_eq!(set.status(), 200);
+    let body: Value = set.json().await.expect("config json");
+    assert_eq!(
+        body,
+        json!({"superusers_full_access": false, "workers": 2, "request_cost": "190ms"})
+    );
+    assert_eq!(
+        emulator.cost_model(),
+        Some(CostModel {
+            workers: 2,
+            request_cost: Duration::from_millis(190),
+        })
+    );
+    // Fields left out keep their value.
+    let body: Value = control(
+        &client,
+        &emulator,
+        M::POST,
+        "config",
+        json!({"superusers_full_access": true, "request_cost": "1s 500ms"}),
+    )
+    .await
+    .json()
+    .await
+    .expect("config json");
+    assert_eq!(
+        body,
+        json!({"superusers_full_access": true, "workers": 2, "request_cost": "1s 500ms"})
+    );
+    let body: Value = control(&client, &emulator, M::POST, "config", json!({}))
+        .await
+        .json()
+        .await
+        .expect("config json");
+    assert_eq!(body["superusers_full_access"], true);
+    assert_eq!(body["workers"], 2);
+    // Reset keeps the cost model.
+    control(&client, &emulator, M::POST, "reset", json!({})).await;
+    assert_eq!(emulator.cost_model().map(|m| m.workers), Some(2));
+
+    let off: Value = control(&client, &emulator, M::POST, "config", json!({"workers": 0}))
+        .await
+        .json()
+        .await
+        .expect("config json");
+    assert_eq!(off["workers"], Value::Null);
+    assert_eq!(off["request_cost"], Value::Null);
+    assert_eq!(emulator.cost_model(), None);
+
+    let half = control(&client, &emulator, M::POST, "config", json!({"workers": 3})).await;
+    assert_eq!(half.status(), 400, "a cost model needs a request cost too");
+    let bad = control(
+        &client,
+        &emulator,
+        M::POST,
+        "config",
+        json!({"workers": 1, "request_cost": "soon"}),
+    )
+    .await;
+    assert_eq!(bad.status(), 400);
+    let unknown = control(&client, &emulator, M::POST, "config", json!({"cost": 1})).await;
+    assert!(unknown.status().is_client_error());
+    assert_eq!(emulator.cost_model(), None);
 }

@@ -7,6 +7,7 @@ mod crd_rules;
 mod crds_in_sync;
 mod e2e;
 mod emulator_control;
+mod emulator_full_access;
 mod engine;
 mod gitops;
 mod logs;

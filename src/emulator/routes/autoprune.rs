@@ -180,8 +180,12 @@ fn repo_owner(ctx: &Ctx, state: &State) -> Result<Owner, ApiError> {
     Ok(Owner::Repository(ns, name))
 }
 
-/// `GET /api/v1/organization/{orgname}/autoprunepolicy/`.
+/// `GET /api/v1/organization/{orgname}/autoprunepolicy/` (an empty list for a
+/// full-access superuser on a missing organization).
 pub fn org_list(ctx: &Ctx, state: &mut State) -> ApiResult {
+    if ctx.caller.full_access() && state.org(ctx.param("orgname")).is_none() {
+        return Ok(Reply::ok(json!({ "policies": [] })));
+    }
     let owner = org_owner(ctx, state)?;
     list(state, &owner)
 }

@@ -31,14 +31,31 @@ fn admin_repo(ctx: &Ctx, state: &State) -> Result<(String, String), ApiError> {
     Ok((ns, name))
 }
 
+/// Like [`admin_repo`], but a full-access superuser gets past a missing
+/// repository (Quay's permission check passes and the handler runs on);
+/// the flag tells whether the repository exists.
+fn admin_repo_or_missing(ctx: &Ctx, state: &State) -> Result<(String, String, bool), ApiError> {
+    let (ns, name) = ctx.repo_path();
+    if !ctx.caller.can_admin_repo(state, &ns, &name) {
+        return Err(ctx.deny());
+    }
+    let exists = state.repo(&ns, &name).is_some();
+    if !exists && !ctx.caller.full_access() {
+        return Err(ApiError::not_found());
+    }
+    Ok((ns, name, exists))
+}
+
 fn team_view(team: &str, role: RepoRole) -> Value {
     json!({ "name": team, "role": role.as_str(), "avatar": team_avatar(team) })
 }
 
-/// `GET .../permissions/user/`.
+/// `GET .../permissions/user/` (`{}` for a full-access superuser on a missing repository).
 pub fn list_users(ctx: &Ctx, state: &mut State) -> ApiResult {
-    let (ns, name) = admin_repo(ctx, state)?;
-    let repo = state.repo(&ns, &name).ok_or_else(ApiError::not_found)?;
+    let (ns, name, _) = admin_repo_or_missing(ctx, state)?;
+    let Some(repo) = state.repo(&ns, &name) else {
+        return Ok(Reply::ok(json!({ "permissions": {} })));
+    };
     let permissions: Map<String, Value> = repo
         .user_perms
         .iter()
@@ -52,10 +69,12 @@ pub fn list_users(ctx: &Ctx, state: &mut State) -> ApiResult {
     Ok(Reply::ok(json!({ "permissions": permissions })))
 }
 
-/// `GET .../permissions/team/`.
+/// `GET .../permissions/team/` (`{}` for a full-access superuser on a missing repository).
 pub fn list_teams(ctx: &Ctx, state: &mut State) -> ApiResult {
-    let (ns, name) = admin_repo(ctx, state)?;
-    let repo = state.repo(&ns, &name).ok_or_else(ApiError::not_found)?;
+    let (ns, name, _) = admin_repo_or_missing(ctx, state)?;
+    let Some(repo) = state.repo(&ns, &name) else {
+        return Ok(Reply::ok(json!({ "permissions": {} })));
+    };
     let permissions: Map<String, Value> = repo
         .team_perms
         .iter()
@@ -107,8 +126,10 @@ pub fn transitive(ctx: &Ctx, state: &mut State) -> ApiResult {
 }
 
 /// `PUT .../permissions/user/{username}`: create or change (users and robots of the namespace).
+/// A full-access superuser on a missing repository gets the 500 page once the
+/// body and the user have been checked (Quay's repository lookup raises).
 pub fn put_user(ctx: &Ctx, state: &mut State) -> ApiResult {
-    let (ns, name) = admin_repo(ctx, state)?;
+    let (ns, name, exists) = admin_repo_or_missing(ctx, state)?;
     let body = ctx.json(&role_schema("user"))?;
     let user = ctx.param("username").to_string();
     let valid = match user.split_once('+') {
@@ -117,6 +138,9 @@ pub fn put_user(ctx: &Ctx, state: &mut State) -> ApiResult {
     };
     if !valid {
         return Err(ApiError::invalid(format!("Invalid username: {user}")));
+    }
+    if !exists {
+        return Err(ApiError::server_error());
     }
     let role = body
         .str_field("role")
@@ -157,18 +181,21 @@ pub fn get_team(ctx: &Ctx, state: &mut State) -> ApiResult {
     Ok(Reply::ok(json!({ "role": role.as_str() })))
 }
 
-/// `PUT .../permissions/team/{teamname}`.
+/// `PUT .../permissions/team/{teamname}` (like `put_user` for a missing repository).
 pub fn put_team(ctx: &Ctx, state: &mut State) -> ApiResult {
-    let (ns, name) = admin_repo(ctx, state)?;
+    let (ns, name, repo_exists) = admin_repo_or_missing(ctx, state)?;
     let body = ctx.json(&role_schema("team"))?;
     let team = ctx.param("teamname").to_string();
-    let exists = state
+    let team_exists = state
         .org(&ns)
         .is_some_and(|o| o.teams.iter().any(|t| t.name == team));
-    if !exists {
+    if !team_exists {
         return Err(ApiError::invalid(format!(
             "No team {team} in organization {ns}"
         )));
+    }
+    if !repo_exists {
+        return Err(ApiError::server_error());
     }
     let role = body
         .str_field("role")

@@ -37,16 +37,26 @@ fn find<'a>(state: &'a State, namespace: &str, short: &str) -> Result<&'a Robot,
         .ok_or_else(not_found)
 }
 
-fn create(ctx: &Ctx, state: &mut State, namespace: &str) -> ApiResult {
-    let schema = json!({
+fn robot_schema() -> Value {
+    json!({
         "type": "object",
         "description": "Optional data for creating a robot",
         "properties": {
             "description": {"type": "string", "description": "Optional text description for the robot", "maxLength": 255},
             "unstructured_metadata": {"type": "object", "description": "Optional unstructured metadata for the robot"},
         },
-    });
-    let body = ctx.optional_json(&schema)?.unwrap_or_else(|| json!({}));
+    })
+}
+
+/// Quay's `InvalidOrganizationException`, a 400 `{"message"}`.
+pub fn org_does_not_exist(orgname: &str) -> ApiError {
+    ApiError::message(format!("Organization does not exist: {orgname}"))
+}
+
+fn create(ctx: &Ctx, state: &mut State, namespace: &str) -> ApiResult {
+    let body = ctx
+        .optional_json(&robot_schema())?
+        .unwrap_or_else(|| json!({}));
     let short = ctx.param("robot_shortname").to_string();
     if let Err(message) = validate_namespace_name(&short) {
         return Err(ApiError::invalid(format!(
@@ -176,11 +186,15 @@ fn list(ctx: &Ctx, state: &State, namespace: &str, show_tokens: bool) -> ApiResu
 }
 
 /// `GET /api/v1/organization/{orgname}/robots`: members see them, admins also their tokens.
+/// A full-access superuser gets an empty list for a missing organization.
 pub fn list_org(ctx: &Ctx, state: &mut State) -> ApiResult {
     let orgname = ctx.param("orgname");
     let is_admin = ctx.caller.is_org_admin(state, orgname);
     if !is_admin && !ctx.caller.is_org_member(state, orgname) {
         return Err(ctx.deny());
+    }
+    if ctx.caller.full_access() && state.namespace(orgname).is_none() {
+        return Ok(Reply::ok(json!({ "robots": [] })));
     }
     list(ctx, state, orgname, is_admin)
 }
@@ -192,7 +206,14 @@ pub fn get_org(ctx: &Ctx, state: &mut State) -> ApiResult {
 }
 
 /// `PUT /api/v1/organization/{orgname}/robots/{robot_shortname}` (create only).
+/// A full-access superuser gets 400 `Organization does not exist: X` for a
+/// missing organization (after the body is checked).
 pub fn create_org(ctx: &Ctx, state: &mut State) -> ApiResult {
+    let orgname = ctx.param("orgname");
+    if ctx.caller.full_access() && state.org(orgname).is_none() {
+        ctx.optional_json(&robot_schema())?;
+        return Err(org_does_not_exist(orgname));
+    }
     let ns = org_admin_namespace(ctx, state)?;
     create(ctx, state, &ns)
 }

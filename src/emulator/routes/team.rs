@@ -6,6 +6,7 @@ use super::super::errors::{ApiError, ApiResult, Reply};
 use super::super::request::{Ctx, JsonFields};
 use super::super::state::{Delegate, State, Team, TeamRole};
 use super::super::views::{team_avatar, team_member_view};
+use super::robot::org_does_not_exist;
 use super::validate_namespace_name;
 
 fn require_admin(ctx: &Ctx, state: &State) -> Result<(String, String), ApiError> {
@@ -41,10 +42,8 @@ fn keeps_admin_without(state: &State, org: &str, team: &str, user: &str) -> bool
     })
 }
 
-/// `PUT /api/v1/organization/{orgname}/team/{teamname}`: create or update.
-pub fn put(ctx: &Ctx, state: &mut State) -> ApiResult {
-    let (org, name) = require_admin(ctx, state)?;
-    let schema = json!({
+fn team_schema() -> Value {
+    json!({
         "type": "object",
         "description": "Description of a team",
         "required": ["role"],
@@ -52,8 +51,20 @@ pub fn put(ctx: &Ctx, state: &mut State) -> ApiResult {
             "role": {"type": "string", "description": "Org wide permissions that should apply to the team", "enum": ["member", "creator", "admin"]},
             "description": {"type": "string", "description": "Markdown description for the team"},
         },
-    });
-    let body = ctx.json(&schema)?;
+    })
+}
+
+/// `PUT /api/v1/organization/{orgname}/team/{teamname}`: create or update.
+/// A full-access superuser gets 400 `Organization does not exist: X` for a
+/// missing organization (after the body is checked).
+pub fn put(ctx: &Ctx, state: &mut State) -> ApiResult {
+    let orgname = ctx.param("orgname");
+    if ctx.caller.full_access() && state.org(orgname).is_none() {
+        ctx.json(&team_schema())?;
+        return Err(org_does_not_exist(orgname));
+    }
+    let (org, name) = require_admin(ctx, state)?;
+    let body = ctx.json(&team_schema())?;
     if let Err(message) = validate_namespace_name(&name) {
         return Err(ApiError::message(format!(
             "Invalid team name {name}: {message}"

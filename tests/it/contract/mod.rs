@@ -6,6 +6,7 @@
 
 mod autoprune;
 mod errors;
+mod full_access;
 mod mirror;
 mod notifications;
 mod organizations;

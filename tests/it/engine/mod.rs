@@ -8,6 +8,7 @@ mod organization;
 mod quota;
 mod repository;
 mod robot_team;
+mod workload;
 
 use std::time::Duration;
 
