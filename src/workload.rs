@@ -46,8 +46,8 @@ impl Workload {
         teams: 2,
     };
 
-    /// The custom resources of the workload; `generation` goes into the repository
-    /// descriptions of the first `changed` repositories of each organization.
+    /// The custom resources of the workload; `generation` goes into the
+    /// descriptions of the first `changed` repositories of the first organization.
     pub fn resources(&self, changed: usize, generation: u32) -> Resources {
         let mut r = Resources::default();
         for o in 0..self.organizations {
@@ -80,7 +80,7 @@ impl Workload {
             }
             for i in 0..self.repositories {
                 let name = format!("app{i:05}");
-                let description = match i < changed {
+                let description = match o == 0 && i < changed {
                     true => format!("application {i}, revision {generation}"),
                     false => format!("application {i}"),
                 };
