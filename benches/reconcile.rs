@@ -2,7 +2,8 @@
 //! measured on (`quay_config_operator::workload`): requests by kind (reads,
 //! writes, failed), convergence time and peak memory, for the first
 //! convergence, a restart with everything in sync, ten changed descriptions
-//! and one resync; then the same at about 1,000 and 10,000 resources.
+//! and one resync (in full, and with the change feeds); then the same at about
+//! 1,000 and 10,000 resources.
 //!
 //! Quay is the emulator, run as its own process (so the peak memory printed is
 //! the operator side's alone), with a cost model: each authenticated request
@@ -16,8 +17,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use quay_config_operator::controller::ManagedResource;
 use quay_config_operator::emulator::Stats;
 use quay_config_operator::engine::Quay;
+use quay_config_operator::engine::feed::{OrganizationFeed, Poll};
 use quay_config_operator::quay::{ClientOptions, QuayClient};
 use quay_config_operator::workload::{Drive, Resources, Workload, converge};
 use secrecy::SecretString;
@@ -144,6 +147,16 @@ async fn phases(emulator: &Emulator, workload: Workload, drive: Drive) -> Vec<Ro
         .await,
     ];
     let restarted = emulator.quay();
+    // The change feeds start where the logs stand after the first convergence.
+    let organizations: Vec<String> = resources
+        .organizations
+        .iter()
+        .filter_map(|o| Some(o.quay_location()?.namespace))
+        .collect();
+    let mut feeds: Vec<_> = organizations.iter().map(OrganizationFeed::new).collect();
+    for feed in &mut feeds {
+        feed.poll(&restarted).await.expect("first feed poll");
+    }
     rows.push(
         phase(
             "restart, all in sync",
@@ -172,7 +185,29 @@ async fn phases(emulator: &Emulator, workload: Workload, drive: Drive) -> Vec<Ro
         )
         .await,
     );
+    rows.push(feed_phase(emulator, &mut feeds, &emulator.quay()).await);
     rows
+}
+
+/// One resync with the change feeds: each organization's log read once (the
+/// ten descriptions were the operator's own writes, so nothing is to observe).
+async fn feed_phase(emulator: &Emulator, feeds: &mut [OrganizationFeed], quay: &Quay) -> Row {
+    let before = emulator.stats().await;
+    let started = Instant::now();
+    for feed in feeds {
+        let poll = feed.poll(quay).await.expect("feed poll");
+        assert_eq!(poll, Poll::Unchanged, "{}", feed.organization());
+    }
+    let elapsed = started.elapsed();
+    let after = emulator.stats().await;
+    Row {
+        phase: "one resync, change feed",
+        reads: after.total - before.total,
+        writes: 0,
+        failed: (after.client_errors + after.server_errors)
+            - (before.client_errors + before.server_errors),
+        elapsed,
+    }
 }
 
 fn peak_rss_mib() -> f64 {

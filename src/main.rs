@@ -52,9 +52,18 @@ struct RunArgs {
         value_delimiter = ','
     )]
     namespaces: Vec<String>,
-    /// How often in-sync resources are checked against Quay for drift (e.g. 10m, 1h).
+    /// How often in-sync resources are checked against Quay for drift (e.g. 10m, 1h)
+    /// when no change feed covers their organization.
     #[arg(long, default_value = "10m", value_parser = humantime::parse_duration, env = "RESYNC_INTERVAL")]
     resync_interval: Duration,
+    /// How often each managed organization's audit log is read for changes made by
+    /// others, which are then observed and reverted (0s: no change feed).
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, env = "CHANGE_FEED_INTERVAL")]
+    change_feed_interval: Duration,
+    /// How often resources whose organization has a working change feed are still
+    /// checked in full (the safety net).
+    #[arg(long, default_value = "6h", value_parser = humantime::parse_duration, env = "FULL_RESYNC_INTERVAL")]
+    full_resync_interval: Duration,
     /// How long one Quay list answer is shared between resources of the same namespace.
     #[arg(long, default_value = "20s", value_parser = humantime::parse_duration)]
     list_ttl: Duration,
@@ -219,6 +228,8 @@ async fn operate(
         resync: args.resync_interval,
         list_ttl: args.list_ttl,
         concurrency: args.concurrency,
+        change_feed: (!args.change_feed_interval.is_zero()).then_some(args.change_feed_interval),
+        full_resync: args.full_resync_interval,
         metrics: metrics.clone(),
     };
     tracing::info!(namespaces = ?namespaces, resync = ?args.resync_interval, "starting controllers");

@@ -10,6 +10,7 @@ use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use rand::Rng;
 
 use super::connections::Connections;
+use super::feed::ChangeFeeds;
 use crate::engine::ErrorClass;
 use crate::metrics::Metrics;
 
@@ -21,8 +22,14 @@ pub struct Context {
     pub connections: Connections,
     /// Publishes Kubernetes Events.
     pub recorder: Recorder,
-    /// How often an in-sync object is checked again for drift.
+    /// How often an in-sync object is checked again for drift when no change
+    /// feed covers its organization.
     pub resync: Duration,
+    /// How often an in-sync object is checked again when a change feed covers
+    /// its organization (the feed reports what others change in between).
+    pub full_resync: Duration,
+    /// The change feeds of the managed organizations (off unless configured).
+    pub feeds: Arc<ChangeFeeds>,
     /// Reconcile outcomes and Quay calls, for `/metrics`.
     pub metrics: Arc<Metrics>,
     failures: Mutex<HashMap<String, u32>>,
@@ -49,8 +56,18 @@ impl Context {
             recorder: Recorder::new(client.clone(), reporter),
             client,
             resync,
+            full_resync: resync,
+            feeds: Arc::new(ChangeFeeds::new(None)),
             failures: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// With change feeds polled every `interval`: an object whose organization
+    /// a working feed covers is observed in full every `full_resync` only.
+    pub fn with_change_feeds(mut self, interval: Duration, full_resync: Duration) -> Self {
+        self.feeds = Arc::new(ChangeFeeds::new(Some(interval)));
+        self.full_resync = full_resync;
+        self
     }
 
     /// Publishes an Event about `obj`; a failure to publish is only logged.

@@ -5,6 +5,7 @@
 mod connection;
 mod connections;
 mod context;
+pub mod feed;
 mod kinds;
 pub mod reconcile;
 pub mod references;
@@ -25,7 +26,7 @@ pub use connection::reconcile as reconcile_connection;
 pub use connections::secret_value;
 pub use connections::{ConnectionError, Connections};
 pub use context::Context;
-pub use kinds::{Inputs, ManagedResource, ResourceRef};
+pub use kinds::{Inputs, ManagedResource, QuayLocation, ResourceRef};
 pub use reconcile::{Error, FINALIZER, KindContext};
 
 use crate::crd::{
@@ -44,6 +45,10 @@ pub struct RunConfig {
     pub list_ttl: Duration,
     /// Parallel reconciles per kind.
     pub concurrency: u16,
+    /// Poll interval of the organizations' change feeds (`None`: off).
+    pub change_feed: Option<Duration>,
+    /// Full observation interval of resources a change feed covers.
+    pub full_resync: Duration,
     /// Where reconcile outcomes and Quay calls are counted.
     pub metrics: Arc<crate::metrics::Metrics>,
 }
@@ -92,12 +97,17 @@ pub async fn check_crds(client: &Client, namespace: Option<&str>) -> Result<(), 
 
 /// Runs every controller until SIGTERM/Ctrl-C.
 pub async fn run(client: Client, config: RunConfig) {
-    let ctx = Arc::new(Context::new(
+    let mut context = Context::new(
         client.clone(),
         config.resync,
         config.list_ttl,
         config.metrics.clone(),
-    ));
+    );
+    if let Some(interval) = config.change_feed {
+        context = context.with_change_feeds(interval, config.full_resync);
+    }
+    let ctx = Arc::new(context);
+    let feeds = tokio::spawn(ctx.feeds.clone().run());
     let ns = config.namespace.as_deref();
     let controller_config =
         kube::runtime::controller::Config::default().concurrency(config.concurrency);
@@ -159,6 +169,7 @@ pub async fn run(client: Client, config: RunConfig) {
         mirrors,
         quotas
     );
+    feeds.abort();
 }
 
 /// A controller for one managed kind. Status writes do not trigger it: only
@@ -186,7 +197,8 @@ fn managed<K: ManagedResource>(
         store: reader.clone(),
     });
     let store = reader.clone();
-    let mut controller = Controller::for_stream(stream, reader);
+    let triggers = ctx.shared.feeds.triggers(store.clone());
+    let mut controller = Controller::for_stream(stream, reader).reconcile_on(triggers);
     if K::references_secrets() {
         let store = store.clone();
         // A change to a Secret the spec references (e.g. mirror credentials)

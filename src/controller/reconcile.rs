@@ -264,12 +264,13 @@ async fn apply<K: ManagedResource>(
             ),
             Mode::Observe => None,
         };
-        Ok::<_, Failure>((quay.client.registry_host(), desired, report, extra))
+        Ok::<_, Failure>((quay, desired, report, extra))
     }
     .await;
 
     match result {
-        Ok((host, desired, report, extra)) => {
+        Ok((quay, desired, report, extra)) => {
+            let host = quay.client.registry_host();
             shared.succeeded(&key);
             shared.metrics.reconciled(&K::kind(&()), None);
             let origin = obj.origin().or(match mode {
@@ -293,7 +294,16 @@ async fn apply<K: ManagedResource>(
                     .await;
             }
             write_status(api, obj, next, origin, drift, Some(&host), extra).await?;
-            Ok(Action::requeue(shared.resync))
+            // A change feed covering the organization reports what others
+            // change; a full observation is then only the safety net.
+            let user = (namespace.clone(), obj.connection_name().to_owned());
+            let covered = obj
+                .quay_location()
+                .is_some_and(|l| shared.feeds.covers(&quay, &l.namespace, user));
+            Ok(Action::requeue(match covered {
+                true => shared.full_resync,
+                false => shared.resync,
+            }))
         }
         Err(failure) => {
             shared

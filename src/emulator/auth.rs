@@ -110,11 +110,24 @@ impl ScopeSet {
     }
 }
 
+/// The OAuth token a call was made with, as audit log metadata names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OAuthToken {
+    /// `oauth_token_id`.
+    pub id: u64,
+    /// `oauth_token_application_id` (the application's client id).
+    pub client_id: String,
+    /// `oauth_token_application` (the application's name).
+    pub application: String,
+}
+
 /// The caller of one request: a user with the scopes of its token, or anonymous.
 #[derive(Clone, Debug, Default)]
 pub struct Caller {
     pub user: Option<String>,
     pub scopes: ScopeSet,
+    /// The token the call was made with (every emulator token is an OAuth token).
+    pub token: Option<OAuthToken>,
     /// The user is a superuser *and* the token carries super:user.
     pub superuser: bool,
     /// FEATURE_SUPERUSERS_FULL_ACCESS at the time of the request.
@@ -145,6 +158,11 @@ impl Caller {
         Caller {
             user: Some(info.username.clone()),
             scopes: info.scopes,
+            token: Some(OAuthToken {
+                id: info.id,
+                client_id: info.client_id.clone(),
+                application: info.application.clone(),
+            }),
             superuser: is_superuser && info.scopes.has(Scope::SuperUser),
             full_access_enabled: state.superusers_full_access,
         }

@@ -15,7 +15,7 @@ use super::errors::{ApiError, Html, json_response};
 use super::faults::Fault;
 use super::request::Ctx;
 use super::routing::{self, Resolution};
-use super::server::ConnectionKill;
+use super::server::{ConnectionKill, PeerAddr};
 use super::{Shared, lock};
 
 /// Largest request body accepted.
@@ -102,12 +102,18 @@ async fn handle(shared: &Shared, request: Request) -> Response {
                 };
                 return error.into_response(&base_url);
             }
+            let ip = parts
+                .extensions
+                .get::<PeerAddr>()
+                .map(|peer| peer.0.ip().to_canonical().to_string())
+                .unwrap_or_else(|| "127.0.0.1".to_string());
             let ctx = Ctx {
                 params,
                 query: routing::parse_query(parts.uri.query()),
                 headers: parts.headers,
                 body,
                 caller,
+                ip,
             };
             match (route.handler)(&ctx, &mut state) {
                 Ok(reply) => reply.into_response(),

@@ -56,12 +56,24 @@
 //! a worker or being served) and of calls holding a worker (`peak_served`),
 //! plus the calls answered with 4xx and 5xx.
 //!
+//! # Audit logs
+//!
+//! Every write the emulator supports appends the entry Quay 3.18 records for
+//! it (same kind, same metadata keys, the three `oauth_token_*` keys of the
+//! caller's token, the caller as performer, the client's IP), readable at once
+//! through `/organization/{org}/logs`, `/repository/{repo}/logs`, `/user/logs`
+//! and their `aggregatelogs`, with Quay's paging, date windows and errors. All
+//! emulator tokens belong to the user's OAuth application "automation" (the one
+//! `user/initialize` mints from). A deleted namespace takes its entries along.
+//!
 //! # Not reproduced
 //!
 //! Anything outside the API areas the operator uses (builds, tags, manifests,
-//! logs, OAuth applications, sign-in), workers (mirror syncs, notification
-//! delivery, garbage collection), and storage (quota usage is always 0 bytes).
+//! log exports, OAuth applications, sign-in), workers (mirror syncs,
+//! notification delivery, garbage collection), and storage (quota usage is
+//! always 0 bytes).
 
+mod audit;
 mod auth;
 mod control;
 mod cost;

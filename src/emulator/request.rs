@@ -19,6 +19,8 @@ pub struct Ctx {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub caller: Caller,
+    /// The client's IP address (as audit log entries record it).
+    pub ip: String,
 }
 
 impl Ctx {
@@ -55,6 +57,14 @@ impl Ctx {
             None => default,
             Some(v) => matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on"),
         }
+    }
+
+    /// Whether the body is a JSON object with this key (for handlers that
+    /// already validated the body).
+    pub fn body_has(&self, key: &str) -> bool {
+        serde_json::from_slice::<Value>(&self.body)
+            .ok()
+            .is_some_and(|body| body.get(key).is_some())
     }
 
     /// The caller's username, or the "Unauthorized" error for anonymous callers.

@@ -1,6 +1,7 @@
 //! Serving connections with hyper directly, so that a fault can close a
 //! connection without sending any HTTP response.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -23,6 +24,10 @@ impl ConnectionKill {
     }
 }
 
+/// The client's address, put into every request's extensions.
+#[derive(Clone, Copy, Debug)]
+pub struct PeerAddr(pub SocketAddr);
+
 /// Accepts connections until `shutdown` flips to true.
 pub async fn run(listener: TcpListener, app: Router, mut shutdown: watch::Receiver<bool>) {
     loop {
@@ -30,8 +35,8 @@ pub async fn run(listener: TcpListener, app: Router, mut shutdown: watch::Receiv
             accepted = listener.accept() => accepted,
             _ = shutdown.changed() => return,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(err) => {
                 tracing::warn!("emulator: accept failed: {err}");
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -45,6 +50,7 @@ pub async fn run(listener: TcpListener, app: Router, mut shutdown: watch::Receiv
             let per_request_kill = kill.clone();
             let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
                 request.extensions_mut().insert(per_request_kill.clone());
+                request.extensions_mut().insert(PeerAddr(peer));
                 app.clone().oneshot(request)
             });
             let connection = hyper::server::conn::http1::Builder::new()

@@ -1,10 +1,11 @@
 //! The emulator's in-memory database: namespaces (users and organizations),
-//! robots, teams, repositories and everything hanging off them, plus tokens.
+//! robots, teams, repositories and everything hanging off them, tokens, and
+//! the audit log.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::auth::ScopeSet;
 
@@ -257,12 +258,41 @@ pub struct PrunePolicy {
     pub tag_pattern_matches: bool,
 }
 
+/// The OAuth application every emulator token belongs to: Quay's
+/// `user/initialize` names the application it mints its token from
+/// "automation", with the user's name as client id.
+pub const TOKEN_APPLICATION: &str = "automation";
+
 /// An OAuth access token.
 #[derive(Clone, Debug)]
 pub struct Token {
+    /// Row id (`oauth_token_id` in audit log metadata).
+    pub id: u64,
     pub username: String,
     pub scopes: ScopeSet,
     pub expires_at: Option<DateTime<Utc>>,
+    /// Name of the OAuth application the token was minted from.
+    pub application: String,
+    /// Client id of that application.
+    pub client_id: String,
+}
+
+/// One audit log entry (a row of Quay's `LogEntry3`).
+#[derive(Clone, Debug)]
+pub struct LogEntry {
+    /// Insertion order (newest last).
+    pub id: u64,
+    /// Kind, like `create_repo`.
+    pub kind: &'static str,
+    /// The namespace (account) the entry belongs to.
+    pub namespace: String,
+    /// Id of the repository it concerns ([`Repository::id`]), if any.
+    pub repo_id: Option<u64>,
+    /// The user (or robot) who made the change.
+    pub performer: Option<String>,
+    pub ip: String,
+    pub metadata: Map<String, Value>,
+    pub datetime: DateTime<Utc>,
 }
 
 /// The whole emulated database.
@@ -273,9 +303,13 @@ pub struct State {
     pub namespaces: BTreeMap<String, Namespace>,
     pub repos: BTreeMap<(String, String), Repository>,
     pub tokens: HashMap<String, Token>,
+    /// The audit log, oldest first.
+    pub logs: Vec<LogEntry>,
     next_id: u64,
     next_quota_id: u64,
     next_limit_id: u64,
+    next_token_id: u64,
+    next_log_id: u64,
 }
 
 impl State {
@@ -355,7 +389,7 @@ impl State {
         );
     }
 
-    /// Registers an access token.
+    /// Registers an access token (of the user's "automation" application).
     pub fn add_token(
         &mut self,
         token: String,
@@ -363,14 +397,25 @@ impl State {
         scopes: ScopeSet,
         expires_at: Option<DateTime<Utc>>,
     ) {
+        self.next_token_id += 1;
         self.tokens.insert(
             token,
             Token {
+                id: self.next_token_id,
                 username: username.to_string(),
                 scopes,
                 expires_at,
+                application: TOKEN_APPLICATION.to_string(),
+                client_id: username.to_string(),
             },
         );
+    }
+
+    /// Appends an audit log entry, giving it the next id.
+    pub fn append_log(&mut self, mut entry: LogEntry) {
+        self.next_log_id += 1;
+        entry.id = self.next_log_id;
+        self.logs.push(entry);
     }
 
     pub fn namespace(&self, name: &str) -> Option<&Namespace> {
@@ -458,5 +503,8 @@ impl State {
             self.forget_member(name);
         }
         self.repos.retain(|(n, _), _| n != name);
+        // Quay renames a deleted namespace, so its entries (org_delete last)
+        // are no longer anyone's: a namespace created again starts empty.
+        self.logs.retain(|l| l.namespace != name);
     }
 }

@@ -111,6 +111,14 @@ impl ListCache {
             );
     }
 
+    /// Forgets every cached value whose key starts with `prefix`.
+    pub(crate) fn invalidate_prefix(&self, prefix: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|key, _| !key.starts_with(prefix));
+    }
+
     /// Forgets a cached value.
     pub(crate) fn invalidate(&self, key: &str) {
         self.entries

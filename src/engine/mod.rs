@@ -8,6 +8,7 @@ pub mod autoprune;
 mod cache;
 mod driver;
 mod error;
+pub mod feed;
 pub mod mirror;
 pub mod notification;
 pub mod organization;

@@ -181,6 +181,25 @@ impl Quay {
             });
     }
 
+    /// Forgets what the shared caches hold of an organization that someone else
+    /// changed (from its change feed): its view, robots and repository list, and
+    /// the notification lists of the changed repositories (of all, for `None`).
+    pub fn forget_changed(&self, organization: &str, changes: Option<&super::feed::Changes>) {
+        self.forget_organization(organization);
+        self.forget_robots(&RobotOwner::Organization(organization.to_owned()));
+        self.forget_repositories(organization);
+        match changes {
+            Some(changes) => {
+                for repo in &changes.repositories {
+                    self.forget_notifications(organization, repo);
+                }
+            }
+            None => self
+                .cache
+                .invalidate_prefix(&notifications_key(organization, "")),
+        }
+    }
+
     /// Forgets the shared notification list of a repository after a write.
     pub(crate) fn forget_notifications(&self, namespace: &str, repo: &str) {
         self.cache.invalidate(&notifications_key(namespace, repo));

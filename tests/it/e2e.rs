@@ -221,6 +221,8 @@ async fn operator_manages_a_repository_on_a_real_cluster() {
             resync: Duration::from_secs(30),
             list_ttl: Duration::from_secs(1),
             concurrency: 2,
+            change_feed: Some(Duration::from_secs(2)),
+            full_resync: Duration::from_secs(300),
             metrics: Default::default(),
         },
     ));

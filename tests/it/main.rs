@@ -8,6 +8,7 @@ mod crds_in_sync;
 mod e2e;
 mod emulator_control;
 mod emulator_full_access;
+mod emulator_logs;
 mod engine;
 mod gitops;
 mod logs;

@@ -187,6 +187,10 @@ impl ManagedResource for QuayMirrorConfig {
             self.status.as_ref().and_then(|s| s.repository.as_deref()),
         )
     }
+    fn quay_location(&self) -> Option<super::QuayLocation> {
+        let recorded = self.status.as_ref().and_then(|s| s.repository.as_deref());
+        super::QuayLocation::of_repository(self.spec.repository.as_deref().or(recorded)?)
+    }
     common_accessors!();
     fn default_deletion_policy() -> DeletionPolicy {
         DeletionPolicy::Delete

@@ -43,6 +43,33 @@ mod mirror;
 mod notification;
 mod quota;
 
+/// Where a Quay object lives: see [`ManagedResource::quay_location`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QuayLocation {
+    /// Organization or user namespace.
+    pub namespace: String,
+    /// The repository, for repositories and what belongs to one.
+    pub repository: Option<String>,
+}
+
+impl QuayLocation {
+    /// The location of `namespace/name` (a repository path), if it is one.
+    pub fn of_repository(path: &str) -> Option<QuayLocation> {
+        split_repository(path).map(|(namespace, name)| QuayLocation {
+            namespace: namespace.to_owned(),
+            repository: Some(name.to_owned()),
+        })
+    }
+
+    /// The location of something of the namespace itself.
+    pub fn of_namespace(namespace: &str) -> QuayLocation {
+        QuayLocation {
+            namespace: namespace.to_owned(),
+            repository: None,
+        }
+    }
+}
+
 /// Why a kind's after-apply step failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StepError {
@@ -206,6 +233,10 @@ pub trait ManagedResource:
     }
     /// The Quay object's identity, as shown in messages.
     fn quay_identity(&self) -> String;
+    /// Where the Quay object lives, once known: its organization (or user
+    /// namespace) and, for what belongs to a repository, the repository. The
+    /// change feed uses it to find the resources someone else's change concerns.
+    fn quay_location(&self) -> Option<QuayLocation>;
     /// What two resources must share to claim the same Quay object; never
     /// shown (it may hold secret values). Defaults to the identity.
     fn conflict_key(&self) -> String {

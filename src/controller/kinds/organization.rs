@@ -46,6 +46,9 @@ impl ManagedResource for QuayOrganization {
     fn quay_identity(&self) -> String {
         self.spec.quay_name(&self.name_any())
     }
+    fn quay_location(&self) -> Option<super::QuayLocation> {
+        Some(super::QuayLocation::of_namespace(&self.quay_identity()))
+    }
     common_accessors!();
     fn default_deletion_policy() -> DeletionPolicy {
         DeletionPolicy::Retain

@@ -107,6 +107,10 @@ impl ManagedResource for QuayQuota {
             })
             .unwrap_or_default()
     }
+    fn quay_location(&self) -> Option<super::QuayLocation> {
+        self.known_namespace()
+            .map(|ns| super::QuayLocation::of_namespace(&ns))
+    }
     common_accessors!();
     fn default_deletion_policy() -> DeletionPolicy {
         DeletionPolicy::Delete

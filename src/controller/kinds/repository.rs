@@ -57,6 +57,9 @@ impl ManagedResource for QuayRepository {
     fn quay_identity(&self) -> String {
         self.spec.full_name(&self.name_any())
     }
+    fn quay_location(&self) -> Option<super::QuayLocation> {
+        super::QuayLocation::of_repository(&self.quay_identity())
+    }
     common_accessors!();
     fn default_deletion_policy() -> DeletionPolicy {
         DeletionPolicy::Retain

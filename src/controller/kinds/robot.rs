@@ -123,6 +123,12 @@ impl ManagedResource for QuayRobotAccount {
         let owner = self.spec.organization.as_deref().unwrap_or("(token user)");
         format!("{owner}+{}", self.spec.short_name(&self.name_any()))
     }
+    fn quay_location(&self) -> Option<super::QuayLocation> {
+        self.spec
+            .organization
+            .as_deref()
+            .map(super::QuayLocation::of_namespace)
+    }
     common_accessors!();
     fn default_deletion_policy() -> DeletionPolicy {
         DeletionPolicy::Delete

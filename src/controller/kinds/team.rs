@@ -49,6 +49,9 @@ impl ManagedResource for QuayTeam {
             self.spec.quay_name(&self.name_any())
         )
     }
+    fn quay_location(&self) -> Option<super::QuayLocation> {
+        Some(super::QuayLocation::of_namespace(&self.spec.organization))
+    }
     common_accessors!();
     fn default_deletion_policy() -> DeletionPolicy {
         DeletionPolicy::Delete

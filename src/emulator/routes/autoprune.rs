@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use super::super::audit::log_action;
 use super::super::errors::{ApiError, ApiResult, Reply};
 use super::super::request::{Ctx, JsonFields};
 use super::super::state::{PrunePolicy, State};
@@ -39,6 +40,44 @@ impl Owner {
             }
         }
     }
+}
+
+/// What a policy change is.
+#[derive(Clone, Copy)]
+enum Change {
+    Create,
+    Update,
+    Delete,
+}
+
+/// Logs a policy change with the kind and metadata Quay uses for the owner.
+fn log_policy(ctx: &Ctx, state: &mut State, owner: &Owner, change: Change, policy: &PrunePolicy) {
+    let (namespace, repo) = match owner {
+        Owner::Namespace(ns) => (ns.as_str(), None),
+        Owner::Repository(ns, name) => (ns.as_str(), Some(name.as_str())),
+    };
+    let kind = match (change, repo.is_some()) {
+        (Change::Create, false) => "create_namespace_autoprune_policy",
+        (Change::Update, false) => "update_namespace_autoprune_policy",
+        (Change::Delete, false) => "delete_namespace_autoprune_policy",
+        (Change::Create, true) => "create_repository_autoprune_policy",
+        (Change::Update, true) => "update_repository_autoprune_policy",
+        (Change::Delete, true) => "delete_repository_autoprune_policy",
+    };
+    let mut metadata = match change {
+        Change::Delete => json!({ "policy_uuid": policy.uuid, "namespace": namespace }),
+        Change::Create | Change::Update => json!({
+            "method": policy.method,
+            "value": policy.value,
+            "tag_pattern": policy.tag_pattern,
+            "tag_pattern_matches": policy.tag_pattern_matches,
+            "namespace": namespace,
+        }),
+    };
+    if let (Some(repo), Some(map)) = (repo, metadata.as_object_mut()) {
+        map.insert("repo".into(), json!(repo));
+    }
+    log_action(ctx, state, kind, namespace, repo, metadata);
 }
 
 fn view(policy: &PrunePolicy) -> Value {
@@ -113,7 +152,8 @@ fn create(ctx: &Ctx, state: &mut State, owner: &Owner) -> ApiResult {
     }
     policy.uuid = new_uuid();
     let uuid = policy.uuid.clone();
-    policies.push(policy);
+    policies.push(policy.clone());
+    log_policy(ctx, state, owner, Change::Create, &policy);
     Ok(Reply::created(json!({ "uuid": uuid })))
 }
 
@@ -138,19 +178,20 @@ fn update(ctx: &Ctx, state: &mut State, owner: &Owner) -> ApiResult {
         .policies_mut(state)
         .and_then(|ps| ps.iter_mut().find(|p| p.uuid == uuid))
     {
-        *policy = changed;
+        *policy = changed.clone();
     }
+    log_policy(ctx, state, owner, Change::Update, &changed);
     Ok(Reply::no_content())
 }
 
 fn delete(ctx: &Ctx, state: &mut State, owner: &Owner) -> ApiResult {
     let uuid = ctx.param("policy_uuid").to_string();
     let policies = owner.policies_mut(state).ok_or_else(ApiError::not_found)?;
-    let before = policies.len();
-    policies.retain(|p| p.uuid != uuid);
-    if policies.len() == before {
+    let Some(index) = policies.iter().position(|p| p.uuid == uuid) else {
         return Err(ApiError::not_found());
-    }
+    };
+    let policy = policies.remove(index);
+    log_policy(ctx, state, owner, Change::Delete, &policy);
     Ok(Reply::ok(json!({ "uuid": uuid })))
 }
 

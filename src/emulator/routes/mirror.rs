@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value, json};
 
+use super::super::audit::track_and_log;
 use super::super::errors::{ApiError, ApiResult, Reply};
 use super::super::request::{Ctx, JsonFields};
 use super::super::state::{Mirror, RepoRole, State};
@@ -181,15 +182,49 @@ pub fn create(ctx: &Ctx, state: &mut State) -> ApiResult {
             .unwrap_or_default(),
         rule_index,
     };
+    let reference = mirror.external_reference.clone();
     let repo = state.repo_mut(&ns, &name).ok_or_else(ApiError::not_found)?;
     repo.mirror = Some(mirror);
     repo.state = "MIRROR".to_string();
     repo.user_perms.insert(robot, RepoRole::Write);
+    log_change(
+        ctx,
+        state,
+        (&ns, &name),
+        "external_reference",
+        json!(reference),
+    );
     Ok(Reply::created(json!("")))
 }
 
+/// Quay's `track_and_log("repo_mirror_config_changed", changed=..., to=...)`.
+fn log_change(ctx: &Ctx, state: &mut State, (ns, name): (&str, &str), field: &str, to: Value) {
+    let extra = json!({ "changed": field, "to": to });
+    track_and_log(ctx, state, "repo_mirror_config_changed", ns, name, extra);
+}
+
+/// The order in which Quay's `PUT .../mirror` applies (and logs) fields.
+const UPDATE_ORDER: [&str; 15] = [
+    "is_enabled",
+    "external_reference",
+    "robot_username",
+    "sync_start_date",
+    "sync_interval",
+    "external_registry_username",
+    "external_registry_password",
+    "verify_tls",
+    "unsigned_images",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "skopeo_timeout_interval",
+    "architecture_filter",
+    "mirror_rule",
+];
+
 /// `PUT .../mirror`: partial update, answered with 201 `""`. Fields are applied one
-/// by one, so a failing field leaves the earlier ones changed (as in Quay).
+/// by one, so a failing field leaves the earlier ones changed (as in Quay); each
+/// field applied is logged as one `repo_mirror_config_changed` entry.
 pub fn update(ctx: &Ctx, state: &mut State) -> ApiResult {
     let (ns, name) = admin_repo(ctx, state)?;
     if state.repo(&ns, &name).is_some_and(|r| r.mirror.is_none()) {
@@ -199,15 +234,34 @@ pub fn update(ctx: &Ctx, state: &mut State) -> ApiResult {
         "Update the repository mirroring configuration.",
         &[],
     ))?;
+    let mut changes: Vec<(&'static str, Value)> = Vec::new();
+    let result = apply_update(state, &ns, &name, &body, &mut changes);
+    changes.sort_by_key(|(field, _)| UPDATE_ORDER.iter().position(|f| f == field));
+    for (field, to) in changes {
+        log_change(ctx, state, (&ns, &name), field, to);
+    }
+    result.map(|()| Reply::created(json!("")))
+}
+
+/// Applies the fields of a `PUT .../mirror` body, recording each change
+/// (field name as Quay logs it, new value).
+fn apply_update(
+    state: &mut State,
+    ns: &str,
+    name: &str,
+    body: &Value,
+    changes: &mut Vec<(&'static str, Value)>,
+) -> Result<(), ApiError> {
     let robot = body
         .str_field("robot_username")
-        .map(|robot_name| robot_in(state, &ns, robot_name));
-    let repo = state.repo_mut(&ns, &name).ok_or_else(ApiError::not_found)?;
+        .map(|robot_name| robot_in(state, ns, robot_name));
+    let repo = state.repo_mut(ns, name).ok_or_else(ApiError::not_found)?;
     let Some(mirror) = repo.mirror.as_mut() else {
         return Err(ApiError::not_found());
     };
     if let Some(enabled) = body.bool_field("is_enabled") {
         mirror.is_enabled = enabled;
+        changes.push(("is_enabled", json!(enabled)));
     }
     if let Some(reference) = body.str_field("external_reference") {
         if reference.is_empty() {
@@ -216,41 +270,73 @@ pub fn update(ctx: &Ctx, state: &mut State) -> ApiResult {
             ));
         }
         mirror.external_reference = reference.to_string();
+        changes.push(("external_reference", json!(reference)));
     }
+    let both_credentials =
+        body.has("external_registry_username") && body.has("external_registry_password");
     if body.has("external_registry_username") {
         mirror.external_registry_username = body
             .str_field("external_registry_username")
             .map(str::to_string);
+        changes.push((
+            "external_registry_username",
+            json!(mirror.external_registry_username),
+        ));
     }
     if body.has("external_registry_password") {
         mirror.external_registry_password = body
             .str_field("external_registry_password")
             .map(str::to_string);
+        if both_credentials {
+            // Quay never logs the password itself.
+            let shown = mirror
+                .external_registry_password
+                .as_ref()
+                .map(|_| "********");
+            changes.push(("external_registry_password", json!(shown)));
+        }
     }
-    if let Some(Value::Object(changes)) = body.get("external_registry_config") {
+    if let Some(Value::Object(config)) = body.get("external_registry_config") {
         let mut merged: Map<String, Value> = mirror
             .external_registry_config
             .as_object()
             .cloned()
             .unwrap_or_default();
-        for key in ["verify_tls", "unsigned_images", "proxy"] {
-            if let Some(value) = changes.get(key) {
+        for key in ["verify_tls", "unsigned_images"] {
+            if let Some(value) = config.get(key) {
                 merged.insert(key.to_string(), value.clone());
+                changes.push((key, value.clone()));
+            }
+        }
+        if let Some(proxy) = config.get("proxy") {
+            merged.insert("proxy".to_string(), proxy.clone());
+            for field in ["http_proxy", "https_proxy", "no_proxy"] {
+                if let Some(value) = proxy.get(field) {
+                    changes.push((field, value.clone()));
+                }
             }
         }
         mirror.external_registry_config = Value::Object(merged);
     }
     if let Some(interval) = body.i64_field("sync_interval") {
         mirror.sync_interval = interval;
+        changes.push(("sync_interval", json!(interval)));
     }
     if let Some(date) = body.str_field("sync_start_date") {
         mirror.sync_start_date = parse_date(date)?;
+        // Quay's log serializes the datetime as seconds since the epoch.
+        let epoch = NaiveDateTime::parse_from_str(&mirror.sync_start_date, DATE_FORMAT)
+            .map(|d| d.and_utc().timestamp())
+            .unwrap_or_default();
+        changes.push(("sync_start_date", json!(epoch)));
     }
     if let Some(robot) = robot {
         mirror.robot_username = robot?;
+        changes.push(("robot_username", json!(mirror.robot_username)));
     }
     if let Some(timeout) = body.i64_field("skopeo_timeout_interval") {
         mirror.skopeo_timeout_interval = timeout;
+        changes.push(("skopeo_timeout_interval", json!(timeout)));
     }
     if body.has("architecture_filter") {
         mirror.architecture_filter = body
@@ -258,17 +344,19 @@ pub fn update(ctx: &Ctx, state: &mut State) -> ApiResult {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
+        changes.push(("architecture_filter", json!(mirror.architecture_filter)));
     }
     if body.has("root_rule") {
         // Quay changes the repository's first rule, which is an orphan if an
         // earlier POST failed.
-        let values = rule_values(&body);
+        let values = rule_values(body);
+        changes.push(("mirror_rule", json!(values)));
         match repo.mirror_rules.first_mut() {
             Some(first) => *first = values,
             None => repo.mirror_rules.push(values),
         }
     }
-    Ok(Reply::created(json!("")))
+    Ok(())
 }
 
 /// `POST .../mirror/sync-now`: 204 (status SYNC_NOW); 404 without config or while syncing.
@@ -282,6 +370,7 @@ pub fn sync_now(ctx: &Ctx, state: &mut State) -> ApiResult {
         return Err(ApiError::not_found());
     }
     mirror.sync_status = "SYNC_NOW".to_string();
+    log_change(ctx, state, (&ns, &name), "sync_status", json!("SYNC_NOW"));
     Ok(Reply::no_content())
 }
 
@@ -298,5 +387,12 @@ pub fn sync_cancel(ctx: &Ctx, state: &mut State) -> ApiResult {
     }
     mirror.sync_status = "CANCEL".to_string();
     mirror.sync_retries_remaining = 0;
+    log_change(
+        ctx,
+        state,
+        (&ns, &name),
+        "sync_status",
+        json!("SYNC_CANCEL"),
+    );
     Ok(Reply::no_content())
 }

@@ -2,6 +2,7 @@
 
 mod autoprune;
 mod discovery;
+mod logs;
 mod mirror;
 mod notification;
 mod organization;
@@ -504,6 +505,43 @@ pub fn table() -> Vec<Route> {
             "/api/v1/organization/{orgname}/proxycache",
             None,
             proxycache::delete,
+        ),
+        // audit logs
+        r(
+            M::GET,
+            "/api/v1/organization/{orgname}/logs",
+            Some(OrgAdmin),
+            logs::org_logs,
+        ),
+        r(
+            M::GET,
+            "/api/v1/organization/{orgname}/aggregatelogs",
+            Some(OrgAdmin),
+            logs::org_aggregate,
+        ),
+        r(
+            M::GET,
+            "/api/v1/repository/{repository}/logs",
+            Some(RepoAdmin),
+            logs::repo_logs,
+        ),
+        r(
+            M::GET,
+            "/api/v1/repository/{repository}/aggregatelogs",
+            Some(RepoAdmin),
+            logs::repo_aggregate,
+        ),
+        r(
+            M::GET,
+            "/api/v1/user/logs",
+            Some(UserAdmin),
+            logs::user_logs,
+        ),
+        r(
+            M::GET,
+            "/api/v1/user/aggregatelogs",
+            Some(UserAdmin),
+            logs::user_aggregate,
         ),
         // repositories
         r(

@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use super::super::audit::log_action;
 use super::super::errors::{ApiError, ApiResult, Reply};
 use super::super::request::{Ctx, JsonFields};
 use super::super::state::{Notification, State};
@@ -42,6 +43,24 @@ fn view(n: &Notification) -> Value {
         "event_config": n.event_config,
         "number_of_failures": n.number_of_failures,
     })
+}
+
+/// The metadata Quay logs for a notification change.
+fn log_notification(
+    ctx: &Ctx,
+    state: &mut State,
+    kind: &'static str,
+    (ns, name): (&str, &str),
+    n: &Notification,
+) {
+    let metadata = json!({
+        "repo": name,
+        "namespace": ns,
+        "notification_id": n.uuid,
+        "event": n.event,
+        "method": n.method,
+    });
+    log_action(ctx, state, kind, ns, Some(name), metadata);
 }
 
 fn admin_repo(ctx: &Ctx, state: &State) -> Result<(String, String), ApiError> {
@@ -221,6 +240,13 @@ pub fn create(ctx: &Ctx, state: &mut State) -> ApiResult {
         number_of_failures: 0,
     };
     let answer = view(&notification);
+    log_notification(
+        ctx,
+        state,
+        "add_repo_notification",
+        (&ns, &name),
+        &notification,
+    );
     if let Some(repo) = state.repo_mut(&ns, &name) {
         repo.notifications.push(notification);
     }
@@ -255,7 +281,16 @@ fn scoped<'a>(
 /// `POST .../notification/{uuid}`: resets the failure counter (204).
 pub fn reset_failures(ctx: &Ctx, state: &mut State) -> ApiResult {
     let (ns, name) = admin_repo(ctx, state)?;
-    scoped(state, &ns, &name, ctx.param("uuid"))?.number_of_failures = 0;
+    let notification = scoped(state, &ns, &name, ctx.param("uuid"))?;
+    notification.number_of_failures = 0;
+    let notification = notification.clone();
+    log_notification(
+        ctx,
+        state,
+        "reset_repo_notification",
+        (&ns, &name),
+        &notification,
+    );
     Ok(Reply::no_content())
 }
 
@@ -270,9 +305,16 @@ pub fn test(ctx: &Ctx, state: &mut State) -> ApiResult {
 pub fn delete(ctx: &Ctx, state: &mut State) -> ApiResult {
     let (ns, name) = admin_repo(ctx, state)?;
     let uuid = ctx.param("uuid").to_string();
-    scoped(state, &ns, &name, &uuid)?;
+    let notification = scoped(state, &ns, &name, &uuid)?.clone();
     if let Some(repo) = state.repo_mut(&ns, &name) {
         repo.notifications.retain(|n| n.uuid != uuid);
     }
+    log_notification(
+        ctx,
+        state,
+        "delete_repo_notification",
+        (&ns, &name),
+        &notification,
+    );
     Ok(Reply::no_content())
 }

@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::super::audit::log_action;
 use super::super::errors::{ApiError, ApiResult, Reply};
 use super::super::request::{Ctx, JsonFields};
 use super::super::state::{Namespace, State, Team};
@@ -124,6 +125,8 @@ pub fn create(ctx: &Ctx, state: &mut State) -> ApiResult {
         return Err(ApiError::invalid("Invalid email address"));
     }
     state.create_org(&name, email, &user);
+    let metadata = json!({"email": body.get("email"), "namespace": name});
+    log_action(ctx, state, "org_create", &name, None, metadata);
     Ok(Reply::created(json!("Created")))
 }
 
@@ -160,17 +163,44 @@ pub fn update(ctx: &Ctx, state: &mut State) -> ApiResult {
         .namespace_mut(&orgname)
         .filter(|n| n.is_org())
         .ok_or_else(ApiError::not_found)?;
-    if let Some(email) = body.str_field("email") {
-        ns.email = Some(email.to_string());
-    }
+    // What Quay logs, in its order: every invoice_email given, a changed
+    // invoice address, a changed e-mail, every tag expiration given.
+    let mut changes = Vec::new();
     if let Some(flag) = body.bool_field("invoice_email") {
         ns.invoice_email = flag;
+        changes.push((
+            "org_change_invoicing",
+            json!({"invoice_email": flag, "namespace": orgname}),
+        ));
     }
     if body.has("invoice_email_address") {
-        ns.invoice_email_address = body.str_field("invoice_email_address").map(str::to_string);
+        let address = body.str_field("invoice_email_address").map(str::to_string);
+        if address != ns.invoice_email_address {
+            changes.push((
+                "org_change_invoicing",
+                json!({"invoice_email_address": address, "namespace": orgname}),
+            ));
+        }
+        ns.invoice_email_address = address;
+    }
+    if let Some(email) = body.str_field("email") {
+        if ns.email.as_deref() != Some(email) {
+            changes.push((
+                "org_change_email",
+                json!({"email": email, "namespace": orgname, "old_email": ns.email}),
+            ));
+        }
+        ns.email = Some(email.to_string());
     }
     if let Some(seconds) = body.i64_field("tag_expiration_s") {
         ns.tag_expiration_s = seconds;
+        changes.push((
+            "org_change_tag_expiration",
+            json!({"tag_expiration": seconds, "namespace": orgname}),
+        ));
+    }
+    for (kind, metadata) in changes {
+        log_action(ctx, state, kind, &orgname, None, metadata);
     }
     let ns = state.namespace(&orgname).ok_or_else(ApiError::not_found)?;
     Ok(Reply::ok(org_view(ctx, state, ns)))

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::super::audit::log_action;
 use super::super::errors::{ApiError, ApiResult, Reply};
 use super::super::request::{Ctx, JsonFields};
 use super::super::state::{RepoRole, State};
@@ -149,6 +150,15 @@ pub fn put_user(ctx: &Ctx, state: &mut State) -> ApiResult {
     if let Some(repo) = state.repo_mut(&ns, &name) {
         repo.user_perms.insert(user.clone(), role);
     }
+    let metadata = json!({"username": user, "repo": name, "namespace": ns, "role": role.as_str()});
+    log_action(
+        ctx,
+        state,
+        "change_repo_permission",
+        &ns,
+        Some(&name),
+        metadata,
+    );
     Ok(Reply::ok(user_permission_view(
         state,
         &ns,
@@ -167,6 +177,15 @@ pub fn delete_user(ctx: &Ctx, state: &mut State) -> ApiResult {
     if removed.is_none() {
         return Err(ApiError::invalid("User does not have permission for repo."));
     }
+    let metadata = json!({"username": user, "repo": name, "namespace": ns});
+    log_action(
+        ctx,
+        state,
+        "delete_repo_permission",
+        &ns,
+        Some(&name),
+        metadata,
+    );
     Ok(Reply::no_content())
 }
 
@@ -204,6 +223,15 @@ pub fn put_team(ctx: &Ctx, state: &mut State) -> ApiResult {
     if let Some(repo) = state.repo_mut(&ns, &name) {
         repo.team_perms.insert(team.clone(), role);
     }
+    let metadata = json!({"team": team, "repo": name, "role": role.as_str()});
+    log_action(
+        ctx,
+        state,
+        "change_repo_permission",
+        &ns,
+        Some(&name),
+        metadata,
+    );
     Ok(Reply::ok(team_view(&team, role)))
 }
 
@@ -217,5 +245,14 @@ pub fn delete_team(ctx: &Ctx, state: &mut State) -> ApiResult {
     if removed.is_none() {
         return Err(ApiError::invalid("Team does not have permission for repo."));
     }
+    let metadata = json!({"team": team, "repo": name});
+    log_action(
+        ctx,
+        state,
+        "delete_repo_permission",
+        &ns,
+        Some(&name),
+        metadata,
+    );
     Ok(Reply::no_content())
 }

@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use super::super::audit::log_action;
 use super::super::errors::{ApiError, ApiResult, Reply};
 use super::super::request::{Ctx, JsonFields};
 use super::super::state::{Delegate, Prototype, RepoRole, State};
@@ -30,6 +31,35 @@ fn view(state: &State, org: &str, proto: &Prototype) -> Value {
         "delegate": delegate,
         "activating_user": proto.activating_user.as_deref().map(|u| prototype_user_view(state, org, u)),
     })
+}
+
+/// Quay's `log_prototype_action`: the prototype as the caller left it, plus
+/// `extra` keys (the original role of a modification).
+fn log_prototype(
+    ctx: &Ctx,
+    state: &mut State,
+    kind: &'static str,
+    org: &str,
+    proto: &Prototype,
+    extra: Option<(&str, &str)>,
+) {
+    let mut metadata = json!({
+        "prototypeid": proto.id,
+        "username": ctx.caller.username(),
+        "activating_username": proto.activating_user,
+        "role": proto.role.as_str(),
+    });
+    if let Some(map) = metadata.as_object_mut() {
+        if let Some((key, value)) = extra {
+            map.insert(key.to_string(), json!(value));
+        }
+        let (key, name) = match &proto.delegate {
+            Delegate::User(name) => ("delegate_user", name),
+            Delegate::Team(name) => ("delegate_team", name),
+        };
+        map.insert(key.to_string(), json!(name));
+    }
+    log_action(ctx, state, kind, org, None, metadata);
 }
 
 /// `GET /api/v1/organization/{orgname}/prototypes`.
@@ -114,6 +144,14 @@ pub fn create(ctx: &Ctx, state: &mut State) -> ApiResult {
         activating_user,
     };
     let answer = view(state, &org, &proto);
+    log_prototype(
+        ctx,
+        state,
+        "create_prototype_permission",
+        &org,
+        &proto,
+        None,
+    );
     if let Some(o) = state.namespace_mut(&org).and_then(|n| n.org_mut()) {
         o.prototypes.push(proto);
     }
@@ -142,8 +180,17 @@ pub fn update(ctx: &Ctx, state: &mut State) -> ApiResult {
         .and_then(|n| n.org_mut())
         .and_then(|o| o.prototypes.iter_mut().find(|p| p.id == id))
         .ok_or_else(ApiError::not_found)?;
+    let original = proto.role;
     proto.role = role;
     let proto = proto.clone();
+    log_prototype(
+        ctx,
+        state,
+        "modify_prototype_permission",
+        &org,
+        &proto,
+        Some(("original_role", original.as_str())),
+    );
     Ok(Reply::ok(view(state, &org, &proto)))
 }
 
@@ -155,10 +202,17 @@ pub fn delete(ctx: &Ctx, state: &mut State) -> ApiResult {
         .namespace_mut(&org)
         .and_then(|n| n.org_mut())
         .ok_or_else(ApiError::not_found)?;
-    let before = o.prototypes.len();
-    o.prototypes.retain(|p| p.id != id);
-    if o.prototypes.len() == before {
+    let Some(index) = o.prototypes.iter().position(|p| p.id == id) else {
         return Err(ApiError::not_found());
-    }
+    };
+    let proto = o.prototypes.remove(index);
+    log_prototype(
+        ctx,
+        state,
+        "delete_prototype_permission",
+        &org,
+        &proto,
+        None,
+    );
     Ok(Reply::no_content())
 }

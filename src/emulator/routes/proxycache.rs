@@ -3,6 +3,7 @@
 
 use serde_json::json;
 
+use super::super::audit::log_action;
 use super::super::errors::{ApiError, ApiResult, Reply};
 use super::super::request::{Ctx, JsonFields};
 use super::super::state::State;
@@ -63,6 +64,16 @@ pub fn create(ctx: &Ctx, state: &mut State) -> ApiResult {
         "insecure": body.bool_field("insecure").unwrap_or(false),
         "upstream_registry_username": body.str_field("upstream_registry_username"),
     }));
+    let shown = Some(registry).filter(|r| !r.is_empty());
+    let metadata = json!({ "upstream_registry": shown });
+    log_action(
+        ctx,
+        state,
+        "create_proxy_cache_config",
+        &org,
+        None,
+        metadata,
+    );
     Ok(Reply::created(json!("Created")))
 }
 
@@ -76,5 +87,13 @@ pub fn delete(ctx: &Ctx, state: &mut State) -> ApiResult {
     if data.proxy_cache.take().is_none() {
         return Err(ApiError::not_found());
     }
+    log_action(
+        ctx,
+        state,
+        "delete_proxy_cache_config",
+        &org,
+        None,
+        json!({}),
+    );
     Ok(Reply::no_content())
 }

@@ -7,8 +7,9 @@
 
 use serde_json::{Value, json};
 
+use super::super::audit::log_action;
 use super::super::errors::{ApiError, ApiResult, Reply};
-use super::super::quota_units::parse_human_size;
+use super::super::quota_units::{format_bytes, parse_human_size};
 use super::super::request::{Ctx, JsonFields};
 use super::super::schema;
 use super::super::state::{Quota, QuotaLimit, State};
@@ -290,10 +291,33 @@ pub fn org_list(ctx: &Ctx, state: &mut State) -> ApiResult {
     list(state, &org, Kind::Org)
 }
 
+/// The organization's quota, if it has one.
+fn org_quota(state: &State, org: &str) -> Option<Quota> {
+    state.namespace(org).and_then(|n| n.quota.clone())
+}
+
+/// The quota's limit `limit_id`, if there is one.
+fn org_limit(state: &State, org: &str, limit_id: &str) -> Option<QuotaLimit> {
+    let id = limit_id.parse::<u64>().ok();
+    org_quota(state, org)?
+        .limits
+        .into_iter()
+        .find(|l| Some(l.id) == id)
+}
+
 /// `POST /api/v1/organization/{orgname}/quota`: 201 `"Created"`.
 pub fn org_create(ctx: &Ctx, state: &mut State) -> ApiResult {
     let org = org_writer(ctx)?;
-    create(ctx, state, &org, Kind::Org)
+    let reply = create(ctx, state, &org, Kind::Org)?;
+    if let Some(quota) = org_quota(state, &org) {
+        let metadata = json!({
+            "namespace": org,
+            "limit_bytes": quota.limit_bytes,
+            "limit": format_bytes(quota.limit_bytes),
+        });
+        log_action(ctx, state, "org_create_quota", &org, None, metadata);
+    }
+    Ok(reply)
 }
 
 /// `GET /api/v1/organization/{orgname}/quota/{quota_id}`.
@@ -305,13 +329,35 @@ pub fn org_get(ctx: &Ctx, state: &mut State) -> ApiResult {
 /// `PUT /api/v1/organization/{orgname}/quota/{quota_id}`.
 pub fn org_update(ctx: &Ctx, state: &mut State) -> ApiResult {
     let org = org_writer(ctx)?;
-    update(ctx, state, &org, Kind::Org)
+    let before = org_quota(state, &org);
+    let reply = update(ctx, state, &org, Kind::Org)?;
+    if let (Some(before), Some(after)) = (before, org_quota(state, &org))
+        && (ctx.body_has("limit_bytes") || ctx.body_has("limit"))
+    {
+        let metadata = json!({
+            "namespace": org,
+            "limit_bytes": after.limit_bytes,
+            "previous_limit_bytes": before.limit_bytes,
+        });
+        log_action(ctx, state, "org_change_quota", &org, None, metadata);
+    }
+    Ok(reply)
 }
 
 /// `DELETE /api/v1/organization/{orgname}/quota/{quota_id}`.
 pub fn org_delete(ctx: &Ctx, state: &mut State) -> ApiResult {
     let org = org_writer(ctx)?;
-    delete(ctx, state, &org, Kind::Org)
+    let before = org_quota(state, &org);
+    let reply = delete(ctx, state, &org, Kind::Org)?;
+    if let Some(quota) = before {
+        let metadata = json!({
+            "namespace": org,
+            "quota_id": quota.id,
+            "limit_bytes": quota.limit_bytes,
+        });
+        log_action(ctx, state, "org_delete_quota", &org, None, metadata);
+    }
+    Ok(reply)
 }
 
 /// `GET /api/v1/organization/{orgname}/quota/{quota_id}/limit`.
@@ -323,7 +369,16 @@ pub fn org_limits(ctx: &Ctx, state: &mut State) -> ApiResult {
 /// `POST /api/v1/organization/{orgname}/quota/{quota_id}/limit`.
 pub fn org_limit_create(ctx: &Ctx, state: &mut State) -> ApiResult {
     let org = org_writer(ctx)?;
-    limit_create(ctx, state, &org)
+    let reply = limit_create(ctx, state, &org)?;
+    if let Some(limit) = org_quota(state, &org).and_then(|q| q.limits.last().cloned()) {
+        let metadata = json!({
+            "namespace": org,
+            "type": limit.kind,
+            "threshold_percent": limit.percent,
+        });
+        log_action(ctx, state, "org_create_quota_limit", &org, None, metadata);
+    }
+    Ok(reply)
 }
 
 /// `GET /api/v1/organization/{orgname}/quota/{quota_id}/limit/{limit_id}`.
@@ -335,13 +390,40 @@ pub fn org_limit_get(ctx: &Ctx, state: &mut State) -> ApiResult {
 /// `PUT /api/v1/organization/{orgname}/quota/{quota_id}/limit/{limit_id}`: answers the whole quota.
 pub fn org_limit_update(ctx: &Ctx, state: &mut State) -> ApiResult {
     let org = org_writer(ctx)?;
-    limit_update(ctx, state, &org)
+    let before = org_limit(state, &org, ctx.param("limit_id"));
+    let reply = limit_update(ctx, state, &org)?;
+    if let (Some(before), Some(after)) = (before, org_limit(state, &org, ctx.param("limit_id"))) {
+        let mut metadata = json!({ "namespace": org });
+        if let Some(map) = metadata.as_object_mut() {
+            if ctx.body_has("type") {
+                map.insert("type".into(), json!(after.kind));
+                map.insert("previous_type".into(), json!(before.kind));
+            }
+            if ctx.body_has("threshold_percent") {
+                map.insert("threshold_percent".into(), json!(after.percent));
+                map.insert("previous_threshold_percent".into(), json!(before.percent));
+            }
+        }
+        log_action(ctx, state, "org_change_quota_limit", &org, None, metadata);
+    }
+    Ok(reply)
 }
 
 /// `DELETE /api/v1/organization/{orgname}/quota/{quota_id}/limit/{limit_id}`.
 pub fn org_limit_delete(ctx: &Ctx, state: &mut State) -> ApiResult {
     let org = org_writer(ctx)?;
-    limit_delete(ctx, state, &org)
+    let before = org_limit(state, &org, ctx.param("limit_id"));
+    let reply = limit_delete(ctx, state, &org)?;
+    if let Some(limit) = before {
+        let metadata = json!({
+            "namespace": org,
+            "limit_id": limit.id,
+            "type": limit.kind,
+            "threshold_percent": limit.percent,
+        });
+        log_action(ctx, state, "org_delete_quota_limit", &org, None, metadata);
+    }
+    Ok(reply)
 }
 
 /// `GET /api/v1/user/quota`.

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use super::super::audit::log_action;
 use super::super::errors::{ApiError, ApiResult, Reply};
 use super::super::request::{Ctx, JsonFields};
 use super::super::state::{Delegate, RepoRole, Repository, State};
@@ -138,6 +139,8 @@ pub fn create(ctx: &Ctx, state: &mut State) -> ApiResult {
         .unwrap_or_default()
         .to_string();
     create_repository(state, &namespace, &name, &description, public, &creator);
+    let metadata = json!({"repo": name, "namespace": namespace});
+    log_action(ctx, state, "create_repo", &namespace, Some(&name), metadata);
     Ok(Reply::created(
         json!({ "namespace": namespace, "name": name, "kind": "image" }),
     ))
@@ -265,10 +268,17 @@ pub fn update(ctx: &Ctx, state: &mut State) -> ApiResult {
     });
     let body = ctx.json(&schema)?;
     let repo = state.repo_mut(&ns, &name).ok_or_else(ApiError::not_found)?;
-    repo.description = body
-        .str_field("description")
-        .unwrap_or_default()
-        .to_string();
+    let description = body.str_field("description").unwrap_or_default();
+    repo.description = description.to_string();
+    let metadata = json!({"repo": name, "namespace": ns, "description": description});
+    log_action(
+        ctx,
+        state,
+        "set_repo_description",
+        &ns,
+        Some(&name),
+        metadata,
+    );
     Ok(Reply::ok(json!({ "success": true })))
 }
 
@@ -283,7 +293,10 @@ pub fn delete(ctx: &Ctx, state: &mut State) -> ApiResult {
     if ctx.caller.full_access() && state.namespace(&ns).is_none() {
         return Err(ApiError::server_error());
     }
-    state.repos.remove(&(ns, name));
+    state.repos.remove(&(ns.clone(), name.clone()));
+    // Logged without the repository link, whether or not it existed.
+    let metadata = json!({"repo": name, "namespace": ns});
+    log_action(ctx, state, "delete_repo", &ns, None, metadata);
     Ok(Reply::no_content())
 }
 
@@ -308,7 +321,17 @@ pub fn change_visibility(ctx: &Ctx, state: &mut State) -> ApiResult {
         return Ok(Reply::ok(Value::Null));
     }
     let repo = state.repo_mut(&ns, &name).ok_or_else(ApiError::not_found)?;
-    repo.public = body.str_field("visibility") == Some("public");
+    let visibility = body.str_field("visibility").unwrap_or_default();
+    repo.public = visibility == "public";
+    let metadata = json!({"repo": name, "namespace": ns, "visibility": visibility});
+    log_action(
+        ctx,
+        state,
+        "change_repo_visibility",
+        &ns,
+        Some(&name),
+        metadata,
+    );
     Ok(Reply::ok(json!({ "success": true })))
 }
 
@@ -328,6 +351,9 @@ pub fn change_state(ctx: &Ctx, state: &mut State) -> ApiResult {
     });
     let body = ctx.json(&schema)?;
     let repo = state.repo_mut(&ns, &name).ok_or_else(ApiError::not_found)?;
-    repo.state = body.str_field("state").unwrap_or("NORMAL").to_string();
+    let new_state = body.str_field("state").unwrap_or("NORMAL");
+    repo.state = new_state.to_string();
+    let metadata = json!({"repo": name, "namespace": ns, "state_changed": new_state});
+    log_action(ctx, state, "change_repo_state", &ns, Some(&name), metadata);
     Ok(Reply::ok(json!({ "success": true })))
 }

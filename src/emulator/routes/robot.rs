@@ -4,6 +4,7 @@
 use chrono::Utc;
 use serde_json::{Value, json};
 
+use super::super::audit::log_action;
 use super::super::errors::{ApiError, ApiResult, Reply};
 use super::super::request::{Ctx, JsonFields};
 use super::super::state::{Robot, State};
@@ -88,7 +89,13 @@ fn create(ctx: &Ctx, state: &mut State, namespace: &str) -> ApiResult {
         true,
         Some(robot.metadata.clone().unwrap_or(Value::Null)),
     );
+    let metadata = json!({
+        "robot": robot.short_name,
+        "description": body.get("description"),
+        "unstructured_metadata": body.get("unstructured_metadata"),
+    });
     ns.robots.push(robot);
+    log_action(ctx, state, "create_robot", namespace, None, metadata);
     Ok(Reply::created(view))
 }
 
@@ -110,6 +117,14 @@ fn delete(ctx: &Ctx, state: &mut State, namespace: &str) -> ApiResult {
     if let Some(ns) = state.namespace_mut(namespace) {
         ns.robots.retain(|r| r.short_name != short);
     }
+    log_action(
+        ctx,
+        state,
+        "delete_robot",
+        namespace,
+        None,
+        json!({"robot": short}),
+    );
     Ok(Reply::no_content())
 }
 
@@ -120,7 +135,16 @@ fn regenerate(ctx: &Ctx, state: &mut State, namespace: &str) -> ApiResult {
         .and_then(|n| n.robots.iter_mut().find(|r| r.short_name == short))
         .ok_or_else(not_found)?;
     robot.token = random_robot_token();
-    Ok(Reply::ok(robot_view(namespace, robot, true, None)))
+    let view = robot_view(namespace, robot, true, None);
+    log_action(
+        ctx,
+        state,
+        "regenerate_robot_token",
+        namespace,
+        None,
+        json!({"robot": short}),
+    );
+    Ok(Reply::ok(view))
 }
 
 fn repositories_of(state: &State, namespace: &str, member: &str) -> Vec<Value> {

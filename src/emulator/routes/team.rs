@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use super::super::audit::log_action;
 use super::super::errors::{ApiError, ApiResult, Reply};
 use super::super::request::{Ctx, JsonFields};
 use super::super::state::{Delegate, State, Team, TeamRole};
@@ -76,6 +77,9 @@ pub fn put(ctx: &Ctx, state: &mut State) -> ApiResult {
         .unwrap_or(TeamRole::Member);
     let description = body.str_field("description").map(str::to_string);
     let new_team = find_team(state, &org, &name).is_none();
+    // Quay logs one entry for a new team, and for an existing one an entry
+    // per changed field (description first, then role).
+    let mut changes = Vec::new();
     if new_team {
         let team = Team {
             name: name.clone(),
@@ -86,11 +90,27 @@ pub fn put(ctx: &Ctx, state: &mut State) -> ApiResult {
         if let Some(o) = state.namespace_mut(&org).and_then(|n| n.org_mut()) {
             o.teams.push(team);
         }
+        changes.push(("org_create_team", json!({"team": name})));
     } else if let Some(team) = find_team_mut(state, &org, &name) {
-        team.role = role;
-        if let Some(description) = description {
+        if let Some(description) = description
+            && description != team.description
+        {
+            changes.push((
+                "org_set_team_description",
+                json!({"team": name, "description": description}),
+            ));
             team.description = description;
         }
+        if role != team.role {
+            changes.push((
+                "org_set_team_role",
+                json!({"team": name, "role": role.as_str()}),
+            ));
+            team.role = role;
+        }
+    }
+    for (kind, metadata) in changes {
+        log_action(ctx, state, kind, &org, None, metadata);
     }
     let team = find_team(state, &org, &name).ok_or_else(ApiError::not_found)?;
     Ok(Reply::ok(json!({
@@ -128,6 +148,14 @@ pub fn delete(ctx: &Ctx, state: &mut State) -> ApiResult {
     for repo in state.repos.values_mut().filter(|r| r.namespace == org) {
         repo.team_perms.remove(&name);
     }
+    log_action(
+        ctx,
+        state,
+        "org_delete_team",
+        &org,
+        None,
+        json!({"team": name}),
+    );
     Ok(Reply::no_content())
 }
 
@@ -180,6 +208,14 @@ pub fn add_member(ctx: &Ctx, state: &mut State) -> ApiResult {
         )));
     }
     team.members.push(member.clone());
+    log_action(
+        ctx,
+        state,
+        "org_add_team_member",
+        &org,
+        None,
+        json!({"member": member, "team": name}),
+    );
     Ok(Reply::ok(team_member_view(state, &member)))
 }
 
@@ -204,6 +240,14 @@ pub fn remove_member(ctx: &Ctx, state: &mut State) -> ApiResult {
     if let Some(team) = find_team_mut(state, &org, &name) {
         team.members.retain(|m| m != &member);
     }
+    log_action(
+        ctx,
+        state,
+        "org_remove_team_member",
+        &org,
+        None,
+        json!({"member": member, "team": name}),
+    );
     Ok(Reply::no_content())
 }
 

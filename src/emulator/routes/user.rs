@@ -3,6 +3,7 @@
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
+use super::super::audit::log_action;
 use super::super::auth::{ScopeSet, team_role_of};
 use super::super::errors::{ApiError, ApiResult, Reply};
 use super::super::request::{Ctx, JsonFields};
@@ -172,6 +173,12 @@ pub fn create_user(ctx: &Ctx, state: &mut State) -> ApiResult {
     let email = body.str_field("email").map(str::to_string);
     let password = random_password();
     state.create_user(&username, email.clone(), false);
+    let metadata = json!({
+        "email": email,
+        "username": username,
+        "superuser": ctx.caller.username(),
+    });
+    log_action(ctx, state, "user_create", &username, None, metadata);
     Ok(Reply::ok(json!({
         "username": username,
         "email": email,

@@ -1,6 +1,7 @@
 //! Typed calls and models, one module per Quay API area.
 
 pub mod autoprune;
+pub mod logs;
 pub mod mirror;
 pub mod notification;
 pub mod organization;

@@ -7,6 +7,7 @@
 mod autoprune;
 mod errors;
 mod full_access;
+mod logs;
 mod mirror;
 mod notifications;
 mod organizations;

@@ -3,6 +3,7 @@
 //! controller-rs does), Quay is the in-process emulator.
 
 mod connection;
+mod feed;
 mod mirror;
 mod notification;
 mod quota;

@@ -2,6 +2,7 @@
 
 mod access;
 mod cost;
+pub mod feed;
 mod mirror;
 mod notification;
 mod organization;

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use quay_config_operator::emulator::{Emulator, EmulatorConfig};
+use quay_config_operator::engine::feed::{OrganizationFeed, Poll};
 use quay_config_operator::workload::{Drive, Workload, converge};
 
 use super::{Setup, TOKEN};
@@ -62,6 +63,10 @@ async fn the_ansible_workload_converges_near_the_request_floor() {
     assert_eq!((writes, errors), (0, 0), "{:?}", emulator.stats());
     assert!(reads <= 110, "{:?}", emulator.stats());
 
+    // The change feed starts where the log stands.
+    let mut feed = OrganizationFeed::new("bench000");
+    assert_eq!(feed.poll(&fresh).await.unwrap(), Poll::Unchanged);
+
     // Ten descriptions changed: the controllers reconcile the ten resources.
     emulator.reset_stats();
     let changed = workload.resources(10, 1);
@@ -86,4 +91,11 @@ async fn the_ansible_workload_converges_near_the_request_floor() {
     eprintln!("resync: {reads} reads, {writes} writes");
     assert_eq!(writes, 0, "{:?}", emulator.stats());
     assert!(reads <= 110, "{:?}", emulator.stats());
+
+    // One resync with the change feed: the log shows only the operator's own
+    // ten writes, so nothing is observed again.
+    emulator.reset_stats();
+    assert_eq!(feed.poll(&later).await.unwrap(), Poll::Unchanged);
+    let stats = emulator.stats();
+    assert!(stats.total <= 5, "{stats:?}");
 }
