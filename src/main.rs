@@ -64,6 +64,9 @@ struct RunArgs {
     /// checked in full (the safety net).
     #[arg(long, default_value = "6h", value_parser = humantime::parse_duration, env = "FULL_RESYNC_INTERVAL")]
     full_resync_interval: Duration,
+    /// The operator's own namespace, where the token Secrets of ClusterQuayConnections live.
+    #[arg(long, env = "POD_NAMESPACE")]
+    operator_namespace: Option<String>,
     /// How long one Quay list answer is shared between resources of the same namespace.
     #[arg(long, default_value = "20s", value_parser = humantime::parse_duration)]
     list_ttl: Duration,
@@ -230,6 +233,7 @@ async fn operate(
         concurrency: args.concurrency,
         change_feed: (!args.change_feed_interval.is_zero()).then_some(args.change_feed_interval),
         full_resync: args.full_resync_interval,
+        operator_namespace: args.operator_namespace.clone(),
         metrics: metrics.clone(),
     };
     tracing::info!(namespaces = ?namespaces, resync = ?args.resync_interval, "starting controllers");

@@ -1,4 +1,5 @@
-//! Resolves a QuayConnection (and the Secrets and ConfigMaps it names) into
+//! Resolves a QuayConnection or ClusterQuayConnection (and the Secrets and
+//! ConfigMaps it names, and for a cluster connection its tenancy rules) into
 //! a ready-to-use [`Quay`]. Clients are cached by the resourceVersions of
 //! everything they were built from, so an edited token Secret takes effect
 //! at the next reconcile without a restart, while an unchanged one reuses
@@ -8,21 +9,28 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
 use kube::{Api, Client, ResourceExt};
 use secrecy::SecretString;
 
 use super::kinds::{Inputs, SecretKey};
-use crate::crd::QuayConnection;
+use super::tenancy::{self, Grant};
+use crate::crd::{
+    ClusterQuayConnection, ConnectionKind, ConnectionRef, QuayConnection, QuayConnectionSpec,
+    QuayConnectionStatus,
+};
 use crate::engine::Quay;
 use crate::quay::{CallCounters, ClientOptions, QuayClient, QuayError};
 
 /// Why a connection cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectionError {
-    /// The QuayConnection does not exist.
-    #[error("QuayConnection {0:?} not found in this namespace")]
+    /// The connection does not exist (`QuayConnection "x" in this namespace`).
+    #[error("{0} not found")]
     NotFound(String),
+    /// A ClusterQuayConnection's tenancy rules do not allow this use.
+    #[error("{0}")]
+    NotPermitted(String),
     /// A Secret or ConfigMap it names is missing, or lacks the key.
     #[error("{0}")]
     SecretNotFound(String),
@@ -39,6 +47,7 @@ impl ConnectionError {
     pub fn reason(&self) -> &'static str {
         match self {
             ConnectionError::NotFound(_) => "ConnectionNotFound",
+            ConnectionError::NotPermitted(_) => "NotPermitted",
             ConnectionError::SecretNotFound(_) => "SecretNotFound",
             ConnectionError::Invalid(_) => "InvalidConnection",
             ConnectionError::Kube(_) => "KubernetesError",
@@ -46,12 +55,31 @@ impl ConnectionError {
     }
 }
 
-/// Builds and caches [`Quay`] endpoints from QuayConnections.
+/// A connection resolved for a resource of one namespace.
+pub struct Resolved {
+    /// The Quay endpoint.
+    pub quay: Quay,
+    /// For a ClusterQuayConnection: what the namespace may manage through it.
+    pub grant: Option<Grant>,
+    /// The connection's status (its pinned Quay user).
+    pub status: Option<QuayConnectionStatus>,
+    /// The connection's annotations.
+    pub annotations: std::collections::BTreeMap<String, String>,
+}
+
+/// Builds and caches [`Quay`] endpoints from QuayConnections and
+/// ClusterQuayConnections.
 pub struct Connections {
     client: Client,
     list_ttl: Duration,
     counters: Arc<CallCounters>,
-    cache: Mutex<HashMap<(String, String), (String, Quay)>>,
+    /// Where ClusterQuayConnections' Secrets and ConfigMaps live.
+    operator_namespace: Option<String>,
+    /// Clients by (namespace or "" for cluster connections, connection), with
+    /// the versions of what they were built from.
+    cache: Mutex<HashMap<(String, ConnectionRef), (String, Quay)>>,
+    /// The Quay host of each connection seen, for ownership across the cluster.
+    hosts: Mutex<HashMap<(String, ConnectionRef), String>>,
 }
 
 impl Connections {
@@ -61,23 +89,67 @@ impl Connections {
             client,
             list_ttl,
             counters,
+            operator_namespace: None,
             cache: Mutex::new(HashMap::new()),
+            hosts: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The Quay behind the QuayConnection `name` in `namespace`.
+    /// Sets the operator's namespace, where ClusterQuayConnections' Secrets live.
+    pub fn set_operator_namespace(&mut self, namespace: Option<String>) {
+        self.operator_namespace = namespace;
+    }
+
+    /// The connection `target` for a resource in `namespace`: its Quay, and for
+    /// a ClusterQuayConnection the grant its tenancy rules give the namespace.
     pub async fn resolve(
         &self,
         namespace: &str,
-        name: &str,
-    ) -> Result<(QuayConnection, Quay), ConnectionError> {
-        let api: Api<QuayConnection> = Api::namespaced(self.client.clone(), namespace);
-        let connection = api
-            .get_opt(name)
-            .await?
-            .ok_or_else(|| ConnectionError::NotFound(name.to_owned()))?;
-        let quay = self.quay_for(&connection).await?;
-        Ok((connection, quay))
+        target: &ConnectionRef,
+    ) -> Result<Resolved, ConnectionError> {
+        match target.kind {
+            ConnectionKind::QuayConnection => {
+                let api: Api<QuayConnection> = Api::namespaced(self.client.clone(), namespace);
+                let connection = api.get_opt(&target.name).await?.ok_or_else(|| {
+                    ConnectionError::NotFound(format!(
+                        "QuayConnection {:?} in this namespace",
+                        target.name
+                    ))
+                })?;
+                let quay = self.quay_for(&connection).await?;
+                Ok(Resolved {
+                    quay,
+                    grant: None,
+                    annotations: connection.annotations().clone(),
+                    status: connection.status,
+                })
+            }
+            ConnectionKind::ClusterQuayConnection => {
+                let api: Api<ClusterQuayConnection> = Api::all(self.client.clone());
+                let connection = api.get_opt(&target.name).await?.ok_or_else(|| {
+                    ConnectionError::NotFound(format!("ClusterQuayConnection {:?}", target.name))
+                })?;
+                let labels = match tenancy::needs_labels(&connection) {
+                    true => {
+                        let api: Api<Namespace> = Api::all(self.client.clone());
+                        api.get_opt(namespace)
+                            .await?
+                            .map(|n| n.labels().clone())
+                            .unwrap_or_default()
+                    }
+                    false => Default::default(),
+                };
+                let grant = tenancy::grant(&connection, namespace, &labels)
+                    .map_err(ConnectionError::NotPermitted)?;
+                let quay = self.quay_for_cluster(&connection).await?;
+                Ok(Resolved {
+                    quay,
+                    grant: Some(grant),
+                    annotations: connection.annotations().clone(),
+                    status: connection.status,
+                })
+            }
+        }
     }
 
     /// Like [`Connections::resolve`], for deleting: when the connection or
@@ -86,40 +158,120 @@ impl Connections {
     pub async fn resolve_for_cleanup(
         &self,
         namespace: &str,
-        name: &str,
-    ) -> Result<Quay, ConnectionError> {
-        match self.resolve(namespace, name).await {
-            Ok((_, quay)) => Ok(quay),
+        target: &ConnectionRef,
+    ) -> Result<Resolved, ConnectionError> {
+        match self.resolve(namespace, target).await {
             Err(e @ (ConnectionError::NotFound(_) | ConnectionError::SecretNotFound(_))) => {
                 let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
                 cache
-                    .get(&(namespace.to_owned(), name.to_owned()))
-                    .map(|(_, quay)| quay.clone())
+                    .get(&cache_key(namespace, target))
+                    .map(|(_, quay)| Resolved {
+                        quay: quay.clone(),
+                        grant: None,
+                        status: None,
+                        annotations: Default::default(),
+                    })
                     .ok_or(e)
             }
-            Err(e) => Err(e),
+            other => other,
         }
+    }
+
+    /// The Quay host (`host[:port]`) of the connection `target` of `namespace`:
+    /// what, with the Quay object, identifies what a resource manages across
+    /// the cluster. Read once per connection, then kept current by resolves.
+    pub async fn host_of(&self, namespace: &str, target: &ConnectionRef) -> Option<String> {
+        let key = cache_key(namespace, target);
+        if let Some(host) = self
+            .hosts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return Some(host.clone());
+        }
+        let spec = match target.kind {
+            ConnectionKind::QuayConnection => {
+                let api: Api<QuayConnection> = Api::namespaced(self.client.clone(), namespace);
+                api.get_opt(&target.name).await.ok()??.spec
+            }
+            ConnectionKind::ClusterQuayConnection => {
+                let api: Api<ClusterQuayConnection> = Api::all(self.client.clone());
+                api.get_opt(&target.name).await.ok()??.spec.endpoint
+            }
+        };
+        let host = spec.registry_host()?;
+        self.hosts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, host.clone());
+        Some(host)
     }
 
     /// The Quay for an already-read QuayConnection.
     pub async fn quay_for(&self, connection: &QuayConnection) -> Result<Quay, ConnectionError> {
         let namespace = connection.namespace().unwrap_or_default();
-        let spec = &connection.spec;
-        let token_secret = self.secret(&namespace, &spec.token_secret_ref.name).await?;
+        let key = cache_key(
+            &namespace,
+            &ConnectionRef::namespaced(connection.name_any()),
+        );
+        self.endpoint(
+            key,
+            &namespace,
+            &connection.spec,
+            connection.metadata.generation,
+        )
+        .await
+    }
+
+    /// The Quay for an already-read ClusterQuayConnection (its Secrets are in
+    /// the operator's namespace).
+    pub async fn quay_for_cluster(
+        &self,
+        connection: &ClusterQuayConnection,
+    ) -> Result<Quay, ConnectionError> {
+        let namespace = self.operator_namespace.clone().ok_or_else(|| {
+            ConnectionError::SecretNotFound(
+                "the operator's namespace, where ClusterQuayConnection Secrets live, is unknown (set POD_NAMESPACE)".to_owned(),
+            )
+        })?;
+        let target = ConnectionRef {
+            kind: ConnectionKind::ClusterQuayConnection,
+            name: connection.name_any(),
+        };
+        self.endpoint(
+            cache_key("", &target),
+            &namespace,
+            &connection.spec.endpoint,
+            connection.metadata.generation,
+        )
+        .await
+    }
+
+    /// Builds (or reuses) the client of one connection whose Secrets and
+    /// ConfigMaps are in `namespace`.
+    async fn endpoint(
+        &self,
+        key: (String, ConnectionRef),
+        namespace: &str,
+        spec: &QuayConnectionSpec,
+        generation: Option<i64>,
+    ) -> Result<Quay, ConnectionError> {
+        let token_secret = self.secret(namespace, &spec.token_secret_ref.name).await?;
         let token = secret_value(&token_secret, &spec.token_secret_ref.key)?;
         let mut versions = format!(
             "{}|{}",
-            connection.metadata.generation.unwrap_or_default(),
+            generation.unwrap_or_default(),
             token_secret.resource_version().unwrap_or_default()
         );
         let mut ca = None;
         if let Some(bundle) = &spec.ca_bundle {
             if let Some(r) = &bundle.secret_ref {
-                let s = self.secret(&namespace, &r.name).await?;
+                let s = self.secret(namespace, &r.name).await?;
                 versions.push_str(&format!("|s{}", s.resource_version().unwrap_or_default()));
                 ca = Some(secret_value(&s, &r.key)?.into_bytes());
             } else if let Some(r) = &bundle.config_map_ref {
-                let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), &namespace);
+                let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), namespace);
                 let cm = api.get_opt(&r.name).await?.ok_or_else(|| {
                     ConnectionError::SecretNotFound(format!(
                         "ConfigMap {:?} (CA bundle) not found",
@@ -140,7 +292,12 @@ impl Connections {
                 ca = Some(value.clone().into_bytes());
             }
         }
-        let key = (namespace, connection.name_any());
+        if let Some(host) = spec.registry_host() {
+            self.hosts
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key.clone(), host);
+        }
         if let Some((v, quay)) = self
             .cache
             .lock()
@@ -213,6 +370,15 @@ impl Connections {
             .await?
             .ok_or_else(|| ConnectionError::SecretNotFound(format!("Secret {name:?} not found")))
     }
+}
+
+/// The cache key of a connection: cluster connections are one per cluster.
+fn cache_key(namespace: &str, target: &ConnectionRef) -> (String, ConnectionRef) {
+    let namespace = match target.kind {
+        ConnectionKind::QuayConnection => namespace,
+        ConnectionKind::ClusterQuayConnection => "",
+    };
+    (namespace.to_owned(), target.clone())
 }
 
 /// A key of a Secret as text (`data`, else `stringData`; trailing newline

@@ -62,6 +62,12 @@ impl Context {
         }
     }
 
+    /// With the operator's namespace, where ClusterQuayConnections' Secrets live.
+    pub fn with_operator_namespace(mut self, namespace: Option<String>) -> Self {
+        self.connections.set_operator_namespace(namespace);
+        self
+    }
+
     /// With change feeds polled every `interval`: an object whose organization
     /// a working feed covers is observed in full every `full_resync` only.
     pub fn with_change_feeds(mut self, interval: Duration, full_resync: Duration) -> Self {

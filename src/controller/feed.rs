@@ -18,14 +18,15 @@ use super::kinds::ManagedResource;
 use crate::engine::Quay;
 use crate::engine::feed::{Changes, OrganizationFeed, Poll};
 
-/// Who uses a feed: a Kubernetes namespace and the QuayConnection name there.
+/// Who uses a feed: a Kubernetes namespace and the connection its resources
+/// name (`QuayConnection default`, `ClusterQuayConnection shared`).
 pub type ConnectionUser = (String, String);
 
 /// What someone else changed in one organization of one Quay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedChange {
-    /// The QuayConnections (namespace, name) through which resources manage
-    /// this organization.
+    /// The connections (namespace, connection) through which resources
+    /// manage this organization.
     pub users: BTreeSet<ConnectionUser>,
     /// The Quay organization.
     pub organization: String,
@@ -38,7 +39,7 @@ impl FeedChange {
     pub fn concerns<K: ManagedResource>(&self, object: &K) -> bool {
         let user = (
             object.namespace().unwrap_or_default(),
-            object.connection_name().to_owned(),
+            object.connection().to_string(),
         );
         if !self.users.contains(&user) {
             return false;

@@ -10,6 +10,7 @@ mod kinds;
 pub mod reconcile;
 pub mod references;
 mod status;
+pub mod tenancy;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,6 +46,8 @@ pub struct RunConfig {
     pub list_ttl: Duration,
     /// Parallel reconciles per kind.
     pub concurrency: u16,
+    /// The operator's namespace, where ClusterQuayConnections' Secrets live.
+    pub operator_namespace: Option<String>,
     /// Poll interval of the organizations' change feeds (`None`: off).
     pub change_feed: Option<Duration>,
     /// Full observation interval of resources a change feed covers.
@@ -102,7 +105,8 @@ pub async fn run(client: Client, config: RunConfig) {
         config.resync,
         config.list_ttl,
         config.metrics.clone(),
-    );
+    )
+    .with_operator_namespace(config.operator_namespace.clone());
     if let Some(interval) = config.change_feed {
         context = context.with_change_feeds(interval, config.full_resync);
     }

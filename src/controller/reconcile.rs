@@ -11,9 +11,9 @@ use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::runtime::reflector::Store;
 use kube::{Api, ResourceExt};
 
-use super::connections::ConnectionError;
+use super::connections::{ConnectionError, Connections};
 use super::context::Context;
-use super::kinds::{ManagedResource, StepError};
+use super::kinds::{Inputs, ManagedResource, ResourceRef, StepError};
 use super::references;
 use super::status::{Conditions, patch_status, ready_changed};
 use crate::crd::{DeletionPolicy, ManagementPolicy, Origin};
@@ -154,29 +154,61 @@ fn object_key<K: ManagedResource>(obj: &K) -> String {
     )
 }
 
-/// The other live resources that name the same Quay object through the
-/// same connection, with whether each is older than `obj`.
-fn claimants<K: ManagedResource>(obj: &K, store: &Store<K>) -> Vec<(String, bool)> {
+/// The other live resources anywhere in the cluster that claim the same
+/// Quay object on the same Quay host (whatever connection they use), with
+/// whether each is older than `obj`. When a connection's host cannot be
+/// read, resources of the same namespace and connection still count.
+async fn claimants<K: ManagedResource>(
+    obj: &K,
+    store: &Store<K>,
+    connections: &Connections,
+) -> Vec<(String, bool)> {
     let identity = obj.conflict_key();
-    let rank = |o: &K| (o.creation_timestamp().map(|t| t.0), o.name_any());
-    store
-        .state()
-        .into_iter()
-        .filter(|o| {
-            o.namespace() == obj.namespace()
-                && o.uid() != obj.uid()
-                && o.meta().deletion_timestamp.is_none()
-                && o.connection_name() == obj.connection_name()
-                && o.conflict_key() == identity
-        })
-        .map(|o| (o.name_any(), rank(&o) < rank(obj)))
-        .collect()
+    let rank = |o: &K| (o.creation_timestamp().map(|t| t.0), o.uid());
+    let namespace = obj.namespace().unwrap_or_default();
+    let connection = obj.connection();
+    // Hosts are looked up only for resources claiming the same object.
+    let mut host: Option<Option<String>> = None;
+    let mut claimants = Vec::new();
+    for other in store.state() {
+        if other.uid() == obj.uid()
+            || other.meta().deletion_timestamp.is_some()
+            || other.conflict_key() != identity
+        {
+            continue;
+        }
+        let other_namespace = other.namespace().unwrap_or_default();
+        let other_connection = other.connection();
+        let same = other_namespace == namespace && other_connection == connection || {
+            if host.is_none() {
+                host = Some(connections.host_of(&namespace, &connection).await);
+            }
+            let own = host.clone().flatten();
+            own.is_some()
+                && connections
+                    .host_of(&other_namespace, &other_connection)
+                    .await
+                    == own
+        };
+        if same {
+            claimants.push((
+                format!("{other_namespace}/{}", other.name_any()),
+                rank(&other) < rank(obj),
+            ));
+        }
+    }
+    claimants
 }
 
 /// The older resource that manages the same Quay object, if there is one:
 /// it wins, this one changes nothing.
-fn conflicting_owner<K: ManagedResource>(obj: &K, store: &Store<K>) -> Option<String> {
-    claimants(obj, store)
+async fn conflicting_owner<K: ManagedResource>(
+    obj: &K,
+    store: &Store<K>,
+    connections: &Connections,
+) -> Option<String> {
+    claimants(obj, store, connections)
+        .await
         .into_iter()
         .filter(|(_, older)| *older)
         .map(|(name, _)| name)
@@ -221,7 +253,7 @@ async fn apply<K: ManagedResource>(
     let key = object_key(obj);
     let mut conditions = Conditions::new(obj.conditions(), obj.meta().generation);
 
-    if let Some(owner) = conflicting_owner(obj, &ctx.store) {
+    if let Some(owner) = conflicting_owner(obj, &ctx.store, &shared.connections).await {
         let message = format!(
             "{} is already managed by {} {owner}; this resource changes nothing",
             what(obj),
@@ -296,7 +328,7 @@ async fn apply<K: ManagedResource>(
             write_status(api, obj, next, origin, drift, Some(&host), extra).await?;
             // A change feed covering the organization reports what others
             // change; a full observation is then only the safety net.
-            let user = (namespace.clone(), obj.connection_name().to_owned());
+            let user = (namespace.clone(), obj.connection().to_string());
             let covered = obj
                 .quay_location()
                 .is_some_and(|l| shared.feeds.covers(&quay, &l.namespace, user));
@@ -358,17 +390,14 @@ async fn prepare<K: ManagedResource>(
     namespace: &str,
     cleanup: bool,
 ) -> Result<(Quay, K::Desired), Failure> {
-    let quay = if cleanup {
+    let connection = obj.connection();
+    let resolved = if cleanup {
         shared
             .connections
-            .resolve_for_cleanup(namespace, obj.connection_name())
+            .resolve_for_cleanup(namespace, &connection)
             .await
     } else {
-        shared
-            .connections
-            .resolve(namespace, obj.connection_name())
-            .await
-            .map(|(_, quay)| quay)
+        shared.connections.resolve(namespace, &connection).await
     }
     .map_err(Failure::Connection)?;
     let mut inputs = shared
@@ -386,8 +415,34 @@ async fn prepare<K: ManagedResource>(
     .await
     .map_err(|e| Failure::Connection(e.into()))?
     .map_err(Failure::Reference)?;
+    if let Some(grant) = &resolved.grant {
+        let organization = tenancy_organization(obj, &inputs).ok_or_else(|| {
+            Failure::Connection(ConnectionError::NotPermitted(format!(
+                "{connection} needs the Quay organization of each resource; set it in the spec (a robot or repository of the token's own user namespace cannot be managed through it)"
+            )))
+        })?;
+        grant
+            .permits(&organization, K::kind(&()) == "QuayOrganization")
+            .map_err(|e| Failure::Connection(ConnectionError::NotPermitted(e)))?;
+    }
+    let quay = resolved.quay;
     let desired = obj.desired(&inputs).map_err(Failure::Spec)?;
     Ok((quay, desired))
+}
+
+/// The Quay organization (or user namespace) `obj` manages something in,
+/// once its references are resolved: what tenancy rules are checked against.
+fn tenancy_organization<K: ManagedResource>(obj: &K, inputs: &Inputs) -> Option<String> {
+    obj.quay_location().map(|l| l.namespace).or_else(|| {
+        obj.resource_refs().iter().find_map(|r| match r {
+            ResourceRef::Repository(_) => inputs
+                .resolved(r)
+                .and_then(|path| path.split_once('/'))
+                .map(|(namespace, _)| namespace.to_owned()),
+            ResourceRef::Organization(_) => inputs.resolved(r).map(str::to_owned),
+            ResourceRef::Robot(_) => None,
+        })
+    })
 }
 
 /// Ready status, reason, message and drift list for a finished reconcile.
@@ -481,7 +536,11 @@ async fn cleanup<K: ManagedResource>(
 ) -> Result<Action, Error> {
     let shared = &ctx.shared;
     // Another resource still claims the Quay object: hand it over, never delete it.
-    if !claimants(obj, &ctx.store).is_empty() || !deletes_quay_object(obj) {
+    if !claimants(obj, &ctx.store, &shared.connections)
+        .await
+        .is_empty()
+        || !deletes_quay_object(obj)
+    {
         shared.succeeded(&object_key(obj));
         shared
             .publish(
@@ -512,6 +571,21 @@ async fn cleanup<K: ManagedResource>(
             };
             shared
                 .publish(obj, EventType::Normal, "Deleted", "Delete", note)
+                .await;
+            Ok(Action::await_change())
+        }
+        // The tenancy rules no longer let this namespace act on the object:
+        // it is left in Quay, and the resource goes.
+        Err(Failure::Connection(ConnectionError::NotPermitted(reason))) => {
+            shared.succeeded(&object_key(obj));
+            shared
+                .publish(
+                    obj,
+                    EventType::Warning,
+                    "Retained",
+                    "Delete",
+                    format!("left {} in Quay: {reason}", what(obj)),
+                )
                 .await;
             Ok(Action::await_change())
         }

@@ -10,20 +10,69 @@ use super::reference::SECRET_KEY_PATTERN;
 /// Name of the QuayConnection used when a resource has no `connectionRef`.
 pub const DEFAULT_CONNECTION_NAME: &str = "default";
 
-/// Reference to a QuayConnection in the same namespace.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+/// The kinds of connection a `connectionRef` can name.
+#[derive(
+    Serialize,
+    Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    JsonSchema,
+)]
+pub enum ConnectionKind {
+    /// A QuayConnection in the resource's own namespace.
+    #[default]
+    QuayConnection,
+    /// A cluster-scoped ClusterQuayConnection, usable from the namespaces its
+    /// tenancy rules admit.
+    ClusterQuayConnection,
+}
+
+/// Reference to the connection a resource uses: a QuayConnection in the same
+/// namespace, or a ClusterQuayConnection.
+#[derive(
+    Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, JsonSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionRef {
-    /// Name of the QuayConnection, in the same namespace as this resource.
+    /// `QuayConnection` (default, same namespace) or `ClusterQuayConnection`.
+    #[serde(default, skip_serializing_if = "is_namespaced")]
+    pub kind: ConnectionKind,
+    /// Name of the connection.
     #[schemars(length(min = 1, max = 253))]
     pub name: String,
 }
 
+fn is_namespaced(kind: &ConnectionKind) -> bool {
+    *kind == ConnectionKind::QuayConnection
+}
+
 impl ConnectionRef {
+    /// A reference to the QuayConnection `name` of the same namespace.
+    pub fn namespaced(name: impl Into<String>) -> Self {
+        ConnectionRef {
+            kind: ConnectionKind::QuayConnection,
+            name: name.into(),
+        }
+    }
+
     /// Name of the QuayConnection to use: the referenced one, or
     /// [`DEFAULT_CONNECTION_NAME`] (`default`) when no reference is set.
     pub fn name_or_default(connection_ref: Option<&ConnectionRef>) -> &str {
         connection_ref.map_or(DEFAULT_CONNECTION_NAME, |r| r.name.as_str())
+    }
+}
+
+impl std::fmt::Display for ConnectionRef {
+    /// `QuayConnection default`, `ClusterQuayConnection shared`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?} {}", self.kind, self.name)
     }
 }
 
@@ -125,8 +174,9 @@ pub enum Origin {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Management {
-    /// QuayConnection (same namespace) to use. When unset, the QuayConnection
-    /// named `default` in this namespace is used.
+    /// The connection to use: a QuayConnection of this namespace (`{name}`) or a
+    /// ClusterQuayConnection (`{kind: ClusterQuayConnection, name}`). When unset,
+    /// the QuayConnection named `default` in this namespace is used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_ref: Option<ConnectionRef>,
 
@@ -147,10 +197,17 @@ pub struct Management {
 }
 
 impl Management {
-    /// Name of the QuayConnection to use: `connectionRef.name`, or
+    /// Name of the connection to use: `connectionRef.name`, or
     /// [`DEFAULT_CONNECTION_NAME`] (`default`) when unset.
     pub fn connection_name(&self) -> &str {
         ConnectionRef::name_or_default(self.connection_ref.as_ref())
+    }
+
+    /// The connection to use: `connectionRef`, or the QuayConnection `default`.
+    pub fn connection(&self) -> ConnectionRef {
+        self.connection_ref
+            .clone()
+            .unwrap_or_else(|| ConnectionRef::namespaced(DEFAULT_CONNECTION_NAME))
     }
 }
 
@@ -218,9 +275,17 @@ mod tests {
     #[test]
     fn missing_connection_ref_means_default() {
         assert_eq!(ConnectionRef::name_or_default(None), "default");
-        let r = ConnectionRef {
-            name: "prod".into(),
-        };
+        let r = ConnectionRef::namespaced("prod");
         assert_eq!(ConnectionRef::name_or_default(Some(&r)), "prod");
+        assert_eq!(r.to_string(), "QuayConnection prod");
+        let shared: ConnectionRef =
+            serde_json::from_str(r#"{"kind":"ClusterQuayConnection","name":"shared"}"#).unwrap();
+        assert_eq!(shared.kind, ConnectionKind::ClusterQuayConnection);
+        assert_eq!(shared.to_string(), "ClusterQuayConnection shared");
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            serde_json::json!({"name": "prod"}),
+            "the default kind is not written"
+        );
     }
 }

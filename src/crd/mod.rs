@@ -1,16 +1,18 @@
 //! Custom resource definitions (group `quayconfig.io`, version `v1alpha1`).
 //!
 //! One module per kind; [`common`] holds what they share (connection and secret
-//! references, policies, the condition vocabulary). All kinds are namespaced, have a
-//! `status` subresource, belong to the `quay` category (`kubectl get quay`) and
-//! reference a [`QuayConnection`] through `spec.connectionRef`; when that is unset the
-//! QuayConnection named `default` in the same namespace is used.
+//! references, policies, the condition vocabulary). All kinds but the
+//! [`ClusterQuayConnection`] are namespaced; all have a `status` subresource and
+//! belong to the `quay` category (`kubectl get quay`). The managed kinds reference a
+//! [`QuayConnection`] or a ClusterQuayConnection through `spec.connectionRef`; when
+//! that is unset the QuayConnection named `default` in the same namespace is used.
 //!
 //! The YAML in `crds/` at the repository root is generated from these types
 //! (`quay-config-operator crd`, or `UPDATE_CRDS=1 cargo test crds_in_sync`) and a test
 //! keeps it in sync.
 
 pub mod access;
+pub mod cluster_connection;
 pub mod common;
 pub mod connection;
 pub mod mirror;
@@ -29,9 +31,12 @@ use kube::CustomResourceExt;
 pub use access::{
     AutoPrunePolicySpec, DefaultPermission, Delegate, GranteeKind, RepositoryPermission, Role,
 };
+pub use cluster_connection::{
+    ClusterQuayConnection, ClusterQuayConnectionSpec, NamespaceSelector, TenantRule,
+};
 pub use common::{
-    CaKeyRef, ConnectionRef, DEFAULT_CONNECTION_NAME, DeletionPolicy, ManagedStatus, Management,
-    ManagementPolicy, Origin, TokenSecretRef,
+    CaKeyRef, ConnectionKind, ConnectionRef, DEFAULT_CONNECTION_NAME, DeletionPolicy,
+    ManagedStatus, Management, ManagementPolicy, Origin, TokenSecretRef,
 };
 pub use connection::{CaBundle, QuayConnection, QuayConnectionSpec, QuayConnectionStatus};
 pub use mirror::{QuayMirrorConfig, QuayMirrorConfigSpec, QuayMirrorConfigStatus};
@@ -60,6 +65,7 @@ pub fn definition<K: CustomResourceExt>() -> CustomResourceDefinition {
 pub fn all_crds() -> Vec<CustomResourceDefinition> {
     vec![
         definition::<QuayConnection>(),
+        definition::<ClusterQuayConnection>(),
         definition::<QuayOrganization>(),
         definition::<QuayRepository>(),
         definition::<QuayRobotAccount>(),
@@ -94,7 +100,10 @@ pub(crate) mod tests {
     pub(crate) fn schema_at(crd: &CustomResourceDefinition, path: &[&str]) -> Value {
         let mut schema = root_schema(crd);
         for segment in path {
-            schema = schema["properties"][segment].take();
+            schema = match *segment {
+                "items" => schema["items"].take(),
+                _ => schema["properties"][segment].take(),
+            };
             assert!(!schema.is_null(), "no schema at {path:?}");
         }
         schema
@@ -145,6 +154,7 @@ pub(crate) mod tests {
             names,
             [
                 "quayconfig.io_quayconnections.yaml",
+                "quayconfig.io_clusterquayconnections.yaml",
                 "quayconfig.io_quayorganizations.yaml",
                 "quayconfig.io_quayrepositories.yaml",
                 "quayconfig.io_quayrobotaccounts.yaml",
@@ -156,7 +166,9 @@ pub(crate) mod tests {
         );
         for crd in &crds {
             assert_eq!(crd.spec.group, GROUP);
-            assert_eq!(crd.spec.scope, "Namespaced");
+            let cluster = crd.spec.names.kind == "ClusterQuayConnection";
+            let scope = if cluster { "Cluster" } else { "Namespaced" };
+            assert_eq!(crd.spec.scope, scope);
             assert_eq!(crd.spec.names.categories, Some(vec!["quay".to_owned()]));
             let version = &crd.spec.versions[0];
             assert_eq!(version.name, "v1alpha1");

@@ -161,8 +161,7 @@ mod tests {
                 QuayOrganizationSpec {
                     name: name.map(Into::into),
                     management: crate::crd::Management {
-                        connection_ref: connection
-                            .map(|c| crate::crd::ConnectionRef { name: c.into() }),
+                        connection_ref: connection.map(crate::crd::ConnectionRef::namespaced),
                         ..Default::default()
                     },
                     ..Default::default()

@@ -443,7 +443,7 @@ fn prepare<K: IntoDesired>(
         namespace: p.namespace.clone(),
         name: p.name.clone(),
         file: p.file.clone(),
-        connection: obj.connection_name().to_owned(),
+        connection: obj.management().connection_name().to_owned(),
         observe_only: obj.management_policy() == ManagementPolicy::ObserveOnly,
         origin: obj.origin(),
         desired,

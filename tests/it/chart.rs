@@ -373,6 +373,8 @@ fn operator_permissions() -> BTreeSet<Permission> {
         &["get", "list", "watch", "create", "patch", "delete"],
     );
     grant(&mut set, "", "configmaps", &["get"]);
+    // Namespace labels, for ClusterQuayConnection tenancy rules with a selector.
+    grant(&mut set, "", "namespaces", &["get"]);
     grant(&mut set, "events.k8s.io", "events", &["create", "patch"]);
     set
 }

@@ -223,6 +223,7 @@ async fn operator_manages_a_repository_on_a_real_cluster() {
             concurrency: 2,
             change_feed: Some(Duration::from_secs(2)),
             full_resync: Duration::from_secs(300),
+            operator_namespace: Some(ns.clone()),
             metrics: Default::default(),
         },
     ));

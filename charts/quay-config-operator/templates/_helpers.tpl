@@ -113,6 +113,11 @@ rule says why.
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
+# Namespaces: their labels are read (get) when a ClusterQuayConnection's
+# tenancy rules select namespaces by labels.
+- apiGroups: [""]
+  resources: ["namespaces"]
+  verbs: ["get"]
 # ConfigMaps: the CA bundle a QuayConnection names is read (get).
 - apiGroups: [""]
   resources: ["configmaps"]

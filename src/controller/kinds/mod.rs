@@ -246,9 +246,9 @@ pub trait ManagedResource:
     fn management(&self) -> &Management;
     /// The status fields every kind has, when there is a status.
     fn common_status(&self) -> Option<&ManagedStatus>;
-    /// The QuayConnection to use.
-    fn connection_name(&self) -> &str {
-        self.management().connection_name()
+    /// The connection to use (`connectionRef`, or the QuayConnection `default`).
+    fn connection(&self) -> crate::crd::ConnectionRef {
+        self.management().connection()
     }
     /// `spec.managementPolicy`.
     fn management_policy(&self) -> ManagementPolicy {

@@ -70,7 +70,7 @@ async fn a_hand_edit_reconciles_only_the_resources_it_concerns() {
     }
 
     let feeds = ChangeFeeds::new(Some(Duration::from_secs(30)));
-    let user = (NS.to_owned(), "default".to_owned());
+    let user = (NS.to_owned(), "QuayConnection default".to_owned());
     assert!(!feeds.covers(&quay, "acme", user.clone()), "not read yet");
     assert!(
         feeds.poll_once().await.is_empty(),
@@ -100,9 +100,9 @@ async fn a_hand_edit_reconciles_only_the_resources_it_concerns() {
     let mallory = Quay::new(mallory, Duration::from_secs(60));
     feeds.covers(&mallory, "acme", user.clone());
     feeds.poll_once().await;
-    assert!(!feeds.covers(&mallory, "acme", user));
+    assert!(!feeds.covers(&mallory, "acme", user.clone()));
 
     // Feeds off: nothing is covered and nothing polled.
     let off = ChangeFeeds::new(None);
-    assert!(!off.covers(&quay, "acme", (NS.to_owned(), "default".to_owned())));
+    assert!(!off.covers(&quay, "acme", user));
 }

@@ -9,6 +9,7 @@ mod notification;
 mod quota;
 mod repository;
 mod robot;
+mod tenancy;
 mod watches;
 
 use std::sync::Arc;
