@@ -140,6 +140,18 @@ pub fn connect(
             Some(slot) => *slot,
             None => {
                 let slot = match validated.connections.get(&key) {
+                    _ if resource.cluster_connection => {
+                        errors.push(InputError {
+                            file: resource.file.clone(),
+                            resource: Some(resource.label()),
+                            field: Some("spec.connectionRef".to_owned()),
+                            message: format!(
+                                "ClusterQuayConnection {:?}: cluster connections are read only by the operator; give --quay-url (and QUAY_TOKEN)",
+                                resource.connection
+                            ),
+                        });
+                        None
+                    }
                     None => {
                         errors.push(InputError {
                             file: resource.file.clone(),

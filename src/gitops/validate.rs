@@ -54,6 +54,8 @@ pub struct Resource {
     pub file: String,
     /// The QuayConnection it uses (in its namespace).
     pub connection: String,
+    /// It names a ClusterQuayConnection instead (`connection` is its name).
+    pub cluster_connection: bool,
     /// `managementPolicy: ObserveOnly`.
     pub observe_only: bool,
     /// `status.origin`, when the manifest carries a status.
@@ -444,6 +446,8 @@ fn prepare<K: IntoDesired>(
         name: p.name.clone(),
         file: p.file.clone(),
         connection: obj.management().connection_name().to_owned(),
+        cluster_connection: obj.management().connection().kind
+            == crate::crd::ConnectionKind::ClusterQuayConnection,
         observe_only: obj.management_policy() == ManagementPolicy::ObserveOnly,
         origin: obj.origin(),
         desired,

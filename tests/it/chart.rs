@@ -23,7 +23,7 @@ use k8s_openapi::api::rbac::v1::{
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use quay_config_operator::crd::{self, QuayConnection};
+use quay_config_operator::crd::{self, ClusterQuayConnection, QuayConnection};
 use quay_config_operator::leader::LEASE_NAME;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -230,9 +230,10 @@ fn parse_object(value: &Value) -> Result<Box<dyn Any>, String> {
     let (api_version, kind) = (value["apiVersion"].as_str(), value["kind"].as_str());
     match (api_version, kind) {
         (Some("quayconfig.io/v1alpha1"), Some("QuayConnection")) => {
-            serde_json::from_value::<QuayConnection>(value.clone())
-                .map(|c| Box::new(c) as Box<dyn Any>)
-                .map_err(|e| e.to_string())
+            custom_resource::<QuayConnection>(value).map(|c| Box::new(c) as Box<dyn Any>)
+        }
+        (Some("quayconfig.io/v1alpha1"), Some("ClusterQuayConnection")) => {
+            custom_resource::<ClusterQuayConnection>(value).map(|c| Box::new(c) as Box<dyn Any>)
         }
         (Some("monitoring.coreos.com/v1"), Some("ServiceMonitor")) => {
             let mut body = value.clone();
@@ -245,6 +246,26 @@ fn parse_object(value: &Value) -> Result<Box<dyn Any>, String> {
         }
         _ => Err("unknown kind: add it to parse_object with its API type".into()),
     }
+}
+
+/// Parses a custom resource and refuses a spec field its type does not know
+/// (the apiserver would drop it with only a warning: a misspelt
+/// `insecureSkipTLSVerify` silently does nothing). Defaults the type fills in
+/// are allowed, unlike [`strict`].
+fn custom_resource<K: DeserializeOwned + serde::Serialize>(value: &Value) -> Result<K, String> {
+    let typed: K = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+    let known = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+    for key in value["spec"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k)
+    {
+        if known["spec"].get(key).is_none() {
+            return Err(format!("unknown field spec.{key}"));
+        }
+    }
+    Ok(typed)
 }
 
 impl Manifests {
@@ -788,13 +809,31 @@ fn every_option_renders_valid_objects() {
     assert_eq!(connection.metadata.name.as_deref(), Some("default"));
     assert_eq!(connection.metadata.namespace.as_deref(), Some(NAMESPACE));
     assert_eq!(connection.spec.url, "https://quay.example.com");
-    let secret = m.one::<Secret>();
+    assert!(connection.spec.insecure_skip_tls_verify);
+    let token_of = |reference: &crd::TokenSecretRef| {
+        let secret = m
+            .all::<Secret>()
+            .into_iter()
+            .find(|s| s.metadata.name.as_ref() == Some(&reference.name))
+            .expect("the token Secret");
+        assert_eq!(secret.metadata.namespace.as_deref(), Some(NAMESPACE));
+        secret.data.as_ref().unwrap()[&reference.key].0.clone()
+    };
     assert_eq!(
-        secret.metadata.name.as_ref(),
-        Some(&connection.spec.token_secret_ref.name)
+        token_of(&connection.spec.token_secret_ref),
+        b"not-a-real-token"
     );
-    let token = &secret.data.as_ref().unwrap()[&connection.spec.token_secret_ref.key];
-    assert_eq!(token.0, b"not-a-real-token");
+
+    let shared = m.one::<ClusterQuayConnection>();
+    assert_eq!(shared.metadata.name.as_deref(), Some("shared"));
+    assert_eq!(shared.metadata.namespace, None, "cluster-scoped");
+    assert!(shared.spec.endpoint.insecure_skip_tls_verify);
+    assert_eq!(shared.spec.tenants.len(), 2);
+    assert!(shared.spec.tenants[1].create_organizations);
+    assert_eq!(
+        token_of(&shared.spec.endpoint.token_secret_ref),
+        b"not-a-real-cluster-token"
+    );
 
     let deployment = m.one::<Deployment>();
     let pod = deployment

@@ -529,6 +529,25 @@ spec:
         "acme.yaml: QuayOrganization/acme: spec.connectionRef.name: QuayConnection \"default\" \
          is not in the inputs; add it, or give --quay-url"
     );
+    // A ClusterQuayConnection is the operator's to read: plan says what to give.
+    let shared = ORG.replace(
+        "spec: {",
+        "spec: {connectionRef: {kind: ClusterQuayConnection, name: default}, ",
+    );
+    assert_ne!(shared, ORG);
+    let validated = documents(&[("acme.yaml", &shared)])
+        .and_then(validate)
+        .unwrap();
+    let Err(errors) = connect(&ConnectionSettings::default(), &validated) else {
+        panic!("no connection");
+    };
+    assert!(
+        errors[0].to_string().contains(
+            "spec.connectionRef: ClusterQuayConnection \"default\": cluster connections are read only by the operator; give --quay-url"
+        ),
+        "{}",
+        errors[0]
+    );
     assert_eq!(emulator.stats().total, 0);
 }
 
