@@ -31,8 +31,8 @@ pub use kinds::{Inputs, ManagedResource, QuayLocation, ResourceRef};
 pub use reconcile::{Error, FINALIZER, KindContext};
 
 use crate::crd::{
-    QuayConnection, QuayMirrorConfig, QuayNotification, QuayOrganization, QuayQuota,
-    QuayRepository, QuayRobotAccount, QuayTeam,
+    ClusterQuayConnection, ConnectionKind, QuayConnection, QuayMirrorConfig, QuayNotification,
+    QuayOrganization, QuayQuota, QuayRepository, QuayRobotAccount, QuayTeam,
 };
 
 /// Settings of `quay-config-operator run`.
@@ -95,7 +95,18 @@ pub async fn check_crds(client: &Client, namespace: Option<&str>) -> Result<(), 
     probe::<QuayTeam>(client, namespace).await?;
     probe::<QuayNotification>(client, namespace).await?;
     probe::<QuayMirrorConfig>(client, namespace).await?;
-    probe::<QuayQuota>(client, namespace).await
+    probe::<QuayQuota>(client, namespace).await?;
+    if namespace.is_none() {
+        Api::<ClusterQuayConnection>::all(client.clone())
+            .list(&kube::api::ListParams::default().limit(1))
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot list clusterquayconnections: {e}; are the CRDs installed? (kubectl apply -f crds/)"
+                )
+            })?;
+    }
+    Ok(())
 }
 
 /// Runs every controller until SIGTERM/Ctrl-C.
@@ -239,6 +250,31 @@ fn managed<K: ManagedResource>(
                 ResourceRef::Organization,
             ),
         };
+    }
+    if namespace.is_none() {
+        // A ClusterQuayConnection whose spec (URL, token, tenancy rules)
+        // changed reconciles the resources that use it, in every namespace.
+        // Only a cluster-wide install can watch it.
+        let changed = watcher(
+            Api::<PartialObjectMeta<ClusterQuayConnection>>::all(client.clone()),
+            watcher::Config::default(),
+        )
+        .default_backoff()
+        .touched_objects()
+        .predicate_filter(predicates::generation, Default::default());
+        let store = store.clone();
+        controller = controller.watches_stream(changed, move |connection| {
+            let name = connection.metadata.name.unwrap_or_default();
+            store
+                .state()
+                .into_iter()
+                .filter(|o| {
+                    let used = o.connection();
+                    used.kind == ConnectionKind::ClusterQuayConnection && used.name == name
+                })
+                .map(|o| ObjectRef::from_obj(&*o))
+                .collect::<Vec<_>>()
+        });
     }
     if K::owns_secrets() {
         // Only the Secrets the operator wrote are watched (full objects), by

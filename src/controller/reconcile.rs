@@ -57,6 +57,8 @@ enum Failure {
     Kube(kube::Error),
     /// A referenced resource (QuayRepository, QuayOrganization) does not exist yet.
     Reference(String),
+    /// An older resource (`namespace/name`) manages the same Quay object.
+    Conflict(String),
 }
 
 impl From<StepError> for Failure {
@@ -77,7 +79,7 @@ impl Failure {
             Failure::Spec(_) => ErrorClass::Terminal,
             Failure::Engine(e) => e.class(),
             Failure::Kube(_) => ErrorClass::Transient,
-            Failure::Reference(_) => ErrorClass::Waiting,
+            Failure::Reference(_) | Failure::Conflict(_) => ErrorClass::Waiting,
         }
     }
     fn reason(&self) -> &'static str {
@@ -87,6 +89,7 @@ impl Failure {
             Failure::Engine(e) => e.reason(),
             Failure::Kube(_) => "KubernetesError",
             Failure::Reference(_) => "WaitingForDependency",
+            Failure::Conflict(_) => "ConflictingResource",
         }
     }
     fn retry_after(&self) -> Option<Duration> {
@@ -95,7 +98,8 @@ impl Failure {
             Failure::Connection(_)
             | Failure::Spec(_)
             | Failure::Kube(_)
-            | Failure::Reference(_) => None,
+            | Failure::Reference(_)
+            | Failure::Conflict(_) => None,
         }
     }
     fn message(&self) -> String {
@@ -105,6 +109,7 @@ impl Failure {
             Failure::Engine(e) => e.to_string(),
             Failure::Kube(e) => format!("Kubernetes API: {e}"),
             Failure::Reference(what) => format!("waiting for {what}"),
+            Failure::Conflict(owner) => format!("already managed by {owner}"),
         }
     }
 }
@@ -253,31 +258,6 @@ async fn apply<K: ManagedResource>(
     let key = object_key(obj);
     let mut conditions = Conditions::new(obj.conditions(), obj.meta().generation);
 
-    if let Some(owner) = conflicting_owner(obj, &ctx.store, &shared.connections).await {
-        let message = format!(
-            "{} is already managed by {} {owner}; this resource changes nothing",
-            what(obj),
-            K::kind(&())
-        );
-        conditions.set("Ready", false, "ConflictingResource", &message);
-        conditions.set("Conflict", true, "ConflictingResource", &message);
-        let previous = conditions.previous_ready().cloned();
-        let next = conditions.into_vec();
-        if ready_changed(previous.as_ref(), &next) {
-            shared
-                .publish(
-                    obj,
-                    EventType::Warning,
-                    "ConflictingResource",
-                    "Reconcile",
-                    message,
-                )
-                .await;
-        }
-        write_status(api, obj, next, obj.origin(), Vec::new(), None, None).await?;
-        return Ok(Action::requeue(shared.resync));
-    }
-
     let mode = match obj.management_policy() {
         ManagementPolicy::Full => Mode::Apply,
         ManagementPolicy::ObserveOnly => Mode::Observe,
@@ -285,6 +265,11 @@ async fn apply<K: ManagedResource>(
     let namespace = obj.namespace().unwrap_or_default();
     let result = async {
         let (quay, desired) = prepare(shared, obj, &namespace, false).await?;
+        // Checked once the connection and its tenancy rules admit the
+        // resource, before anything is sent to Quay.
+        if let Some(owner) = conflicting_owner(obj, &ctx.store, &shared.connections).await {
+            return Err(Failure::Conflict(owner));
+        }
         let report = engine::reconcile(&desired, &quay, mode)
             .await
             .map_err(Failure::Engine)?;
@@ -336,6 +321,30 @@ async fn apply<K: ManagedResource>(
                 true => shared.full_resync,
                 false => shared.resync,
             }))
+        }
+        Err(Failure::Conflict(owner)) => {
+            let message = format!(
+                "{} is already managed by {} {owner}; this resource changes nothing",
+                what(obj),
+                K::kind(&())
+            );
+            conditions.set("Ready", false, "ConflictingResource", &message);
+            conditions.set("Conflict", true, "ConflictingResource", &message);
+            let previous = conditions.previous_ready().cloned();
+            let next = conditions.into_vec();
+            if ready_changed(previous.as_ref(), &next) {
+                shared
+                    .publish(
+                        obj,
+                        EventType::Warning,
+                        "ConflictingResource",
+                        "Reconcile",
+                        message,
+                    )
+                    .await;
+            }
+            write_status(api, obj, next, obj.origin(), Vec::new(), None, None).await?;
+            Ok(Action::requeue(shared.resync))
         }
         Err(failure) => {
             shared

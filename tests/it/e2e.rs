@@ -12,14 +12,17 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config, ResourceExt};
 use quay_config_operator::controller::{self, RunConfig};
 use quay_config_operator::crd::{
-    QuayConnection, QuayMirrorConfig, QuayNotification, QuayOrganization, QuayQuota,
-    QuayRepository, QuayRobotAccount,
+    ClusterQuayConnection, QuayConnection, QuayMirrorConfig, QuayNotification, QuayOrganization,
+    QuayQuota, QuayRepository, QuayRobotAccount,
 };
 use quay_config_operator::emulator::{Emulator, EmulatorConfig};
 use quay_config_operator::quay::api::robot::RobotOwner;
 use quay_config_operator::quay::{ClientOptions, QuayClient};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
+
+/// Held by each test that runs the controllers.
+static OPERATOR: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn wait_for<F, Fut>(what: &str, mut check: F)
 where
@@ -179,6 +182,9 @@ async fn operator_manages_a_repository_on_a_real_cluster() {
     let Some(client) = cluster().await else {
         return;
     };
+    // One operator at a time: a cluster-wide one would also act on the
+    // other test's namespace.
+    let _serial = OPERATOR.lock().await;
 
     let (quay_url, token, _emulator) = match (
         std::env::var("QUAY_TEST_URL"),
@@ -470,4 +476,192 @@ async fn configuration_kinds(client: &Client, ns: &str, quay: &QuayClient, org: 
     assert!(!mirror.is_enabled);
     let view = quay.get_organization(org).await.unwrap().unwrap();
     assert!(view.quotas.is_empty());
+}
+
+/// Two namespaces, one ClusterQuayConnection: a namespace outside the tenancy
+/// rules is refused without Quay hearing of it; once admitted, its claim on a
+/// repository the other namespace already manages is a conflict, and it takes
+/// the repository over when the first resource goes.
+#[tokio::test]
+async fn two_namespaces_share_a_cluster_connection_on_a_real_cluster() {
+    let Some(client) = cluster().await else {
+        return;
+    };
+    // One operator at a time: a cluster-wide one would also act on the
+    // other test's namespace.
+    let _serial = OPERATOR.lock().await;
+    let (quay_url, token, _emulator) = match (
+        std::env::var("QUAY_TEST_URL"),
+        std::env::var("QUAY_TEST_TOKEN"),
+    ) {
+        (Ok(url), Ok(token)) => (url, token, None),
+        _ => {
+            let emulator = Emulator::start(EmulatorConfig {
+                token: Some("e2e-token".into()),
+                superusers_full_access: false,
+            })
+            .await
+            .unwrap();
+            (emulator.url(), "e2e-token".to_owned(), Some(emulator))
+        }
+    };
+    let quay = QuayClient::new(ClientOptions::new(
+        quay_url.clone(),
+        SecretString::from(token.clone()),
+    ))
+    .unwrap();
+    install_crds(&client).await;
+
+    let suffix = format!("{:x}", std::process::id());
+    let (operator_ns, team_a, team_b) = (
+        format!("qco-e2e-op-{suffix}"),
+        format!("qco-e2e-a-{suffix}"),
+        format!("qco-e2e-b-{suffix}"),
+    );
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    for ns in [&operator_ns, &team_a, &team_b] {
+        namespaces
+            .create(
+                &PostParams::default(),
+                &create(json!({"metadata": {"name": ns}})),
+            )
+            .await
+            .expect("namespace");
+    }
+    Api::<Secret>::namespaced(client.clone(), &operator_ns)
+        .create(
+            &PostParams::default(),
+            &create(json!({"metadata": {"name": "quay-token"}, "stringData": {"token": token}})),
+        )
+        .await
+        .unwrap();
+    let org = format!("e2eshared{suffix}");
+    quay.create_organization(&org, None).await.unwrap();
+
+    let connection_name = format!("qco-e2e-{suffix}");
+    let clusters: Api<ClusterQuayConnection> = Api::all(client.clone());
+    clusters
+        .create(
+            &PostParams::default(),
+            &create(json!({
+                "apiVersion": "quayconfig.io/v1alpha1", "kind": "ClusterQuayConnection",
+                "metadata": {"name": connection_name},
+                "spec": {"url": quay_url, "tokenSecretRef": {"name": "quay-token"},
+                         "tenants": [{"namespaces": [team_a], "organizations": [org]}]}
+            })),
+        )
+        .await
+        .unwrap();
+
+    // The whole cluster, as the chart installs it by default.
+    let operator = tokio::spawn(controller::run(
+        client.clone(),
+        RunConfig {
+            namespace: None,
+            resync: Duration::from_secs(10),
+            list_ttl: Duration::from_secs(1),
+            concurrency: 2,
+            change_feed: None,
+            full_resync: Duration::from_secs(300),
+            operator_namespace: Some(operator_ns.clone()),
+            metrics: Default::default(),
+        },
+    ));
+
+    let repository = |created_by: &str| {
+        create::<QuayRepository>(json!({
+            "apiVersion": "quayconfig.io/v1alpha1", "kind": "QuayRepository", "metadata": {"name": "app"},
+            "spec": {"namespace": org, "description": created_by, "deletionPolicy": "Delete",
+                     "connectionRef": {"kind": "ClusterQuayConnection", "name": connection_name}}
+        }))
+    };
+    let reason = |repo: &QuayRepository| {
+        repo.status
+            .as_ref()
+            .and_then(|s| s.common.conditions.iter().find(|c| c.type_ == "Ready"))
+            .map(|c| c.reason.clone())
+    };
+    let repos_a: Api<QuayRepository> = Api::namespaced(client.clone(), &team_a);
+    let repos_b: Api<QuayRepository> = Api::namespaced(client.clone(), &team_b);
+    repos_a
+        .create(&PostParams::default(), &repository("team a"))
+        .await
+        .unwrap();
+    wait_for("team a's repository to be Ready", || async {
+        repos_a.get("app").await.is_ok_and(|r| is_ready(&r))
+    })
+    .await;
+
+    // Team b is not admitted: refused, and Quay keeps team a's description.
+    repos_b
+        .create(&PostParams::default(), &repository("team b"))
+        .await
+        .unwrap();
+    wait_for("team b to be refused", || async {
+        repos_b
+            .get("app")
+            .await
+            .is_ok_and(|r| reason(&r).as_deref() == Some("NotPermitted"))
+    })
+    .await;
+
+    // Admitted, team b's claim on the same repository is a conflict.
+    clusters
+        .patch(
+            &connection_name,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"tenants": [
+                {"namespaces": [team_a, team_b], "organizations": [org]}
+            ]}})),
+        )
+        .await
+        .unwrap();
+    wait_for("team b to be in conflict", || async {
+        repos_b
+            .get("app")
+            .await
+            .is_ok_and(|r| reason(&r).as_deref() == Some("ConflictingResource"))
+    })
+    .await;
+    let description = |quay: &QuayClient| {
+        let (quay, org) = (quay.clone(), org.clone());
+        async move {
+            quay.get_repository(&org, "app")
+                .await
+                .ok()
+                .flatten()
+                .and_then(|r| r.description)
+        }
+    };
+    assert_eq!(description(&quay).await.as_deref(), Some("team a"));
+
+    // Team a's resource goes: the repository stays (team b claims it) and
+    // team b takes it over.
+    repos_a
+        .delete("app", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_for("team b to take the repository over", || async {
+        description(&quay).await.as_deref() == Some("team b")
+    })
+    .await;
+
+    repos_b
+        .delete("app", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_for("team b's repository resource to go", || async {
+        repos_b.get_opt("app").await.is_ok_and(|r| r.is_none())
+    })
+    .await;
+    assert!(quay.get_repository(&org, "app").await.unwrap().is_none());
+    operator.abort();
+    quay.delete_organization(&org).await.ok();
+    clusters
+        .delete(&connection_name, &DeleteParams::default())
+        .await
+        .ok();
+    for ns in [&operator_ns, &team_a, &team_b] {
+        namespaces.delete(ns, &DeleteParams::default()).await.ok();
+    }
 }

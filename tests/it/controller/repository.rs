@@ -226,6 +226,7 @@ async fn the_younger_of_two_resources_for_one_repository_is_in_conflict() {
     let obj = repo(json!({}), true, Value::Null);
     let ctx = kind_context(client, &[older, obj.clone()]);
     let task = start(obj, ctx);
+    api.expect_connection(&emu.url(), TOKEN, "1").await;
     assert_eq!(api.expect_event().await["reason"], "ConflictingResource");
     let patch = expect_status(&mut api).await;
     super::finish(task).await.expect("reconcile");

@@ -107,6 +107,24 @@ async fn expect_status_of(
     .await
 }
 
+/// Answers the reads of the QuayConnection `default` of `namespace` and its token.
+async fn expect_connection_in(api: &mut ApiServer, namespace: &str, connection: Value) {
+    api.expect(
+        "GET",
+        &format!("/apis/quayconfig.io/v1alpha1/namespaces/{namespace}/quayconnections/default"),
+        200,
+        connection,
+    )
+    .await;
+    api.expect(
+        "GET",
+        &format!("/api/v1/namespaces/{namespace}/secrets/quay-token"),
+        200,
+        token_secret(TOKEN, "1"),
+    )
+    .await;
+}
+
 async fn emulator_with_orgs(orgs: &[&str]) -> Emulator {
     let emu = emulator().await;
     let client = QuayClient::new(ClientOptions::new(
@@ -238,15 +256,15 @@ async fn two_namespaces_claiming_one_repository_the_first_keeps_it_until_deleted
     // The later one, in another namespace with its own connection to the same
     // Quay: in conflict, naming the first; nothing sent to Quay.
     let task = start(&second, &ctx);
-    for namespace in ["other", NS] {
-        api.expect(
-            "GET",
-            &format!("/apis/quayconfig.io/v1alpha1/namespaces/{namespace}/quayconnections/default"),
-            200,
-            connection_in(namespace),
-        )
-        .await;
-    }
+    expect_connection_in(&mut api, "other", connection_in("other")).await;
+    // The first claimant's Quay host, read once.
+    api.expect(
+        "GET",
+        &format!("/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayconnections/default"),
+        200,
+        connection_in(NS),
+    )
+    .await;
     assert_eq!(
         expect_event_in(&mut api, "other").await["reason"],
         "ConflictingResource"
@@ -267,6 +285,7 @@ async fn two_namespaces_claiming_one_repository_the_first_keeps_it_until_deleted
     in_conflict.status =
         serde_json::from_value(json!({"conditions": patch["status"]["conditions"]})).unwrap();
     let task = start(&in_conflict, &ctx);
+    expect_connection_in(&mut api, "other", connection_in("other")).await;
     let patch = expect_status_of(&mut api, "other", "app", second_value.clone()).await;
     super::finish(task).await.expect("reconcile");
     assert_eq!(ready(&patch)["reason"], "ConflictingResource");
@@ -284,20 +303,7 @@ async fn two_namespaces_claiming_one_repository_the_first_keeps_it_until_deleted
         store: reader,
     });
     let task = start(&in_conflict, &ctx);
-    api.expect(
-        "GET",
-        "/apis/quayconfig.io/v1alpha1/namespaces/other/quayconnections/default",
-        200,
-        connection_in("other"),
-    )
-    .await;
-    api.expect(
-        "GET",
-        "/api/v1/namespaces/other/secrets/quay-token",
-        200,
-        token_secret(TOKEN, "1"),
-    )
-    .await;
+    expect_connection_in(&mut api, "other", connection_in("other")).await;
     assert_eq!(
         expect_event_in(&mut api, "other").await["reason"],
         "Created"
