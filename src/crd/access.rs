@@ -89,7 +89,7 @@ pub struct AutoPrunePolicySpec {
     /// Keep this many of the newest tags and prune the older ones (Quay's method
     /// `number_of_tags`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 2147483647))]
     pub number_of_tags: Option<i32>,
     /// Prune tags older than this age (Quay's method `creation_date`): a whole number and
     /// one unit, `s`, `m`, `h`, `d` or `w`, e.g. `7d` or `2w`.

@@ -8,11 +8,16 @@ use serde::{Deserialize, Serialize};
 use super::common::{ManagedStatus, Management};
 use super::reference::{LocalRef, NAMESPACE_PATTERN};
 
-/// CEL rule of `limit`: a positive Kubernetes quantity of bytes (no milli units).
-const QUANTITY_RULE: &str = "self.matches('^([0-9]+(\\\\.[0-9]*)?|\\\\.[0-9]+)([KMGTPE]i|[kMGTPE]|[eE][0-9]{1,2})?$') \
-     && !self.matches('^[0.]+([KMGTPE]i|[kMGTPE]|[eE][0-9]{1,2})?$')";
+/// CEL rule of `limit`: a positive Kubernetes quantity of bytes (no milli
+/// units) below 2^64 bytes: the integer part has at most as many digits as
+/// keeps each unit under that (19 for bytes, 10 for `Gi`/`G`, 1 for `Ei`/`E`,
+/// 10 with a one-digit exponent), so no accepted value overflows.
+const QUANTITY_RULE: &str = concat!(
+    "self.matches('^(([0-9]{1,19}(\\\\.[0-9]{0,9})?|\\\\.[0-9]{1,9})|([0-9]{1,16}(\\\\.[0-9]{0,9})?|\\\\.[0-9]{1,9})(Ki|k)|([0-9]{1,13}(\\\\.[0-9]{0,9})?|\\\\.[0-9]{1,9})(Mi|M)|([0-9]{1,10}(\\\\.[0-9]{0,9})?|\\\\.[0-9]{1,9})(Gi|G)|([0-9]{1,7}(\\\\.[0-9]{0,9})?|\\\\.[0-9]{1,9})(Ti|T)|([0-9]{1,4}(\\\\.[0-9]{0,9})?|\\\\.[0-9]{1,9})(Pi|P)|([0-9]{1,1}(\\\\.[0-9]{0,9})?|\\\\.[0-9]{1,9})(Ei|E)|([0-9]{1,10}(\\\\.[0-9]{0,9})?|\\\\.[0-9]{1,9})[eE][0-9])$') ",
+    "&& !self.matches('^[0.]+([KMGTPE]i|[kMGTPE]|[eE][0-9])?$')"
+);
 const QUANTITY_MESSAGE: &str =
-    "limit must be a positive quantity of bytes such as 10Gi, 500Mi, 1T or 1.5G";
+    "limit must be a positive quantity of bytes below 16Ei, such as 10Gi, 500Mi, 1T or 1.5G";
 
 /// Schema of `limit`: a string (Kubernetes writes quantities as strings).
 fn byte_quantity_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
@@ -257,5 +262,48 @@ mod tests {
             .unwrap_err()
             .contains("user namespace")
         );
+    }
+
+    /// What the rule accepts, the conversion turns into bytes: nothing the
+    /// apiserver lets through fails later for its size.
+    #[test]
+    fn the_limit_rule_accepts_exactly_what_fits_in_64_bits() {
+        let check = |limit: &str| {
+            let quota = QuayQuota::new(
+                "q",
+                serde_json::from_value(json!({"organization": "acme", "limit": limit})).unwrap(),
+            );
+            cel(&quota, None)
+        };
+        for fits in [
+            "10Gi",
+            "1.5G",
+            ".5Ti",
+            "9999999999999999999",
+            "9.999999999Ei",
+            "9999999999e9",
+            "1023Pi",
+            "9999999Ti",
+        ] {
+            assert_eq!(check(fits), Ok(()), "{fits}");
+            assert!(
+                quantity_bytes(fits).is_ok(),
+                "{fits}: {:?}",
+                quantity_bytes(fits)
+            );
+        }
+        for too_big in [
+            "99999999999999999999",
+            "10Ei",
+            "16E",
+            "99999Pi",
+            "99999999999Gi",
+            "1e19",
+            "1e99",
+        ] {
+            let err = check(too_big).unwrap_err();
+            assert!(err.contains("below 16Ei"), "{too_big}: {err}");
+        }
+        assert!(check("0Gi").unwrap_err().contains("positive"));
     }
 }

@@ -90,6 +90,11 @@ fn lint(schema: &Value) -> Vec<String> {
         {
             problems.push(format!("{path}: {kind} without a bound"));
         }
+        if path.starts_with(".spec")
+            && let Some(problem) = integer_out_of_type(node)
+        {
+            problems.push(format!("{path}: {problem}"));
+        }
         for rule in node
             .get("x-kubernetes-validations")
             .and_then(Value::as_array)
@@ -162,6 +167,27 @@ fn unbounded(node: &Value) -> Option<&'static str> {
             Some("int-or-string")
         }
         _ => None,
+    }
+}
+
+/// An integer of the spec the apiserver could accept outside the range of
+/// its Rust type: the controller could not read the resource back (a watch
+/// that cannot decode one object stalls its whole kind).
+fn integer_out_of_type(node: &Value) -> Option<String> {
+    if node.get("type").and_then(Value::as_str) != Some("integer") {
+        return None;
+    }
+    let (lo, hi) = match node.get("format").and_then(Value::as_str) {
+        Some("int32") => (f64::from(i32::MIN), f64::from(i32::MAX)),
+        _ => (i64::MIN as f64, i64::MAX as f64),
+    };
+    let min = node.get("minimum").and_then(Value::as_f64);
+    let max = node.get("maximum").and_then(Value::as_f64);
+    match (min, max) {
+        (Some(min), Some(max)) if min >= lo && max <= hi => None,
+        _ => Some(format!(
+            "integer without minimum and maximum within [{lo}, {hi}] (minimum {min:?}, maximum {max:?})"
+        )),
     }
 }
 
@@ -388,8 +414,18 @@ fn the_lint_refuses_the_rules_the_apiserver_refused() {
 
     // Formats the apiserver does not know.
     let unsigned = json!({"type": "object", "properties": {"spec": {"type": "object",
-        "properties": {"n": {"type": "integer", "format": "uint32"}}}}});
+        "properties": {"n": {"type": "integer", "format": "uint32", "minimum": 0, "maximum": 10}}}}});
     assert_eq!(lint(&unsigned), [r#".spec.n: unknown format "uint32""#]);
+
+    // An int32 the apiserver would accept beyond 2^31 (numberOfTags had only a
+    // minimum): the controller could not decode it.
+    let wide = json!({"type": "object", "properties": {"spec": {"type": "object",
+        "properties": {"n": {"type": "integer", "format": "int32", "minimum": 1}}}}});
+    let problems = lint(&wide);
+    assert!(
+        problems.len() == 1 && problems[0].contains(".spec.n: integer without minimum and maximum"),
+        "{problems:?}"
+    );
 
     // The same shapes bounded pass.
     let bounded = json!({"type": "object", "properties": {"spec": {"type": "object",

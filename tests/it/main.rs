@@ -11,5 +11,6 @@ mod emulator_full_access;
 mod emulator_logs;
 mod engine;
 mod gitops;
+mod hostile;
 mod logs;
 mod replay;
