@@ -234,6 +234,12 @@ fn app(shared: Arc<Shared>) -> Router {
     control::router().fallback(dispatch::api).with_state(shared)
 }
 
+/// The emulator as an HTTP service without a listener: requests go straight
+/// to its router (the fuzz target drives it this way).
+pub fn service(config: EmulatorConfig) -> Router {
+    app(Arc::new(Shared::new(config)))
+}
+
 /// A running in-process emulator; its server stops when this is dropped.
 pub struct Emulator {
     addr: SocketAddr,
