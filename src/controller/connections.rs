@@ -31,6 +31,9 @@ pub enum ConnectionError {
     /// A ClusterQuayConnection's tenancy rules do not allow this use.
     #[error("{0}")]
     NotPermitted(String),
+    /// The token belongs to another Quay user than the connection is pinned to.
+    #[error("{0}")]
+    IdentityChanged(#[from] super::identity::IdentityChanged),
     /// A Secret or ConfigMap it names is missing, or lacks the key.
     #[error("{0}")]
     SecretNotFound(String),
@@ -48,6 +51,7 @@ impl ConnectionError {
         match self {
             ConnectionError::NotFound(_) => "ConnectionNotFound",
             ConnectionError::NotPermitted(_) => "NotPermitted",
+            ConnectionError::IdentityChanged(_) => "IdentityChanged",
             ConnectionError::SecretNotFound(_) => "SecretNotFound",
             ConnectionError::Invalid(_) => "InvalidConnection",
             ConnectionError::Kube(_) => "KubernetesError",

@@ -6,6 +6,7 @@ mod connection;
 mod connections;
 mod context;
 pub mod feed;
+pub mod identity;
 mod kinds;
 pub mod reconcile;
 pub mod references;
@@ -23,7 +24,10 @@ use kube::runtime::reflector::{self, ObjectRef};
 use kube::runtime::{Predicate, WatchStreamExt, predicates, watcher};
 use kube::{Api, Client, Resource};
 
-pub use connection::reconcile as reconcile_connection;
+pub use connection::{
+    TOKEN_FINALIZER, reconcile as reconcile_connection,
+    reconcile_cluster as reconcile_cluster_connection,
+};
 pub use connections::secret_value;
 pub use connections::{ConnectionError, Connections};
 pub use context::Context;
@@ -163,6 +167,26 @@ pub async fn run(client: Client, config: RunConfig) {
         .shutdown_on_signal()
         .run(connection::reconcile, connection::error_policy, ctx.clone())
         .for_each(|_| future::ready(()));
+    // ClusterQuayConnections: only a cluster-wide install can watch them.
+    let (cluster_ctx, cluster_config, cluster_client) =
+        (ctx.clone(), controller_config.clone(), client.clone());
+    let cluster_connections = async move {
+        if ns.is_none() {
+            Controller::new(
+                Api::<ClusterQuayConnection>::all(cluster_client),
+                watcher::Config::default(),
+            )
+            .with_config(cluster_config)
+            .shutdown_on_signal()
+            .run(
+                connection::reconcile_cluster,
+                connection::error_policy,
+                cluster_ctx,
+            )
+            .for_each(|_| future::ready(()))
+            .await;
+        }
+    };
 
     let organizations =
         managed::<QuayOrganization>(&client, ns, ctx.clone(), controller_config.clone());
@@ -176,6 +200,7 @@ pub async fn run(client: Client, config: RunConfig) {
     let quotas = managed::<QuayQuota>(&client, ns, ctx, controller_config);
     tokio::join!(
         connections,
+        cluster_connections,
         organizations,
         repositories,
         robots,

@@ -13,6 +13,7 @@ use kube::{Api, ResourceExt};
 
 use super::connections::{ConnectionError, Connections};
 use super::context::Context;
+use super::identity;
 use super::kinds::{Inputs, ManagedResource, ResourceRef, StepError};
 use super::references;
 use super::status::{Conditions, patch_status, ready_changed};
@@ -433,6 +434,20 @@ async fn prepare<K: ManagedResource>(
         grant
             .permits(&organization, K::kind(&()) == "QuayOrganization")
             .map_err(|e| Failure::Connection(ConnectionError::NotPermitted(e)))?;
+    }
+    // A token that now belongs to someone else acts for nobody.
+    if let Some(pinned) = resolved.status.as_ref().and_then(|s| s.user.as_deref()) {
+        let me = resolved
+            .quay
+            .me()
+            .await
+            .map_err(|e| Failure::Engine(e.into()))?;
+        let confirmed = resolved
+            .annotations
+            .get(identity::CONFIRM_USER_ANNOTATION)
+            .map(String::as_str);
+        identity::check(Some(pinned), confirmed, &me.username)
+            .map_err(|e| Failure::Connection(e.into()))?;
     }
     let quay = resolved.quay;
     let desired = obj.desired(&inputs).map_err(Failure::Spec)?;

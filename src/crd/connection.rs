@@ -100,7 +100,9 @@ pub struct QuayConnectionStatus {
     /// The `metadata.generation` this status was computed for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// The Quay user the token belongs to.
+    /// The Quay user the token belongs to, pinned at the first check: a token
+    /// of another user is refused (`IdentityChanged`) until the annotation
+    /// `quayconfig.io/confirm-user` names the new user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 1024))]
     pub user: Option<String>,
@@ -111,6 +113,12 @@ pub struct QuayConnectionStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 1024))]
     pub registry_host: Option<String>,
+    /// The token Secret that carries the finalizer `quayconfig.io/connection-token`,
+    /// kept until the connection is deleted so that its resources can still
+    /// clean up in Quay while their namespace is being deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 253))]
+    pub token_secret: Option<String>,
 }
 
 #[cfg(test)]

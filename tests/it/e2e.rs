@@ -220,19 +220,17 @@ async fn operator_manages_a_repository_on_a_real_cluster() {
         .await
         .expect("namespace");
 
-    let operator = tokio::spawn(controller::run(
-        client.clone(),
-        RunConfig {
-            namespace: Some(ns.clone()),
-            resync: Duration::from_secs(30),
-            list_ttl: Duration::from_secs(1),
-            concurrency: 2,
-            change_feed: Some(Duration::from_secs(2)),
-            full_resync: Duration::from_secs(300),
-            operator_namespace: Some(ns.clone()),
-            metrics: Default::default(),
-        },
-    ));
+    let settings = RunConfig {
+        namespace: Some(ns.clone()),
+        resync: Duration::from_secs(30),
+        list_ttl: Duration::from_secs(1),
+        concurrency: 2,
+        change_feed: Some(Duration::from_secs(2)),
+        full_resync: Duration::from_secs(300),
+        operator_namespace: Some(ns.clone()),
+        metrics: Default::default(),
+    };
+    let operator = tokio::spawn(controller::run(client.clone(), settings.clone()));
 
     let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns);
     secrets
@@ -378,8 +376,54 @@ async fn operator_manages_a_repository_on_a_real_cluster() {
     .await;
     assert!(quay.get_organization(&org_name).await.unwrap().is_none());
 
+    // Deleting the whole namespace after an operator restart: the connection
+    // and its token Secret stay (finalizers) until the Delete-policy
+    // repository is gone from Quay; nothing is left in Terminating.
+    quay.create_organization(&org_name, None).await.unwrap();
+    repos
+        .create(
+            &PostParams::default(),
+            &create(json!({
+                "apiVersion": "quayconfig.io/v1alpha1", "kind": "QuayRepository", "metadata": {"name": "leftover"},
+                "spec": {"namespace": org_name, "deletionPolicy": "Delete"}
+            })),
+        )
+        .await
+        .unwrap();
+    wait_for("the leftover repository to be Ready", || async {
+        repos.get("leftover").await.is_ok_and(|r| is_ready(&r))
+    })
+    .await;
+    wait_for(
+        "the token Secret to carry the connection's finalizer",
+        || async {
+            secrets.get("quay-token").await.is_ok_and(|s| {
+                s.finalizers()
+                    .iter()
+                    .any(|f| f == controller::TOKEN_FINALIZER)
+            })
+        },
+    )
+    .await;
     operator.abort();
-    namespaces.delete(&ns, &DeleteParams::default()).await.ok();
+    let operator = tokio::spawn(controller::run(client.clone(), settings));
+    namespaces
+        .delete(&ns, &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_for("the namespace to be deleted", || async {
+        namespaces.get_opt(&ns).await.is_ok_and(|n| n.is_none())
+    })
+    .await;
+    assert!(
+        quay.get_repository(&org_name, "leftover")
+            .await
+            .unwrap()
+            .is_none(),
+        "the Delete-policy repository went before its connection"
+    );
+    operator.abort();
+    quay.delete_organization(&org_name).await.ok();
 }
 
 /// A custom resource from its JSON manifest.

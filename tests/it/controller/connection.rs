@@ -1,51 +1,90 @@
+//! The QuayConnection controller: one who-am-I call per check, the token's
+//! user pinned, a swapped token refused until confirmed, and finalizers that
+//! let a namespace be deleted in order (resources, then connection and token).
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use quay_config_operator::controller::Context;
+use quay_config_operator::controller::{Context, FINALIZER, TOKEN_FINALIZER};
 use quay_config_operator::crd::QuayConnection;
-use serde_json::Value;
+use quay_config_operator::emulator::Emulator;
+use serde_json::{Value, json};
 
-use super::{NS, TOKEN, connection, emulator, mock_client, ready, token_secret};
+use super::{ApiServer, NS, TOKEN, connection, emulator, mock_client, ready, token_secret};
+use crate::engine::feed::user_client;
 
-async fn check(url: &str, token: &str) -> Value {
-    let (client, mut api) = mock_client();
-    let ctx = Arc::new(Context::new(
+const CONNECTION_PATH: &str =
+    "/apis/quayconfig.io/v1alpha1/namespaces/team/quayconnections/default";
+const SECRET_PATH: &str = "/api/v1/namespaces/team/secrets/quay-token";
+
+/// The connection `default` with the operator's finalizer, and `status`.
+fn finalized(url: &str, status: Value) -> Value {
+    let mut c = connection(url);
+    c["metadata"]["finalizers"] = json!([FINALIZER]);
+    c["status"] = status;
+    c
+}
+
+fn context(client: kube::Client) -> Arc<Context> {
+    Arc::new(Context::new(
         client,
         Duration::from_secs(600),
         Duration::from_secs(20),
         Default::default(),
-    ));
-    let conn: QuayConnection = serde_json::from_value(connection(url)).unwrap();
-    let task = tokio::spawn(quay_config_operator::controller::reconcile_connection(
+    ))
+}
+
+fn start(
+    conn: Value,
+    ctx: Arc<Context>,
+) -> tokio::task::JoinHandle<
+    Result<kube::runtime::controller::Action, quay_config_operator::controller::Error>,
+> {
+    let conn: QuayConnection = serde_json::from_value(conn).unwrap();
+    tokio::spawn(quay_config_operator::controller::reconcile_connection(
         Arc::new(conn),
         ctx,
-    ));
-    api.expect(
-        "GET",
-        &format!("/api/v1/namespaces/{NS}/secrets/quay-token"),
-        200,
-        token_secret(token, "1"),
-    )
-    .await;
-    let patch = api
+    ))
+}
+
+/// Answers the metadata read of the token Secret and, when it lacks the
+/// token finalizer, the patch adding it; returns that patch.
+async fn expect_token_finalizer(api: &mut ApiServer, token: &str) -> Value {
+    api.expect("GET", SECRET_PATH, 200, token_secret(token, "1"))
+        .await;
+    api.expect("PATCH", SECRET_PATH, 200, token_secret(token, "2"))
+        .await
+}
+
+/// One check of a finalized connection without status: the token Secret gets
+/// the finalizer, the token is read, the status written.
+async fn check(url: &str, token: &str) -> Value {
+    let (client, mut api) = mock_client();
+    let task = start(finalized(url, Value::Null), context(client));
+    let patch = expect_token_finalizer(&mut api, token).await;
+    assert_eq!(patch["metadata"]["finalizers"], json!([TOKEN_FINALIZER]));
+    api.expect("GET", SECRET_PATH, 200, token_secret(token, "2"))
+        .await;
+    let status = api
         .expect(
             "PATCH",
-            &format!("/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayconnections/default/status"),
+            &format!("{CONNECTION_PATH}/status"),
             200,
             connection(url),
         )
         .await;
     super::finish(task).await.expect("reconcile");
-    patch
+    status
 }
 
 #[tokio::test]
-async fn a_working_token_reports_its_user() {
+async fn a_working_token_reports_and_pins_its_user() {
     let emu = emulator().await;
     let patch = check(&emu.url(), TOKEN).await;
     assert_eq!(ready(&patch)["status"], "True");
     assert_eq!(patch["status"]["user"], "quayadmin");
     assert_eq!(patch["status"]["superUser"], true);
+    assert_eq!(patch["status"]["tokenSecret"], "quay-token");
     assert_eq!(
         emu.stats().total,
         1,
@@ -66,4 +105,204 @@ async fn a_rejected_token_says_what_to_do_without_showing_it() {
             .contains("update the token Secret")
     );
     assert!(!patch.to_string().contains("expired-token-value"));
+}
+
+#[tokio::test]
+async fn a_new_connection_gets_the_finalizer_first() {
+    let (client, mut api) = mock_client();
+    let task = start(connection("http://127.0.0.1:9"), context(client));
+    let patch = api
+        .expect(
+            "PATCH",
+            CONNECTION_PATH,
+            200,
+            finalized("http://127.0.0.1:9", Value::Null),
+        )
+        .await;
+    assert!(patch.to_string().contains(FINALIZER), "{patch}");
+    super::finish(task).await.expect("reconcile");
+}
+
+/// A status as a first check of `user`'s token left it.
+fn pinned_to(user: &str) -> Value {
+    json!({"user": user, "superUser": true, "tokenSecret": "quay-token",
+           "conditions": [{"type": "Ready", "status": "True", "reason": "Connected",
+                           "message": format!("authenticated as {user}"),
+                           "lastTransitionTime": "2026-12-01T00:00:00Z", "observedGeneration": 1}]})
+}
+
+/// The token of a new Quay user `bob`.
+async fn bobs_token(emu: &Emulator) -> String {
+    drop(user_client(emu, "bob", false).await);
+    let token: Value = reqwest::Client::new()
+        .post(format!("{}/__emulator/tokens", emu.url()))
+        .json(&json!({"username": "bob"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    token["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_token_of_another_user_is_refused_until_confirmed() {
+    let emu = emulator().await;
+    let bob = bobs_token(&emu).await;
+
+    // The Secret now holds bob's token; the connection is pinned to quayadmin.
+    let (client, mut api) = mock_client();
+    let ctx = context(client);
+    let task = start(finalized(&emu.url(), pinned_to("quayadmin")), ctx.clone());
+    api.expect("GET", SECRET_PATH, 200, token_secret(&bob, "3"))
+        .await;
+    let patch = api
+        .expect(
+            "PATCH",
+            &format!("{CONNECTION_PATH}/status"),
+            200,
+            connection(&emu.url()),
+        )
+        .await;
+    super::finish(task).await.expect("reconcile");
+    assert_eq!(ready(&patch)["reason"], "IdentityChanged");
+    let message = ready(&patch)["message"].as_str().unwrap();
+    assert!(
+        message.contains("now authenticates as \"bob\"")
+            && message.contains("pinned to \"quayadmin\"")
+            && message.contains("quayconfig.io/confirm-user: bob"),
+        "{message}"
+    );
+    assert_eq!(
+        patch["status"]["user"], "quayadmin",
+        "the pinned user is not overwritten"
+    );
+    assert!(!patch.to_string().contains(&bob));
+
+    // A person confirms bob: pinned anew.
+    let mut confirmed = finalized(&emu.url(), pinned_to("quayadmin"));
+    confirmed["metadata"]["annotations"] = json!({"quayconfig.io/confirm-user": "bob"});
+    let task = start(confirmed, ctx);
+    api.expect("GET", SECRET_PATH, 200, token_secret(&bob, "3"))
+        .await;
+    let patch = api
+        .expect(
+            "PATCH",
+            &format!("{CONNECTION_PATH}/status"),
+            200,
+            connection(&emu.url()),
+        )
+        .await;
+    super::finish(task).await.expect("reconcile");
+    assert_eq!(ready(&patch)["reason"], "Connected");
+    assert_eq!(patch["status"]["user"], "bob");
+}
+
+/// The connection `default` being deleted, pinned and holding its token.
+fn deleting(url: &str) -> Value {
+    let mut c = finalized(url, pinned_to("quayadmin"));
+    c["metadata"]["deletionTimestamp"] = json!("2026-12-01T00:00:00Z");
+    c
+}
+
+fn list(kind: &str, items: Value) -> Value {
+    json!({"apiVersion": "quayconfig.io/v1alpha1", "kind": format!("{kind}List"),
+           "metadata": {"resourceVersion": "1"}, "items": items})
+}
+
+const MANAGED: [(&str, &str); 7] = [
+    ("QuayOrganization", "quayorganizations"),
+    ("QuayRepository", "quayrepositories"),
+    ("QuayRobotAccount", "quayrobotaccounts"),
+    ("QuayTeam", "quayteams"),
+    ("QuayNotification", "quaynotifications"),
+    ("QuayMirrorConfig", "quaymirrorconfigs"),
+    ("QuayQuota", "quayquotas"),
+];
+
+/// Answers the list of each managed kind in the namespace: `repositories`
+/// for QuayRepository, nothing for the others.
+async fn expect_users(api: &mut ApiServer, repositories: Value) {
+    for (kind, plural) in MANAGED {
+        let items = match kind {
+            "QuayRepository" => repositories.clone(),
+            _ => json!([]),
+        };
+        api.expect(
+            "GET",
+            &format!("/apis/quayconfig.io/v1alpha1/namespaces/{NS}/{plural}"),
+            200,
+            list(kind, items),
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_connection_waits_for_its_resources_then_lets_its_token_go() {
+    let (client, mut api) = mock_client();
+    let ctx = context(client);
+    let repository = |name: &str, connection: Value| {
+        json!({"apiVersion": "quayconfig.io/v1alpha1", "kind": "QuayRepository",
+               "metadata": {"name": name, "namespace": NS, "deletionTimestamp": "2026-12-01T00:00:00Z",
+                            "finalizers": [FINALIZER]},
+               "spec": {"namespace": "acme", "connectionRef": connection}})
+    };
+
+    // A repository still cleaning up through it: the connection waits, the
+    // token Secret keeps its finalizer.
+    let task = start(deleting("http://127.0.0.1:9"), ctx.clone());
+    expect_users(
+        &mut api,
+        json!([
+            repository("app", json!({"name": "default"})),
+            repository(
+                "shared",
+                json!({"kind": "ClusterQuayConnection", "name": "default"})
+            )
+        ]),
+    )
+    .await;
+    let patch = api
+        .expect(
+            "PATCH",
+            &format!("{CONNECTION_PATH}/status"),
+            200,
+            deleting("http://127.0.0.1:9"),
+        )
+        .await;
+    let result = super::finish(task).await;
+    assert!(result.is_err(), "the finalizer stays");
+    assert_eq!(ready(&patch)["reason"], "WaitingForDependents");
+    let message = ready(&patch)["message"].as_str().unwrap();
+    assert!(
+        message.contains("1 resource(s)") && message.contains("QuayRepository app"),
+        "{message}"
+    );
+
+    // All gone: the token Secret's finalizer, then the connection's.
+    let task = start(deleting("http://127.0.0.1:9"), ctx);
+    expect_users(&mut api, json!([])).await;
+    let mut held = token_secret(TOKEN, "5");
+    held["metadata"]["finalizers"] = json!([TOKEN_FINALIZER, "example.com/other"]);
+    api.expect("GET", SECRET_PATH, 200, held).await;
+    let released = api
+        .expect("PATCH", SECRET_PATH, 200, token_secret(TOKEN, "6"))
+        .await;
+    assert_eq!(
+        released["metadata"]["finalizers"],
+        json!(["example.com/other"])
+    );
+    assert_eq!(released["metadata"]["resourceVersion"], "5");
+    let removed = api
+        .expect(
+            "PATCH",
+            CONNECTION_PATH,
+            200,
+            connection("http://127.0.0.1:9"),
+        )
+        .await;
+    assert!(removed.to_string().contains("remove"), "{removed}");
+    super::finish(task).await.expect("reconcile");
 }

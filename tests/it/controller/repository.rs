@@ -382,3 +382,54 @@ async fn drift_that_is_gone_is_cleared_from_the_status() {
     );
     assert!(patch["status"].as_object().unwrap().contains_key("drift"));
 }
+
+#[tokio::test]
+async fn a_swapped_token_acts_for_nobody_until_the_connection_confirms_it() {
+    let emu = emulator_with_org().await;
+    let bob = {
+        drop(crate::engine::feed::user_client(&emu, "bob", true).await);
+        let token: Value = reqwest::Client::new()
+            .post(format!("{}/__emulator/tokens", emu.url()))
+            .json(&json!({"username": "bob"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        token["token"].as_str().unwrap().to_owned()
+    };
+    emu.reset_stats();
+    let (client, mut api) = mock_client();
+    let obj = repo(json!({}), true, Value::Null);
+    let ctx = kind_context(client, std::slice::from_ref(&obj));
+    let task = start(obj, ctx);
+    // Pinned to quayadmin, but the Secret now holds bob's token (a superuser too).
+    let mut pinned = super::connection(&emu.url());
+    pinned["status"] = json!({"user": "quayadmin", "superUser": true});
+    api.expect(
+        "GET",
+        &format!("/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayconnections/default"),
+        200,
+        pinned,
+    )
+    .await;
+    api.expect(
+        "GET",
+        &format!("/api/v1/namespaces/{NS}/secrets/quay-token"),
+        200,
+        super::token_secret(&bob, "9"),
+    )
+    .await;
+    assert_eq!(api.expect_event().await["reason"], "IdentityChanged");
+    let patch = expect_status(&mut api).await;
+    super::finish(task).await.expect("reconcile");
+    assert_eq!(ready(&patch)["reason"], "IdentityChanged");
+    assert!(!patch.to_string().contains(&bob));
+    let stats = emu.stats();
+    assert_eq!(
+        (stats.total, stats.writes()),
+        (1, 0),
+        "only who-am-I: {stats:?}"
+    );
+}
