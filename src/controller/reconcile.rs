@@ -240,6 +240,28 @@ async fn write_status<K: ManagedResource>(
     Ok(())
 }
 
+/// Sets `Ready=False` with `reason` and `message`, publishes a Warning event
+/// when that changed `Ready` (not on every retry), and returns the conditions
+/// to write.
+async fn not_ready<K: ManagedResource>(
+    shared: &Context,
+    obj: &K,
+    mut conditions: Conditions,
+    reason: &str,
+    action: &str,
+    message: &str,
+) -> Vec<Condition> {
+    conditions.set("Ready", false, reason, message);
+    let previous = conditions.previous_ready().cloned();
+    let next = conditions.into_vec();
+    if ready_changed(previous.as_ref(), &next) {
+        shared
+            .publish(obj, EventType::Warning, reason, action, message.to_owned())
+            .await;
+    }
+    next
+}
+
 /// `repository acme/app`, `organization acme`: what a message is about.
 fn what<K: ManagedResource>(obj: &K) -> String {
     let kind = K::kind(&());
@@ -329,21 +351,16 @@ async fn apply<K: ManagedResource>(
                 what(obj),
                 K::kind(&())
             );
-            conditions.set("Ready", false, "ConflictingResource", &message);
             conditions.set("Conflict", true, "ConflictingResource", &message);
-            let previous = conditions.previous_ready().cloned();
-            let next = conditions.into_vec();
-            if ready_changed(previous.as_ref(), &next) {
-                shared
-                    .publish(
-                        obj,
-                        EventType::Warning,
-                        "ConflictingResource",
-                        "Reconcile",
-                        message,
-                    )
-                    .await;
-            }
+            let next = not_ready(
+                shared,
+                obj,
+                conditions,
+                "ConflictingResource",
+                "Reconcile",
+                &message,
+            )
+            .await;
             write_status(api, obj, next, obj.origin(), Vec::new(), None, None).await?;
             Ok(Action::requeue(shared.resync))
         }
@@ -353,20 +370,15 @@ async fn apply<K: ManagedResource>(
                 .reconciled(&K::kind(&()), Some(failure.reason()));
             let delay = shared.failed(&key, failure.class(), failure.retry_after());
             let message = format!("{}: {}", what(obj), failure.message());
-            conditions.set("Ready", false, failure.reason(), &message);
-            let previous = conditions.previous_ready().cloned();
-            let next = conditions.into_vec();
-            if ready_changed(previous.as_ref(), &next) {
-                shared
-                    .publish(
-                        obj,
-                        EventType::Warning,
-                        failure.reason(),
-                        "Reconcile",
-                        message,
-                    )
-                    .await;
-            }
+            let next = not_ready(
+                shared,
+                obj,
+                conditions,
+                failure.reason(),
+                "Reconcile",
+                &message,
+            )
+            .await;
             tracing::info!(object = %key, reason = failure.reason(), retry_in = ?delay, "not reconciled");
             let drift = obj_drift(obj);
             // A create that failed half-way left the object: it is ours.
@@ -624,21 +636,16 @@ async fn cleanup<K: ManagedResource>(
                 what(obj),
                 failure.message()
             );
-            let mut conditions = Conditions::new(obj.conditions(), obj.meta().generation);
-            conditions.set("Ready", false, "DeletionBlocked", &message);
-            let previous = conditions.previous_ready().cloned();
-            let next = conditions.into_vec();
-            if ready_changed(previous.as_ref(), &next) {
-                shared
-                    .publish(
-                        obj,
-                        EventType::Warning,
-                        "DeletionBlocked",
-                        "Delete",
-                        message.clone(),
-                    )
-                    .await;
-            }
+            let conditions = Conditions::new(obj.conditions(), obj.meta().generation);
+            let next = not_ready(
+                shared,
+                obj,
+                conditions,
+                "DeletionBlocked",
+                "Delete",
+                &message,
+            )
+            .await;
             write_status(api, obj, next, obj.origin(), obj_drift(obj), None, None).await?;
             Err(Error::Cleanup { message, retry_in })
         }

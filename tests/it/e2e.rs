@@ -63,6 +63,46 @@ async fn cluster() -> Option<Client> {
     Some(Client::try_from(config).expect("client"))
 }
 
+/// The Quay the operator talks to: the real one in `QUAY_TEST_URL` and
+/// `QUAY_TEST_TOKEN`, else an emulator (kept alive by this value).
+struct QuayUnderTest {
+    url: String,
+    token: String,
+    client: QuayClient,
+    _emulator: Option<Emulator>,
+}
+
+impl QuayUnderTest {
+    async fn start() -> QuayUnderTest {
+        let (url, token, emulator) = match (
+            std::env::var("QUAY_TEST_URL"),
+            std::env::var("QUAY_TEST_TOKEN"),
+        ) {
+            (Ok(url), Ok(token)) => (url, token, None),
+            _ => {
+                let emulator = Emulator::start(EmulatorConfig {
+                    token: Some("e2e-token".into()),
+                    superusers_full_access: false,
+                })
+                .await
+                .unwrap();
+                (emulator.url(), "e2e-token".to_owned(), Some(emulator))
+            }
+        };
+        let client = QuayClient::new(ClientOptions::new(
+            url.clone(),
+            SecretString::from(token.clone()),
+        ))
+        .unwrap();
+        QuayUnderTest {
+            url,
+            token,
+            client,
+            _emulator: emulator,
+        }
+    }
+}
+
 /// Applies every CRD server-side, as `kubectl apply --server-side -f crds/` does, and
 /// waits until the apiserver has accepted (established) each one.
 async fn install_crds(client: &Client) {
@@ -186,26 +226,12 @@ async fn operator_manages_a_repository_on_a_real_cluster() {
     // other test's namespace.
     let _serial = OPERATOR.lock().await;
 
-    let (quay_url, token, _emulator) = match (
-        std::env::var("QUAY_TEST_URL"),
-        std::env::var("QUAY_TEST_TOKEN"),
-    ) {
-        (Ok(url), Ok(token)) => (url, token, None),
-        _ => {
-            let emulator = Emulator::start(EmulatorConfig {
-                token: Some("e2e-token".into()),
-                superusers_full_access: false,
-            })
-            .await
-            .unwrap();
-            (emulator.url(), "e2e-token".to_owned(), Some(emulator))
-        }
-    };
-    let quay = QuayClient::new(ClientOptions::new(
-        quay_url.clone(),
-        SecretString::from(token.clone()),
-    ))
-    .unwrap();
+    let QuayUnderTest {
+        url: quay_url,
+        token,
+        client: quay,
+        _emulator,
+    } = QuayUnderTest::start().await;
 
     install_crds(&client).await;
 
@@ -534,26 +560,12 @@ async fn two_namespaces_share_a_cluster_connection_on_a_real_cluster() {
     // One operator at a time: a cluster-wide one would also act on the
     // other test's namespace.
     let _serial = OPERATOR.lock().await;
-    let (quay_url, token, _emulator) = match (
-        std::env::var("QUAY_TEST_URL"),
-        std::env::var("QUAY_TEST_TOKEN"),
-    ) {
-        (Ok(url), Ok(token)) => (url, token, None),
-        _ => {
-            let emulator = Emulator::start(EmulatorConfig {
-                token: Some("e2e-token".into()),
-                superusers_full_access: false,
-            })
-            .await
-            .unwrap();
-            (emulator.url(), "e2e-token".to_owned(), Some(emulator))
-        }
-    };
-    let quay = QuayClient::new(ClientOptions::new(
-        quay_url.clone(),
-        SecretString::from(token.clone()),
-    ))
-    .unwrap();
+    let QuayUnderTest {
+        url: quay_url,
+        token,
+        client: quay,
+        _emulator,
+    } = QuayUnderTest::start().await;
     install_crds(&client).await;
 
     let suffix = format!("{:x}", std::process::id());

@@ -7,11 +7,10 @@ use std::time::Duration;
 
 use quay_config_operator::controller::{Context, FINALIZER, TOKEN_FINALIZER};
 use quay_config_operator::crd::QuayConnection;
-use quay_config_operator::emulator::Emulator;
 use serde_json::{Value, json};
 
 use super::{ApiServer, NS, TOKEN, connection, emulator, mock_client, ready, token_secret};
-use crate::engine::feed::user_client;
+use crate::engine::feed::user_token;
 
 const CONNECTION_PATH: &str =
     "/apis/quayconfig.io/v1alpha1/namespaces/team/quayconnections/default";
@@ -131,25 +130,10 @@ fn pinned_to(user: &str) -> Value {
                            "lastTransitionTime": "2026-12-01T00:00:00Z", "observedGeneration": 1}]})
 }
 
-/// The token of a new Quay user `bob`.
-async fn bobs_token(emu: &Emulator) -> String {
-    drop(user_client(emu, "bob", false).await);
-    let token: Value = reqwest::Client::new()
-        .post(format!("{}/__emulator/tokens", emu.url()))
-        .json(&json!({"username": "bob"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    token["token"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn a_token_of_another_user_is_refused_until_confirmed() {
     let emu = emulator().await;
-    let bob = bobs_token(&emu).await;
+    let bob = user_token(&emu, "bob", false).await;
 
     // The Secret now holds bob's token; the connection is pinned to quayadmin.
     let (client, mut api) = mock_client();

@@ -386,19 +386,7 @@ async fn drift_that_is_gone_is_cleared_from_the_status() {
 #[tokio::test]
 async fn a_swapped_token_acts_for_nobody_until_the_connection_confirms_it() {
     let emu = emulator_with_org().await;
-    let bob = {
-        drop(crate::engine::feed::user_client(&emu, "bob", true).await);
-        let token: Value = reqwest::Client::new()
-            .post(format!("{}/__emulator/tokens", emu.url()))
-            .json(&json!({"username": "bob"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        token["token"].as_str().unwrap().to_owned()
-    };
+    let bob = crate::engine::feed::user_token(&emu, "bob", true).await;
     emu.reset_stats();
     let (client, mut api) = mock_client();
     let obj = repo(json!({}), true, Value::Null);

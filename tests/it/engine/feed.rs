@@ -40,6 +40,16 @@ async fn someone_else(emulator: &Emulator) -> QuayClient {
 
 /// A client for a new user of the emulator.
 pub async fn user_client(emulator: &Emulator, username: &str, superuser: bool) -> QuayClient {
+    let token = user_token(emulator, username, superuser).await;
+    QuayClient::new(ClientOptions::new(
+        emulator.url(),
+        SecretString::from(token),
+    ))
+    .unwrap()
+}
+
+/// A new user of the emulator, and an API token of theirs.
+pub async fn user_token(emulator: &Emulator, username: &str, superuser: bool) -> String {
     let http = reqwest::Client::new();
     let control = |what: &str| format!("{}/__emulator/{what}", emulator.url());
     let created = http
@@ -58,12 +68,7 @@ pub async fn user_client(emulator: &Emulator, username: &str, superuser: bool) -
         .json()
         .await
         .unwrap();
-    let token = token["token"].as_str().unwrap().to_owned();
-    QuayClient::new(ClientOptions::new(
-        emulator.url(),
-        SecretString::from(token),
-    ))
-    .unwrap()
+    token["token"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
