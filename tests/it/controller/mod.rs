@@ -4,6 +4,7 @@
 
 mod connection;
 mod feed;
+mod health;
 mod mirror;
 mod notification;
 mod quota;

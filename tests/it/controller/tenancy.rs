@@ -18,9 +18,10 @@ use super::{ApiServer, NS, TOKEN, connection, emulator, mock_client, ready, toke
 
 /// Where the operator runs: ClusterQuayConnection Secrets live here.
 const OPERATOR_NS: &str = "quay-system";
-const CLUSTER_CONNECTION_PATH: &str = "/apis/quayconfig.io/v1alpha1/clusterquayconnections/shared";
+pub(super) const CLUSTER_CONNECTION_PATH: &str =
+    "/apis/quayconfig.io/v1alpha1/clusterquayconnections/shared";
 
-fn cluster_connection(url: &str, tenants: Value) -> Value {
+pub(super) fn cluster_connection(url: &str, tenants: Value) -> Value {
     json!({
         "apiVersion": "quayconfig.io/v1alpha1", "kind": "ClusterQuayConnection",
         "metadata": {"name": "shared", "uid": "shared-uid", "generation": 1, "resourceVersion": "5"},
@@ -28,7 +29,7 @@ fn cluster_connection(url: &str, tenants: Value) -> Value {
     })
 }
 
-fn repo_json(
+pub(super) fn repo_json(
     namespace: &str,
     name: &str,
     quay_namespace: &str,
@@ -44,11 +45,14 @@ fn repo_json(
     })
 }
 
-fn shared() -> Value {
+pub(super) fn shared() -> Value {
     json!({"kind": "ClusterQuayConnection", "name": "shared"})
 }
 
-fn context(client: kube::Client, objects: &[QuayRepository]) -> Arc<KindContext<QuayRepository>> {
+pub(super) fn context(
+    client: kube::Client,
+    objects: &[QuayRepository],
+) -> Arc<KindContext<QuayRepository>> {
     let (reader, mut writer): (Store<QuayRepository>, _) = reflector::store();
     for o in objects {
         writer.apply_watcher_event(&watcher::Event::Apply(o.clone()));
@@ -66,7 +70,7 @@ fn context(client: kube::Client, objects: &[QuayRepository]) -> Arc<KindContext<
     })
 }
 
-fn start(
+pub(super) fn start(
     obj: &QuayRepository,
     ctx: &Arc<KindContext<QuayRepository>>,
 ) -> tokio::task::JoinHandle<
@@ -79,7 +83,7 @@ fn start(
 }
 
 /// Answers an Event in `namespace` and returns it.
-async fn expect_event_in(api: &mut ApiServer, namespace: &str) -> Value {
+pub(super) async fn expect_event_in(api: &mut ApiServer, namespace: &str) -> Value {
     api.expect(
         "POST",
         &format!("/apis/events.k8s.io/v1/namespaces/{namespace}/events"),
@@ -90,7 +94,7 @@ async fn expect_event_in(api: &mut ApiServer, namespace: &str) -> Value {
 }
 
 /// Answers the status patch of repository `name` in `namespace` and returns it.
-async fn expect_status_of(
+pub(super) async fn expect_status_of(
     api: &mut ApiServer,
     namespace: &str,
     name: &str,
@@ -108,7 +112,7 @@ async fn expect_status_of(
 }
 
 /// Answers the reads of the QuayConnection `default` of `namespace` and its token.
-async fn expect_connection_in(api: &mut ApiServer, namespace: &str, connection: Value) {
+pub(super) async fn expect_connection_in(api: &mut ApiServer, namespace: &str, connection: Value) {
     api.expect(
         "GET",
         &format!("/apis/quayconfig.io/v1alpha1/namespaces/{namespace}/quayconnections/default"),
@@ -125,7 +129,7 @@ async fn expect_connection_in(api: &mut ApiServer, namespace: &str, connection: 
     .await;
 }
 
-async fn emulator_with_orgs(orgs: &[&str]) -> Emulator {
+pub(super) async fn emulator_with_orgs(orgs: &[&str]) -> Emulator {
     let emu = emulator().await;
     let client = QuayClient::new(ClientOptions::new(
         emu.url(),
