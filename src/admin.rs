@@ -1,6 +1,6 @@
 //! The operator's health endpoints: `/healthz` (the process runs), `/readyz`
 //! (the API answers and the CRDs were found; a standby replica waiting for the
-//! leader Lease is ready too) and `/metrics` (Prometheus text format).
+//! leader Lease is ready too) and `/metrics` (OpenMetrics text, see [`crate::metrics`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -58,45 +58,16 @@ impl axum::extract::FromRef<AdminState> for Readiness {
     }
 }
 
-/// The metrics in Prometheus' text exposition format.
-fn render_metrics(ready: bool, leader: bool) -> String {
-    let gauge = |name: &str, help: &str, labels: &str, value: bool| {
-        format!(
-            "# HELP {name} {help}\n# TYPE {name} gauge\n{name}{labels} {}\n",
-            u8::from(value)
-        )
-    };
-    [
-        gauge(
-            "quay_config_operator_build_info",
-            "The operator's version.",
-            &format!("{{version=\"{}\"}}", env!("CARGO_PKG_VERSION")),
-            true,
-        ),
-        gauge(
-            "quay_config_operator_ready",
-            "Whether this replica is ready (1) or starting (0).",
-            "",
-            ready,
-        ),
-        gauge(
-            "quay_config_operator_leader",
-            "Whether this replica holds the leader Lease and runs the controllers (1) or waits (0).",
-            "",
-            leader,
-        ),
-    ]
-    .concat()
-}
-
 async fn metrics(State(state): State<AdminState>) -> impl axum::response::IntoResponse {
+    state
+        .counters
+        .set_state(state.ready.is_ready(), state.leadership.is_leader());
     (
         [(
             axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        render_metrics(state.ready.is_ready(), state.leadership.is_leader())
-            + &state.counters.render(),
+        state.counters.render(),
     )
 }
 
@@ -126,21 +97,4 @@ pub async fn serve(
         });
     let listener = tokio::net::TcpListener::bind(addr).await?;
     axum::serve(listener, app).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn metrics_are_prometheus_gauges() {
-        let text = render_metrics(true, false);
-        assert!(text.contains("# TYPE quay_config_operator_leader gauge\n"));
-        assert!(text.contains("\nquay_config_operator_ready 1\n"));
-        assert!(text.contains("\nquay_config_operator_leader 0\n"));
-        assert!(text.contains(&format!(
-            "quay_config_operator_build_info{{version=\"{}\"}} 1\n",
-            env!("CARGO_PKG_VERSION")
-        )));
-    }
 }

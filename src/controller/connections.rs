@@ -20,7 +20,7 @@ use crate::crd::{
     QuayConnectionStatus,
 };
 use crate::engine::Quay;
-use crate::quay::{CallCounters, ClientOptions, QuayClient, QuayError};
+use crate::quay::{CallObserver, ClientOptions, QuayClient, QuayError};
 
 /// Why a connection cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -76,7 +76,7 @@ pub struct Resolved {
 pub struct Connections {
     client: Client,
     list_ttl: Duration,
-    counters: Arc<CallCounters>,
+    observer: Arc<dyn CallObserver>,
     /// Where ClusterQuayConnections' Secrets and ConfigMaps live.
     operator_namespace: Option<String>,
     /// Clients by (namespace or "" for cluster connections, connection), with
@@ -88,11 +88,12 @@ pub struct Connections {
 
 impl Connections {
     /// A resolver reading through `client`; list answers are shared for `list_ttl`.
-    pub fn new(client: Client, list_ttl: Duration, counters: Arc<CallCounters>) -> Self {
+    /// Every client built reports its calls to `observer` (metrics).
+    pub fn new(client: Client, list_ttl: Duration, observer: Arc<dyn CallObserver>) -> Self {
         Connections {
             client,
             list_ttl,
-            counters,
+            observer,
             operator_namespace: None,
             cache: Mutex::new(HashMap::new()),
             hosts: Mutex::new(HashMap::new()),
@@ -314,7 +315,7 @@ impl Connections {
         let mut options = ClientOptions::new(spec.url.clone(), SecretString::from(token));
         options.ca_bundle_pem = ca;
         options.insecure_skip_tls_verify = spec.insecure_skip_tls_verify;
-        options.shared_counters = Some(self.counters.clone());
+        options.observer = Some(self.observer.clone());
         options.timeout = Duration::from_secs(spec.timeout_seconds.clamp(1, 300) as u64);
         let quay = Quay::new(
             QuayClient::new(options).map_err(ConnectionError::Invalid)?,

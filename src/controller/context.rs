@@ -51,7 +51,7 @@ impl Context {
             instance: std::env::var("POD_NAME").ok(),
         };
         Context {
-            connections: Connections::new(client.clone(), list_ttl, metrics.quay.clone()),
+            connections: Connections::new(client.clone(), list_ttl, metrics.clone()),
             metrics,
             recorder: Recorder::new(client.clone(), reporter),
             client,

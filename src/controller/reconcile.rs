@@ -277,6 +277,7 @@ async fn apply<K: ManagedResource>(
     obj: &K,
     ctx: &KindContext<K>,
 ) -> Result<Action, Error> {
+    let started = std::time::Instant::now();
     let shared = &ctx.shared;
     let key = object_key(obj);
     let mut conditions = Conditions::new(obj.conditions(), obj.meta().generation);
@@ -312,7 +313,9 @@ async fn apply<K: ManagedResource>(
         Ok((quay, desired, report, extra)) => {
             let host = quay.client.registry_host();
             shared.succeeded(&key);
-            shared.metrics.reconciled(&K::kind(&()), None);
+            shared
+                .metrics
+                .reconciled(&K::kind(&()), None, started.elapsed());
             let origin = obj.origin().or(match mode {
                 Mode::Apply if report.created() => Some(Origin::Created),
                 Mode::Apply => Some(Origin::Adopted),
@@ -367,7 +370,7 @@ async fn apply<K: ManagedResource>(
         Err(failure) => {
             shared
                 .metrics
-                .reconciled(&K::kind(&()), Some(failure.reason()));
+                .reconciled(&K::kind(&()), Some(failure.reason()), started.elapsed());
             let delay = shared.failed(&key, failure.class(), failure.retry_after());
             let message = format!("{}: {}", what(obj), failure.message());
             let next = not_ready(

@@ -37,8 +37,15 @@ pub struct ClientOptions {
     pub timeout: Duration,
     /// Retry policy for idempotent calls.
     pub retry: RetryPolicy,
-    /// Process-wide counters this client also adds its requests to (metrics).
-    pub shared_counters: Option<Arc<CallCounters>>,
+    /// Told of every request this client sends (metrics).
+    pub observer: Option<Arc<dyn CallObserver>>,
+}
+
+/// Told of each request a client sent: method, route template (names
+/// replaced by `{}`), status (`None` when no answer came) and duration.
+pub trait CallObserver: Send + Sync {
+    /// One finished request.
+    fn observe(&self, method: &str, route: &str, status: Option<u16>, elapsed: Duration);
 }
 
 impl ClientOptions {
@@ -51,7 +58,7 @@ impl ClientOptions {
             insecure_skip_tls_verify: false,
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
-            shared_counters: None,
+            observer: None,
         }
     }
 }
@@ -76,7 +83,7 @@ pub struct QuayClient {
     token: SecretString,
     retry: RetryPolicy,
     counters: Arc<CallCounters>,
-    shared_counters: Option<Arc<CallCounters>>,
+    observer: Option<Arc<dyn CallObserver>>,
 }
 
 impl std::fmt::Debug for QuayClient {
@@ -231,7 +238,7 @@ impl QuayClient {
             token: options.token,
             retry: options.retry,
             counters: Arc::new(CallCounters::default()),
-            shared_counters: options.shared_counters,
+            observer: options.observer,
         })
     }
 
@@ -304,14 +311,22 @@ impl QuayClient {
             request = request.json(body);
         }
         let write = call.method != Method::GET;
-        for counters in std::iter::once(&self.counters).chain(self.shared_counters.as_ref()) {
-            counters.requests.fetch_add(1, Ordering::Relaxed);
-            if write {
-                counters.writes.fetch_add(1, Ordering::Relaxed);
-            }
+        self.counters.requests.fetch_add(1, Ordering::Relaxed);
+        if write {
+            self.counters.writes.fetch_add(1, Ordering::Relaxed);
         }
         let started = Instant::now();
-        let response = request.send().await.map_err(|e| transport(&endpoint, e))?;
+        let sent = request.send().await;
+        if let Some(observer) = &self.observer {
+            let status = sent.as_ref().ok().map(|r| r.status().as_u16());
+            observer.observe(
+                call.method.as_str(),
+                &route_template(&call.path),
+                status,
+                started.elapsed(),
+            );
+        }
+        let response = sent.map_err(|e| transport(&endpoint, e))?;
         let status = response.status();
         let retry_after = response
             .headers()
@@ -372,6 +387,56 @@ impl QuayClient {
     pub(crate) async fn execute(&self, call: Call<'_>) -> Result<(), QuayError> {
         self.send(call).await.map(|_| ())
     }
+}
+
+/// Path segments that are part of Quay's routes; any other segment is a name
+/// (organization, repository, robot, id) and becomes `{}` in a route template.
+const ROUTE_WORDS: &[&str] = &[
+    "aggregatelogs",
+    "applications",
+    "autoprunepolicy",
+    "changestate",
+    "changevisibility",
+    "clearfailures",
+    "discovery",
+    "federation",
+    "initialize",
+    "invite",
+    "limit",
+    "logs",
+    "members",
+    "messages",
+    "mirror",
+    "notification",
+    "organization",
+    "permissions",
+    "prototypes",
+    "proxycache",
+    "quota",
+    "regenerate",
+    "repository",
+    "robots",
+    "superuser",
+    "sync-cancel",
+    "sync-now",
+    "team",
+    "test",
+    "user",
+    "users",
+];
+
+/// `/repository/acme/app/notification/` → `/repository/{}/{}/notification/`:
+/// a bounded label for metrics.
+pub fn route_template(path: &str) -> String {
+    let path = path.split('?').next().unwrap_or_default();
+    path.split('/')
+        .map(|segment| match segment {
+            "" => "",
+            s if ROUTE_WORDS.contains(&s) => s,
+            _ => "{}",
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn transport(endpoint: &str, err: reqwest::Error) -> QuayError {

@@ -6,6 +6,6 @@ mod client;
 mod error;
 pub mod retry;
 
-pub use client::{CallCounters, ClientOptions, QuayClient};
+pub use client::{CallCounters, CallObserver, ClientOptions, QuayClient, route_template};
 pub use error::{ErrorKind, QuayError};
 pub use retry::RetryPolicy;
