@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Container, Namespace, PodSpec, Secret, Service, ServiceAccount};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Container, Namespace, PodSpec, Secret, Service, ServiceAccount,
+};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{
@@ -220,6 +222,7 @@ fn parse_object(value: &Value) -> Result<Box<dyn Any>, String> {
         typed::<Deployment>,
         typed::<Service>,
         typed::<Secret>,
+        typed::<ConfigMap>,
         typed::<PodDisruptionBudget>,
         typed::<NetworkPolicy>,
         typed::<CustomResourceDefinition>,
@@ -246,6 +249,44 @@ fn parse_object(value: &Value) -> Result<Box<dyn Any>, String> {
         }
         _ => Err("unknown kind: add it to parse_object with its API type".into()),
     }
+}
+
+/// Every series a dashboard query names is one `/metrics` serves.
+fn assert_dashboard_uses_served_metrics(json: &str) {
+    use quay_config_operator::quay::CallObserver;
+    let dashboard: Value = serde_json::from_str(json).expect("dashboard JSON");
+    let metrics = quay_config_operator::metrics::Metrics::default();
+    metrics.reconciled(
+        "QuayRepository",
+        Some("InvalidSpec"),
+        std::time::Duration::from_millis(5),
+    );
+    metrics.observe(
+        "GET",
+        "/user/",
+        Some(200),
+        std::time::Duration::from_millis(5),
+    );
+    metrics.set_state(true, true);
+    let served = metrics.render();
+    let mut queried = 0;
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            for word in expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                if word.starts_with("controller_runtime_") || word.starts_with("quay_") {
+                    queried += 1;
+                    assert!(
+                        served.contains(&format!("\n{word}{{"))
+                            || served.contains(&format!("\n{word} ")),
+                        "{word} (panel {}) is not served",
+                        panel["title"]
+                    );
+                }
+            }
+        }
+    }
+    assert!(queried >= 7, "{queried}");
 }
 
 /// Parses a custom resource and refuses a spec field its type does not know
@@ -822,6 +863,15 @@ fn every_option_renders_valid_objects() {
     assert_eq!(
         token_of(&connection.spec.token_secret_ref),
         b"not-a-real-token"
+    );
+
+    let dashboard = m.one::<ConfigMap>();
+    assert_eq!(
+        dashboard.metadata.labels.as_ref().unwrap()["grafana_dashboard"],
+        "1"
+    );
+    assert_dashboard_uses_served_metrics(
+        &dashboard.data.as_ref().unwrap()["quay-config-operator.json"],
     );
 
     let shared = m.one::<ClusterQuayConnection>();
