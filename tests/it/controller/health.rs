@@ -8,8 +8,8 @@ use quay_config_operator::crd::QuayRepository;
 use serde_json::{Value, json};
 
 use super::tenancy::{
-    CLUSTER_CONNECTION_PATH, cluster_connection, context, emulator_with_orgs, expect_connection_in,
-    expect_event_in, expect_status_of, repo_json, shared, start,
+    context, emulator_with_orgs, expect_connection_in, expect_event_in, expect_status_of, refused,
+    repo_json, start,
 };
 use super::{NS, connection, mock_client};
 
@@ -96,24 +96,7 @@ async fn argo_cd_health_follows_what_the_controllers_report() {
     assert!(message.contains("already managed by"), "{message}");
 
     // A namespace the ClusterQuayConnection's rules do not admit.
-    let (client, mut api) = mock_client();
-    let refused = repo_json(NS, "app", "acme", shared(), "2026-11-02T00:00:00Z");
-    let obj: QuayRepository = serde_json::from_value(refused.clone()).unwrap();
-    let ctx = context(client, std::slice::from_ref(&obj));
-    let task = start(&obj, &ctx);
-    api.expect(
-        "GET",
-        CLUSTER_CONNECTION_PATH,
-        200,
-        cluster_connection(
-            &emu.url(),
-            json!([{"namespaces": ["platform"], "organizations": ["*"]}]),
-        ),
-    )
-    .await;
-    expect_event_in(&mut api, NS).await;
-    let patch = expect_status_of(&mut api, NS, "app", refused.clone()).await;
-    super::finish(task).await.expect("reconcile");
+    let (refused, patch) = refused(&emu).await;
     let (status, message) = health(&with_status(refused, &patch));
     assert_eq!(status, "Degraded");
     assert!(

@@ -18,10 +18,10 @@ use super::{ApiServer, NS, TOKEN, connection, emulator, mock_client, ready, toke
 
 /// Where the operator runs: ClusterQuayConnection Secrets live here.
 const OPERATOR_NS: &str = "quay-system";
-pub(super) const CLUSTER_CONNECTION_PATH: &str =
+const CLUSTER_CONNECTION_PATH: &str =
     "/apis/quayconfig.io/v1alpha1/clusterquayconnections/shared";
 
-pub(super) fn cluster_connection(url: &str, tenants: Value) -> Value {
+fn cluster_connection(url: &str, tenants: Value) -> Value {
     json!({
         "apiVersion": "quayconfig.io/v1alpha1", "kind": "ClusterQuayConnection",
         "metadata": {"name": "shared", "uid": "shared-uid", "generation": 1, "resourceVersion": "5"},
@@ -45,7 +45,7 @@ pub(super) fn repo_json(
     })
 }
 
-pub(super) fn shared() -> Value {
+fn shared() -> Value {
     json!({"kind": "ClusterQuayConnection", "name": "shared"})
 }
 
@@ -143,9 +143,10 @@ pub(super) async fn emulator_with_orgs(orgs: &[&str]) -> Emulator {
     emu
 }
 
-#[tokio::test]
-async fn a_namespace_outside_the_rules_is_not_permitted_and_quay_hears_nothing() {
-    let emu = emulator_with_orgs(&["acme"]).await;
+/// One reconcile of a repository of namespace `team` through a
+/// ClusterQuayConnection whose rules admit only `platform`: the resource and
+/// the status patch it got.
+pub(super) async fn refused(emu: &Emulator) -> (Value, Value) {
     let (client, mut api) = mock_client();
     let value = repo_json(NS, "app", "acme", shared(), "2026-11-01T00:00:00Z");
     let obj: QuayRepository = serde_json::from_value(value.clone()).unwrap();
@@ -163,8 +164,15 @@ async fn a_namespace_outside_the_rules_is_not_permitted_and_quay_hears_nothing()
     .await;
     let event = expect_event_in(&mut api, NS).await;
     assert_eq!(event["reason"], "NotPermitted");
-    let patch = expect_status_of(&mut api, NS, "app", value).await;
+    let patch = expect_status_of(&mut api, NS, "app", value.clone()).await;
     super::finish(task).await.expect("reconcile");
+    (value, patch)
+}
+
+#[tokio::test]
+async fn a_namespace_outside_the_rules_is_not_permitted_and_quay_hears_nothing() {
+    let emu = emulator_with_orgs(&["acme"]).await;
+    let (_, patch) = refused(&emu).await;
     assert_eq!(ready(&patch)["status"], "False");
     assert_eq!(ready(&patch)["reason"], "NotPermitted");
     let message = ready(&patch)["message"].as_str().unwrap();
