@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::Stream;
 use kube::ResourceExt;
@@ -62,7 +62,13 @@ struct Entry {
     users: BTreeSet<ConnectionUser>,
     /// The last poll worked: the feed covers the organization.
     healthy: bool,
+    /// A feed whose log could not be read is asked again only after this.
+    quiet_until: Option<Instant>,
 }
+
+/// How long a log that cannot be read (no admin rights, a user namespace) is
+/// left alone before it is tried again.
+const UNAVAILABLE_RETRY: Duration = Duration::from_secs(600);
 
 /// The feeds of every organization managed through any connection.
 pub struct ChangeFeeds {
@@ -95,6 +101,7 @@ impl ChangeFeeds {
             quay: quay.clone(),
             users: BTreeSet::new(),
             healthy: false,
+            quiet_until: None,
         });
         entry.users.insert(user);
         entry.quay = quay.clone();
@@ -106,8 +113,10 @@ impl ChangeFeeds {
     pub async fn poll_once(&self) -> Vec<Arc<FeedChange>> {
         let feeds: Vec<_> = {
             let feeds = self.feeds.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
             feeds
                 .iter()
+                .filter(|(_, e)| e.quiet_until.is_none_or(|t| t <= now))
                 .map(|(k, e)| (k.clone(), e.feed.clone(), e.quay.clone(), e.users.clone()))
                 .collect()
         };
@@ -118,6 +127,7 @@ impl ChangeFeeds {
                 poll,
                 Ok(Poll::Unchanged | Poll::Changed(_) | Poll::Everything)
             );
+            let unavailable = matches!(poll, Ok(Poll::Unavailable(_)));
             let changes = match poll {
                 Ok(Poll::Changed(changes)) => Some(Some(changes)),
                 Ok(Poll::Everything) => Some(None),
@@ -139,6 +149,7 @@ impl ChangeFeeds {
             {
                 entry.feed = feed;
                 entry.healthy = healthy;
+                entry.quiet_until = unavailable.then(|| Instant::now() + UNAVAILABLE_RETRY);
             }
             if let Some(changes) = changes {
                 quay.forget_changed(&key.1, changes.as_ref());

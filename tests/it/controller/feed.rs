@@ -101,6 +101,10 @@ async fn a_hand_edit_reconciles_only_the_resources_it_concerns() {
     feeds.covers(&mallory, "acme", user.clone());
     feeds.poll_once().await;
     assert!(!feeds.covers(&mallory, "acme", user.clone()));
+    // ... and is not asked again at every poll.
+    emu.reset_stats();
+    feeds.poll_once().await;
+    assert_eq!(emu.stats().total, 0);
 
     // Feeds off: nothing is covered and nothing polled.
     let off = ChangeFeeds::new(None);
