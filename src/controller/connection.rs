@@ -285,8 +285,18 @@ async fn cleanup(
     if !held.contains(&&conn.spec.token_secret_ref.name) {
         held.push(&conn.spec.token_secret_ref.name);
     }
+    // A Secret another connection of the namespace also uses keeps the
+    // finalizer: the last connection to go lets it go.
+    let others = api.list(&ListParams::default()).await?;
     for name in held {
-        set_token_finalizer(&secrets, name, false).await?;
+        let shared = others.items.iter().any(|other| {
+            other.uid() != conn.uid()
+                && (other.spec.token_secret_ref.name == *name
+                    || other.status.as_ref().and_then(|s| s.token_secret.as_ref()) == Some(name))
+        });
+        if !shared {
+            set_token_finalizer(&secrets, name, false).await?;
+        }
     }
     Ok(Action::await_change())
 }

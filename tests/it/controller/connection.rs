@@ -266,8 +266,9 @@ async fn a_deleted_connection_waits_for_its_resources_then_lets_its_token_go() {
     );
 
     // All gone: the token Secret's finalizer, then the connection's.
-    let task = start(deleting("http://127.0.0.1:9"), ctx);
+    let task = start(deleting("http://127.0.0.1:9"), ctx.clone());
     expect_users(&mut api, json!([])).await;
+    expect_connections(&mut api, json!([deleting("http://127.0.0.1:9")])).await;
     let mut held = token_secret(TOKEN, "5");
     held["metadata"]["finalizers"] = json!([TOKEN_FINALIZER, "example.com/other"]);
     api.expect("GET", SECRET_PATH, 200, held).await;
@@ -289,4 +290,32 @@ async fn a_deleted_connection_waits_for_its_resources_then_lets_its_token_go() {
         .await;
     assert!(removed.to_string().contains("remove"), "{removed}");
     super::finish(task).await.expect("reconcile");
+
+    // Another connection of the namespace uses the same token Secret: it
+    // keeps its finalizer until that one goes too.
+    let task = start(deleting("http://127.0.0.1:9"), ctx);
+    expect_users(&mut api, json!([])).await;
+    let mut other = finalized("http://127.0.0.1:9", Value::Null);
+    other["metadata"]["name"] = json!("other");
+    other["metadata"]["uid"] = json!("other-uid");
+    expect_connections(&mut api, json!([deleting("http://127.0.0.1:9"), other])).await;
+    api.expect(
+        "PATCH",
+        CONNECTION_PATH,
+        200,
+        connection("http://127.0.0.1:9"),
+    )
+    .await;
+    super::finish(task).await.expect("reconcile");
+}
+
+/// Answers the list of the namespace's QuayConnections.
+async fn expect_connections(api: &mut ApiServer, items: Value) {
+    api.expect(
+        "GET",
+        &format!("/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayconnections"),
+        200,
+        list("QuayConnection", items),
+    )
+    .await;
 }

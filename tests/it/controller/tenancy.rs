@@ -18,8 +18,7 @@ use super::{ApiServer, NS, TOKEN, connection, emulator, mock_client, ready, toke
 
 /// Where the operator runs: ClusterQuayConnection Secrets live here.
 const OPERATOR_NS: &str = "quay-system";
-const CLUSTER_CONNECTION_PATH: &str =
-    "/apis/quayconfig.io/v1alpha1/clusterquayconnections/shared";
+const CLUSTER_CONNECTION_PATH: &str = "/apis/quayconfig.io/v1alpha1/clusterquayconnections/shared";
 
 fn cluster_connection(url: &str, tenants: Value) -> Value {
     json!({
