@@ -94,7 +94,7 @@ async fn apply(
 ) -> Result<Action, Error> {
     let namespace = conn.namespace().unwrap_or_default();
     let key = format!("QuayConnection/{namespace}/{}", conn.name_any());
-    let token_secret = hold_token_secret(&ctx.client, conn).await?;
+    let token_secret = hold_token_secret(api, &ctx.client, conn).await?;
     let quay = ctx.connections.quay_for(conn).await;
     let (mut status, action) = check(
         ctx,
@@ -194,8 +194,10 @@ async fn check(
 
 /// Puts the token finalizer on the Secret the connection names (once: the
 /// status records which Secret holds it) and takes it off one it no longer
-/// names. Returns the Secret holding it (`None` while the Secret is missing).
+/// names, unless another connection still uses that one. Returns the Secret
+/// holding it (`None` while the Secret is missing).
 async fn hold_token_secret(
+    api: &Api<QuayConnection>,
     client: &Client,
     conn: &QuayConnection,
 ) -> Result<Option<String>, Error> {
@@ -207,7 +209,10 @@ async fn hold_token_secret(
     let secrets: Api<Secret> =
         Api::namespaced(client.clone(), &conn.namespace().unwrap_or_default());
     if let Some(old) = held {
-        set_token_finalizer(&secrets, old, false).await?;
+        let others = api.list(&ListParams::default()).await?;
+        if !shared(&others.items, conn, old) {
+            set_token_finalizer(&secrets, old, false).await?;
+        }
     }
     Ok(set_token_finalizer(&secrets, wanted, true)
         .await?
@@ -285,20 +290,28 @@ async fn cleanup(
     if !held.contains(&&conn.spec.token_secret_ref.name) {
         held.push(&conn.spec.token_secret_ref.name);
     }
-    // A Secret another connection of the namespace also uses keeps the
-    // finalizer: the last connection to go lets it go.
     let others = api.list(&ListParams::default()).await?;
     for name in held {
-        let shared = others.items.iter().any(|other| {
-            other.uid() != conn.uid()
-                && (other.spec.token_secret_ref.name == *name
-                    || other.status.as_ref().and_then(|s| s.token_secret.as_ref()) == Some(name))
-        });
-        if !shared {
+        if !shared(&others.items, conn, name) {
             set_token_finalizer(&secrets, name, false).await?;
         }
     }
     Ok(Action::await_change())
+}
+
+/// Whether a connection of `others` other than `conn` names Secret `name` or
+/// holds its finalizer: a shared token Secret keeps the finalizer until the
+/// last connection using it lets go.
+fn shared(others: &[QuayConnection], conn: &QuayConnection, name: &str) -> bool {
+    others.iter().any(|other| {
+        other.uid() != conn.uid()
+            && (other.spec.token_secret_ref.name == name
+                || other
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.token_secret.as_deref())
+                    == Some(name))
+    })
 }
 
 /// The resources of `namespace` (kind/name) that use the connection `target`.

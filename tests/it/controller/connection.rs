@@ -9,7 +9,7 @@ use quay_config_operator::controller::{Context, FINALIZER, TOKEN_FINALIZER};
 use quay_config_operator::crd::QuayConnection;
 use serde_json::{Value, json};
 
-use super::{ApiServer, NS, TOKEN, connection, emulator, mock_client, ready, token_secret};
+use super::{ApiServer, NS, TOKEN, connection, emulator, mock_client, ready, secret, token_secret};
 use crate::engine::feed::user_token;
 
 const CONNECTION_PATH: &str =
@@ -318,4 +318,60 @@ async fn expect_connections(api: &mut ApiServer, items: Value) {
         list("QuayConnection", items),
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_renamed_token_secret_moves_the_finalizer_unless_the_old_one_is_shared() {
+    let emu = emulator().await;
+    let (client, mut api) = mock_client();
+    let ctx = context(client);
+    let old_path = format!("/api/v1/namespaces/{NS}/secrets/old-token");
+    // The connection now names quay-token; its finalizer is on old-token.
+    let mut status = pinned_to("quayadmin");
+    status["tokenSecret"] = json!("old-token");
+    let renamed = finalized(&emu.url(), status);
+    let mut old = secret("old-token", "old-uid", "4", &[("token", "x")]);
+    old["metadata"]["finalizers"] = json!([TOKEN_FINALIZER]);
+
+    let task = start(renamed.clone(), ctx.clone());
+    expect_connections(&mut api, json!([renamed.clone()])).await;
+    api.expect("GET", &old_path, 200, old.clone()).await;
+    let released = api.expect("PATCH", &old_path, 200, old.clone()).await;
+    assert_eq!(released["metadata"]["finalizers"], json!([]));
+    let held = expect_token_finalizer(&mut api, TOKEN).await;
+    assert_eq!(held["metadata"]["finalizers"], json!([TOKEN_FINALIZER]));
+    api.expect("GET", SECRET_PATH, 200, token_secret(TOKEN, "2"))
+        .await;
+    let patch = api
+        .expect(
+            "PATCH",
+            &format!("{CONNECTION_PATH}/status"),
+            200,
+            connection(&emu.url()),
+        )
+        .await;
+    super::finish(task).await.expect("reconcile");
+    assert_eq!(patch["status"]["tokenSecret"], "quay-token");
+    assert_eq!(ready(&patch)["status"], "True");
+
+    // Another connection still uses old-token: it keeps its finalizer.
+    let task = start(renamed.clone(), ctx);
+    let mut other = finalized(&emu.url(), Value::Null);
+    other["metadata"]["name"] = json!("other");
+    other["metadata"]["uid"] = json!("other-uid");
+    other["spec"]["tokenSecretRef"]["name"] = json!("old-token");
+    expect_connections(&mut api, json!([renamed, other])).await;
+    expect_token_finalizer(&mut api, TOKEN).await;
+    api.expect("GET", SECRET_PATH, 200, token_secret(TOKEN, "2"))
+        .await;
+    let patch = api
+        .expect(
+            "PATCH",
+            &format!("{CONNECTION_PATH}/status"),
+            200,
+            connection(&emu.url()),
+        )
+        .await;
+    super::finish(task).await.expect("reconcile");
+    assert_eq!(patch["status"]["tokenSecret"], "quay-token");
 }
