@@ -40,6 +40,8 @@ enum Command {
     Apply(gitops::ApplyArgs),
     /// Plan and apply the examples against an in-process Quay emulator.
     Demo,
+    /// Write the manifests that manage organizations of a live Quay (to adopt it).
+    Export(gitops::export::ExportArgs),
 }
 
 #[derive(clap::Args)]
@@ -104,7 +106,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let command_line = matches!(
         cli.command,
-        Command::Plan(_) | Command::Apply(_) | Command::Demo
+        Command::Plan(_) | Command::Apply(_) | Command::Demo | Command::Export(_)
     );
     init_tracing(cli.log_format, command_line);
     let result = match cli.command {
@@ -114,6 +116,7 @@ async fn main() -> ExitCode {
         Command::Plan(args) => return ExitCode::from(gitops::plan_command(args).await),
         Command::Apply(args) => return ExitCode::from(gitops::apply_command(args).await),
         Command::Demo => return ExitCode::from(gitops::demo_command().await),
+        Command::Export(args) => return ExitCode::from(gitops::export::export_command(args).await),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

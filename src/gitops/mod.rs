@@ -7,10 +7,12 @@
 //! the references between them and builds each resource's desired state with
 //! the controllers' own conversion; [`connection::connect`] finds Quay; then
 //! [`plan::plan`] observes and [`plan::apply`] writes, through the engine.
-//! Nothing touches Quay unless every input is valid.
+//! Nothing touches Quay unless every input is valid. [`export`] goes the
+//! other way: from a live Quay to manifest files.
 
 pub mod connection;
 pub mod demo;
+pub mod export;
 pub mod manifests;
 pub mod output;
 pub mod plan;

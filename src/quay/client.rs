@@ -409,6 +409,7 @@ const ROUTE_WORDS: &[&str] = &[
     "mirror",
     "notification",
     "organization",
+    "organizations",
     "permissions",
     "prototypes",
     "proxycache",

@@ -10,6 +10,7 @@ mod emulator_control;
 mod emulator_full_access;
 mod emulator_logs;
 mod engine;
+mod export;
 mod gitops;
 mod hostile;
 mod logs;

@@ -96,6 +96,12 @@ pub fn table() -> Vec<Route> {
             Some(SuperUser),
             user::create_user,
         ),
+        r(
+            M::GET,
+            "/api/v1/superuser/organizations/",
+            Some(SuperUser),
+            user::list_organizations,
+        ),
         r(M::GET, "/api/v1/discovery", None, discovery::discovery),
         // organizations
         r(

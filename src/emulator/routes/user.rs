@@ -145,6 +145,27 @@ pub fn list_users(ctx: &Ctx, state: &mut State) -> ApiResult {
     Ok(Reply::ok(json!({ "users": users })))
 }
 
+/// `GET /api/v1/superuser/organizations/`: every organization.
+pub fn list_organizations(ctx: &Ctx, state: &mut State) -> ApiResult {
+    if !ctx.caller.superuser {
+        return Err(ctx.deny());
+    }
+    let organizations: Vec<Value> = state
+        .namespaces
+        .values()
+        .filter(|n| n.is_org())
+        .map(|org| {
+            let seed = org.email.clone().unwrap_or_else(|| org.name.clone());
+            json!({
+                "name": org.name,
+                "email": org.email,
+                "avatar": avatar(&org.name, &seed, "org"),
+            })
+        })
+        .collect();
+    Ok(Reply::ok(json!({ "organizations": organizations })))
+}
+
 /// `POST /api/v1/superuser/users/`: creates a user with a generated password.
 pub fn create_user(ctx: &Ctx, state: &mut State) -> ApiResult {
     if !ctx.caller.superuser {

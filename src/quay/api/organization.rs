@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::quay::api::quota::Quota;
+use crate::quay::api::user::OrganizationRef;
 use crate::quay::client::{Call, QuayClient};
 use crate::quay::error::QuayError;
 
@@ -70,6 +71,14 @@ pub struct OrganizationUpdate {
     pub tag_expiration_s: Option<i64>,
 }
 
+/// One page of `GET /api/v1/superuser/organizations/`.
+#[derive(Deserialize)]
+struct OrganizationPage {
+    organizations: Vec<OrganizationRef>,
+    #[serde(default)]
+    next_page: Option<String>,
+}
+
 #[derive(Serialize)]
 struct NewOrganization<'a> {
     name: &'a str,
@@ -82,6 +91,25 @@ impl QuayClient {
     pub async fn get_organization(&self, name: &str) -> Result<Option<Organization>, QuayError> {
         self.get_optional(Call::get(format!("/organization/{name}")), &[])
             .await
+    }
+
+    /// Every organization of the Quay, following Quay's paging (a superuser
+    /// token with the `super:user` scope only).
+    pub async fn list_all_organizations(&self) -> Result<Vec<OrganizationRef>, QuayError> {
+        let mut all = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let mut call = Call::get("/superuser/organizations/");
+            if let Some(token) = &next {
+                call = call.query("next_page", token);
+            }
+            let page: OrganizationPage = self.get_json(call).await?;
+            all.extend(page.organizations);
+            match page.next_page {
+                Some(token) if !token.is_empty() => next = Some(token),
+                _ => return Ok(all),
+            }
+        }
     }
 
     /// Creates an organization. An existing name gives `AlreadyExists`.

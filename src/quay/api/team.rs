@@ -33,6 +33,27 @@ pub struct TeamMember {
     pub invited: bool,
 }
 
+/// A repository permission of a team (`GET .../team/{team}/permissions`).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct TeamPermission {
+    /// The repository, of the team's organization.
+    pub repository: TeamRepository,
+    /// `read`, `write` or `admin`.
+    pub role: String,
+}
+
+/// The repository of a [`TeamPermission`].
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct TeamRepository {
+    /// Repository name (without the namespace).
+    pub name: String,
+}
+
+#[derive(Deserialize)]
+struct TeamPermissionList {
+    permissions: Vec<TeamPermission>,
+}
+
 #[derive(Serialize)]
 struct TeamBody<'a> {
     role: &'a str,
@@ -81,6 +102,17 @@ impl QuayClient {
             .get_optional::<MemberList>(call, &[])
             .await?
             .map(|l| l.members))
+    }
+
+    /// The repository permissions the team holds, across its organization (one
+    /// call for every repository).
+    pub async fn list_team_permissions(
+        &self,
+        org: &str,
+        team: &str,
+    ) -> Result<Vec<TeamPermission>, QuayError> {
+        let call = Call::get(format!("/organization/{org}/team/{team}/permissions"));
+        Ok(self.get_json::<TeamPermissionList>(call).await?.permissions)
     }
 
     /// Adds a user or robot (full name) to the team. An existing member gives `AlreadyExists`.

@@ -1,0 +1,403 @@
+//! What Quay holds, as custom resources: the inverse of the controllers'
+//! conversion, so that `plan` of the result finds everything in sync. Every
+//! resource has `deletionPolicy: Retain` (deleting it never deletes the Quay
+//! object). Empty lists and descriptions are left out: not managed, and not
+//! read at every resync. What a kind cannot represent (an unknown role, a
+//! notification whose configuration holds a token) is left out with a note.
+
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use kube::api::ObjectMeta;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::manifest::{Group, Manifest};
+use super::names::{MAX_NAME, Wanted, unique_names};
+use super::read::OrganizationState;
+use super::repository;
+use crate::crd::quota::{QuotaThreshold, ThresholdKind};
+use crate::crd::{
+    AutoPrunePolicySpec, ConnectionRef, DefaultPermission, Delegate, DeletionPolicy, GranteeKind,
+    LocalRef, Management, MemberKind, QuayOrganization, QuayOrganizationSpec, QuayQuota,
+    QuayQuotaSpec, QuayRobotAccount, QuayRobotAccountSpec, QuayTeam, QuayTeamSpec, Role,
+    TeamMember, TeamRole,
+};
+use crate::gitops::resources::Kind;
+use crate::quay::api::autoprune::AutoPrunePolicy;
+use crate::quay::api::prototype::Prototype;
+
+/// Where the resources go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Target {
+    /// `metadata.namespace` of every resource (none: the current one).
+    pub namespace: Option<String>,
+    /// The QuayConnection the resources name (none: `default`).
+    pub connection: Option<String>,
+}
+
+/// The conversion's state: where the resources go, and the notes on what was left out.
+pub(super) struct Context<'a> {
+    target: &'a Target,
+    /// What was left out, and why (never a value).
+    pub notes: Vec<String>,
+}
+
+impl Context<'_> {
+    /// `metadata` of a resource (or Secret) named `name`.
+    pub fn meta(&self, name: &str) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.to_owned()),
+            namespace: self.target.namespace.clone(),
+            ..ObjectMeta::default()
+        }
+    }
+
+    /// The connection, and `deletionPolicy: Retain`: the object is adopted.
+    pub fn management(&self) -> Management {
+        Management {
+            connection_ref: self
+                .target
+                .connection
+                .as_deref()
+                .map(ConnectionRef::namespaced),
+            deletion_policy: Some(DeletionPolicy::Retain),
+            ..Management::default()
+        }
+    }
+
+    /// Records what was left out of `what`.
+    pub fn note(&mut self, what: &str, why: impl std::fmt::Display) {
+        self.notes.push(format!("{what}: {why}"));
+    }
+}
+
+/// A value Quay spells as the enum's serde name (`read`, `NORMAL`, `repo_push`).
+pub(super) fn parse<T: DeserializeOwned>(quay: &str) -> Option<T> {
+    serde_json::from_value(Value::String(quay.to_owned())).ok()
+}
+
+/// `Some(quay_name)` when the Kubernetes name differs from it.
+pub(super) fn differs(quay_name: &str, name: &str) -> Option<String> {
+    (quay_name != name).then(|| quay_name.to_owned())
+}
+
+/// `Some(text)` unless it is empty.
+pub(super) fn non_empty(text: &str) -> Option<String> {
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// Robot names leave room for the `-robot` suffix of their credentials Secret.
+const ROBOT_NAME: usize = MAX_NAME - "-robot".len();
+
+/// Every organization's resources, and the notes on what was left out.
+pub fn convert(organizations: &[OrganizationState], target: &Target) -> (Vec<Group>, Vec<String>) {
+    let mut cx = Context {
+        target,
+        notes: Vec::new(),
+    };
+    let names = |wanted: Vec<Wanted>, max: usize| unique_names(&wanted, max);
+    let org_names = names(
+        organizations
+            .iter()
+            .map(|o| Wanted::new("", &o.view.name))
+            .collect(),
+        MAX_NAME,
+    );
+    let robot_names = names(
+        organizations
+            .iter()
+            .flat_map(|o| {
+                o.robots
+                    .iter()
+                    .map(|r| Wanted::new(&o.view.name, short(&r.name)))
+            })
+            .collect(),
+        ROBOT_NAME,
+    );
+    let team_names = names(
+        organizations
+            .iter()
+            .flat_map(|o| {
+                o.teams
+                    .iter()
+                    .map(|t| Wanted::new(&o.view.name, &t.team.name))
+            })
+            .collect(),
+        MAX_NAME,
+    );
+    let mut groups = Vec::new();
+    let (mut robot_names, mut team_names) = (robot_names.into_iter(), team_names.into_iter());
+    for (state, org_name) in organizations.iter().zip(&org_names) {
+        groups.push(organization(&mut cx, state, org_name));
+        groups.extend(quota(&mut cx, state, org_name));
+        for robot in &state.robots {
+            let name = robot_names.next().expect("one name per robot");
+            groups.push(robot_account(
+                &cx,
+                &state.view.name,
+                &robot.name,
+                &robot.description,
+                &name,
+            ));
+        }
+        for team in &state.teams {
+            let name = team_names.next().expect("one name per team");
+            groups.extend(team_resource(&mut cx, &state.view.name, team, &name));
+        }
+    }
+    groups.extend(repository::convert(&mut cx, organizations));
+    groups.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    (groups, cx.notes)
+}
+
+/// The short name of a robot (`acme+ci` → `ci`).
+fn short(full: &str) -> &str {
+    full.split_once('+').map_or(full, |(_, s)| s)
+}
+
+fn organization(cx: &mut Context, state: &OrganizationState, name: &str) -> Group {
+    let org = &state.view;
+    let what = format!("organization {}", org.name);
+    let spec = QuayOrganizationSpec {
+        name: differs(&org.name, name),
+        email: org.email.as_deref().and_then(non_empty),
+        default_permissions: default_permissions(cx, &what, &state.default_permissions),
+        auto_prune_policies: state
+            .auto_prune
+            .as_ref()
+            .and_then(|p| auto_prune(cx, &what, p)),
+        management: cx.management(),
+    };
+    let object = QuayOrganization {
+        metadata: cx.meta(name),
+        spec,
+        status: None,
+    };
+    Group::of(
+        Kind::Organization,
+        Manifest::new(Kind::Organization.name(), name, &object, Vec::new()),
+    )
+}
+
+fn default_permissions(
+    cx: &mut Context,
+    what: &str,
+    live: &[Prototype],
+) -> Option<Vec<DefaultPermission>> {
+    let mut list = Vec::new();
+    for p in live {
+        let kind = match (p.delegate.kind.as_str(), p.delegate.is_robot) {
+            ("user", true) => GranteeKind::Robot,
+            ("user", false) => GranteeKind::User,
+            ("team", _) => GranteeKind::Team,
+            (other, _) => {
+                cx.note(
+                    what,
+                    format!("default permissions left unmanaged: delegate kind {other:?}"),
+                );
+                return None;
+            }
+        };
+        let Some(role) = parse::<Role>(&p.role) else {
+            cx.note(
+                what,
+                format!("default permissions left unmanaged: role {:?}", p.role),
+            );
+            return None;
+        };
+        let permission = DefaultPermission {
+            delegate: Delegate {
+                kind,
+                name: p.delegate.name.clone(),
+            },
+            role,
+            activating_user: p.activating_user.as_ref().map(|u| u.name.clone()),
+        };
+        // Quay may hold duplicates; the operator keeps one of each.
+        if !list.iter().any(|d: &DefaultPermission| {
+            d.delegate == permission.delegate && d.activating_user == permission.activating_user
+        }) {
+            list.push(permission);
+        }
+    }
+    (!list.is_empty()).then_some(list)
+}
+
+/// Auto-prune policies in spec form; `None` when empty or not representable.
+pub(super) fn auto_prune(
+    cx: &mut Context,
+    what: &str,
+    live: &[AutoPrunePolicy],
+) -> Option<Vec<AutoPrunePolicySpec>> {
+    let mut list = Vec::new();
+    for policy in live {
+        let rule = &policy.rule;
+        let (number_of_tags, creation_date) = match (rule.method.as_str(), &rule.value) {
+            ("number_of_tags", Value::Number(n)) => {
+                (n.as_i64().and_then(|n| i32::try_from(n).ok()), None)
+            }
+            ("creation_date", Value::String(age)) => (None, Some(age.clone())),
+            _ => (None, None),
+        };
+        if number_of_tags.is_none() && creation_date.is_none() {
+            cx.note(
+                what,
+                format!(
+                    "auto-prune policies left unmanaged: method {:?} with that value is not one a spec can hold",
+                    rule.method
+                ),
+            );
+            return None;
+        }
+        list.push(AutoPrunePolicySpec {
+            number_of_tags,
+            creation_date,
+            tag_pattern: rule.tag_pattern.clone(),
+            tag_pattern_matches: rule.tag_pattern_matches,
+        });
+    }
+    (!list.is_empty()).then_some(list)
+}
+
+fn quota(cx: &mut Context, state: &OrganizationState, org_name: &str) -> Option<Group> {
+    let org = &state.view;
+    let quota = org.quotas.first()?;
+    let what = format!("quota of organization {}", org.name);
+    if quota.limit_bytes == 0 {
+        cx.note(&what, "not exported: its limit is 0 bytes");
+        return None;
+    }
+    let mut limits = Vec::new();
+    for limit in &quota.limits {
+        let Some(kind) = parse::<ThresholdKind>(&limit.kind) else {
+            cx.note(
+                &what,
+                format!("thresholds left unmanaged: type {:?}", limit.kind),
+            );
+            limits.clear();
+            break;
+        };
+        limits.push(QuotaThreshold {
+            kind,
+            percent: limit.limit_percent,
+        });
+    }
+    limits.sort_by_key(|t| (t.kind.as_str(), t.percent));
+    let spec = QuayQuotaSpec {
+        organization: None,
+        organization_ref: Some(LocalRef {
+            name: org_name.to_owned(),
+        }),
+        user: None,
+        limit: Quantity(quantity(quota.limit_bytes)),
+        limits: (!limits.is_empty()).then_some(limits),
+        management: cx.management(),
+    };
+    let object = QuayQuota {
+        metadata: cx.meta(org_name),
+        spec,
+        status: None,
+    };
+    Some(Group::of(
+        Kind::Quota,
+        Manifest::new(Kind::Quota.name(), org_name, &object, Vec::new()),
+    ))
+}
+
+/// Bytes as a Kubernetes quantity, in the largest binary unit that is exact.
+fn quantity(bytes: u64) -> String {
+    let mut value = bytes;
+    let mut unit = "";
+    for next in ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"] {
+        if value < 1024 || !value.is_multiple_of(1024) {
+            break;
+        }
+        value /= 1024;
+        unit = next;
+    }
+    format!("{value}{unit}")
+}
+
+fn robot_account(cx: &Context, org: &str, full: &str, description: &str, name: &str) -> Group {
+    let spec = QuayRobotAccountSpec {
+        organization: Some(org.to_owned()),
+        name: differs(short(full), name),
+        description: non_empty(description),
+        secret_name: None,
+        management: cx.management(),
+    };
+    let object = QuayRobotAccount {
+        metadata: cx.meta(name),
+        spec,
+        status: None,
+    };
+    Group::of(
+        Kind::RobotAccount,
+        Manifest::new(Kind::RobotAccount.name(), name, &object, Vec::new()),
+    )
+}
+
+fn team_resource(
+    cx: &mut Context,
+    org: &str,
+    state: &super::read::TeamState,
+    name: &str,
+) -> Option<Group> {
+    let team = &state.team;
+    let Some(role) = parse::<TeamRole>(&team.role) else {
+        cx.note(
+            &format!("team {org}/{}", team.name),
+            format!("not exported: role {:?}", team.role),
+        );
+        return None;
+    };
+    let members = state.members.as_ref().map(|members| {
+        let mut list: Vec<TeamMember> = members
+            .iter()
+            .map(|m| TeamMember {
+                kind: match m.is_robot {
+                    true => MemberKind::Robot,
+                    false => MemberKind::User,
+                },
+                name: m.name.clone(),
+            })
+            .collect();
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        list
+    });
+    let spec = QuayTeamSpec {
+        organization: org.to_owned(),
+        name: differs(&team.name, name),
+        role,
+        description: non_empty(&team.description),
+        members: members.filter(|m| !m.is_empty()),
+        management: cx.management(),
+    };
+    let object = QuayTeam {
+        metadata: cx.meta(name),
+        spec,
+        status: None,
+    };
+    Some(Group::of(
+        Kind::Team,
+        Manifest::new(Kind::Team.name(), name, &object, Vec::new()),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotas_are_written_in_exact_binary_units() {
+        assert_eq!(quantity(50 * 1024 * 1024 * 1024), "50Gi");
+        assert_eq!(quantity(1536 * 1024), "1536Ki");
+        assert_eq!(quantity(1000), "1000");
+        assert_eq!(quantity(1024 * 1024 * 1024 * 1024 * 1024 * 1024 * 3), "3Ei");
+        for bytes in [1, 1000, 1 << 30, 5_000_000_000, 1536 * 1024] {
+            assert_eq!(
+                crate::crd::quota::quantity_bytes(&quantity(bytes)),
+                Ok(bytes)
+            );
+        }
+    }
+}
