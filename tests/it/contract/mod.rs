@@ -6,6 +6,7 @@
 
 mod autoprune;
 mod errors;
+mod export;
 mod full_access;
 mod logs;
 mod mirror;
