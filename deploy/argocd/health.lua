@@ -1,13 +1,8 @@
 -- Argo CD health check for the quayconfig.io kinds (see README, "GitOps tools").
--- Healthy: Ready=True for the current generation. Progressing: not yet
--- observed, or waiting for something that resolves itself (a dependency, a
--- retry). Degraded: something a person must fix (reason listed below).
-local needs_a_person = {
-  InvalidSpec = true, ConflictingResource = true, NotPermitted = true,
-  IdentityChanged = true, Unauthorized = true, Forbidden = true,
-  BadRequest = true, InvalidConnection = true, DriftDetected = true,
-  NotFoundInQuay = true, DeletionBlocked = true,
-}
+-- Healthy: Ready=True for the current generation. Degraded: Stalled=True,
+-- something only a person can fix (the spec, a grant, the token, a conflict).
+-- Progressing: anything else (not yet observed, retrying, waiting for a
+-- dependency: Reconciling=True).
 local hs = {}
 local status = obj.status
 if status == nil or status.conditions == nil then
@@ -21,19 +16,26 @@ if generation ~= nil and (status.observedGeneration == nil or status.observedGen
   hs.message = "Waiting for the operator to observe generation " .. generation
   return hs
 end
+local ready = nil
+local stalled = nil
 for _, condition in ipairs(status.conditions) do
   if condition.type == "Ready" then
-    hs.message = condition.message
-    if condition.status == "True" then
-      hs.status = "Healthy"
-    elseif needs_a_person[condition.reason] then
-      hs.status = "Degraded"
-    else
-      hs.status = "Progressing"
-    end
-    return hs
+    ready = condition
+  elseif condition.type == "Stalled" and condition.status == "True" then
+    stalled = condition
   end
 end
-hs.status = "Progressing"
-hs.message = "Waiting for the Ready condition"
+if ready ~= nil and ready.status == "True" then
+  hs.status = "Healthy"
+  hs.message = ready.message
+elseif stalled ~= nil then
+  hs.status = "Degraded"
+  hs.message = stalled.message
+elseif ready ~= nil then
+  hs.status = "Progressing"
+  hs.message = ready.message
+else
+  hs.status = "Progressing"
+  hs.message = "Waiting for the Ready condition"
+end
 return hs

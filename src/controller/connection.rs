@@ -22,7 +22,7 @@ use super::context::Context;
 use super::identity::{self, CONFIRM_USER_ANNOTATION};
 use super::kinds::ManagedResource;
 use super::reconcile::{Error, FINALIZER};
-use super::status::{Conditions, patch_status};
+use super::status::{Conditions, Progress, patch_status};
 use crate::crd::{
     ClusterQuayConnection, ConnectionRef, QuayConnection, QuayConnectionStatus, QuayMirrorConfig,
     QuayNotification, QuayOrganization, QuayQuota, QuayRepository, QuayRobotAccount, QuayTeam,
@@ -142,7 +142,11 @@ async fn check(
     };
     let action = match quay {
         Err(e) => {
-            conditions.set("Ready", false, e.reason(), e.to_string());
+            let progress = match e {
+                ConnectionError::Invalid(_) => Progress::Stalled,
+                _ => Progress::Reconciling,
+            };
+            conditions.set_ready(progress, e.reason(), e.to_string());
             Action::requeue(ctx.failed(key, ErrorClass::Waiting, None))
         }
         Ok(quay) => match quay.client.current_user().await {
@@ -155,9 +159,8 @@ async fn check(
                     Ok(()) => {
                         ctx.succeeded(key);
                         let role = if user.super_user { " (superuser)" } else { "" };
-                        conditions.set(
-                            "Ready",
-                            true,
+                        conditions.set_ready(
+                            Progress::Ready,
                             "Connected",
                             format!("authenticated as {}{role}", user.username),
                         );
@@ -166,7 +169,11 @@ async fn check(
                         Action::requeue(ctx.resync)
                     }
                     Err(changed) => {
-                        conditions.set("Ready", false, "IdentityChanged", changed.to_string());
+                        conditions.set_ready(
+                            Progress::Stalled,
+                            "IdentityChanged",
+                            changed.to_string(),
+                        );
                         Action::requeue(ctx.failed(key, ErrorClass::Waiting, None))
                     }
                 }
@@ -178,12 +185,12 @@ async fn check(
                     }
                     _ => e.to_string(),
                 };
-                conditions.set("Ready", false, e.kind.as_str(), message);
-                let class = if e.is_transient() {
-                    ErrorClass::Transient
-                } else {
-                    ErrorClass::Waiting
+                let (class, progress) = match e.is_transient() {
+                    true => (ErrorClass::Transient, Progress::Reconciling),
+                    // A refused token or URL: someone must fix the Secret or spec.
+                    false => (ErrorClass::Waiting, Progress::Stalled),
                 };
+                conditions.set_ready(progress, e.kind.as_str(), message);
                 Action::requeue(ctx.failed(key, class, e.retry_after))
             }
         },
@@ -269,7 +276,7 @@ async fn cleanup(
                 .unwrap_or_default(),
             conn.metadata.generation,
         );
-        conditions.set("Ready", false, "WaitingForDependents", &message);
+        conditions.set_ready(Progress::Reconciling, "WaitingForDependents", &message);
         let status = QuayConnectionStatus {
             conditions: conditions.into_vec(),
             ..conn.status.clone().unwrap_or_default()

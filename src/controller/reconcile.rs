@@ -16,7 +16,7 @@ use super::context::Context;
 use super::identity;
 use super::kinds::{Inputs, ManagedResource, ResourceRef, StepError};
 use super::references;
-use super::status::{Conditions, patch_status, ready_changed};
+use super::status::{Conditions, Progress, patch_status, ready_changed};
 use crate::crd::{DeletionPolicy, ManagementPolicy, Origin};
 use crate::engine::{self, EngineError, ErrorClass, Managed, Mode, Quay, Report};
 
@@ -81,6 +81,18 @@ impl Failure {
             Failure::Engine(e) => e.class(),
             Failure::Kube(_) => ErrorClass::Transient,
             Failure::Reference(_) | Failure::Conflict(_) => ErrorClass::Waiting,
+        }
+    }
+    /// `Stalled` when only a person can unblock it (whatever the retry
+    /// pace), else `Reconciling`.
+    fn progress(&self) -> Progress {
+        match self {
+            Failure::Conflict(_)
+            | Failure::Connection(
+                ConnectionError::NotPermitted(_) | ConnectionError::IdentityChanged(_),
+            ) => Progress::Stalled,
+            _ if self.class() == ErrorClass::Terminal => Progress::Stalled,
+            _ => Progress::Reconciling,
         }
     }
     fn reason(&self) -> &'static str {
@@ -240,18 +252,19 @@ async fn write_status<K: ManagedResource>(
     Ok(())
 }
 
-/// Sets `Ready=False` with `reason` and `message`, publishes a Warning event
-/// when that changed `Ready` (not on every retry), and returns the conditions
-/// to write.
+/// Sets `Ready=False` (and `progress`) with `reason` and `message`,
+/// publishes a Warning event when that changed `Ready` (not on every retry),
+/// and returns the conditions to write.
 async fn not_ready<K: ManagedResource>(
     shared: &Context,
     obj: &K,
     mut conditions: Conditions,
+    progress: Progress,
     reason: &str,
     action: &str,
     message: &str,
 ) -> Vec<Condition> {
-    conditions.set("Ready", false, reason, message);
+    conditions.set_ready(progress, reason, message);
     let previous = conditions.previous_ready().cloned();
     let next = conditions.into_vec();
     if ready_changed(previous.as_ref(), &next) {
@@ -323,7 +336,13 @@ async fn apply<K: ManagedResource>(
             });
             let adopting = mode == Mode::Apply && report.existed && obj.origin().is_none();
             let (ready, reason, message, drift) = outcome(&desired, &report, mode, adopting);
-            conditions.set("Ready", ready, reason, &message);
+            // Not ready after a reconcile that worked: observe-only and Quay
+            // differs, which the operator will not change by itself.
+            let progress = match ready {
+                true => Progress::Ready,
+                false => Progress::Stalled,
+            };
+            conditions.set_ready(progress, reason, &message);
             let previous = conditions.previous_ready().cloned();
             let next = conditions.into_vec();
             if report.applied || adopting || (!ready && ready_changed(previous.as_ref(), &next)) {
@@ -359,6 +378,7 @@ async fn apply<K: ManagedResource>(
                 shared,
                 obj,
                 conditions,
+                Progress::Stalled,
                 "ConflictingResource",
                 "Reconcile",
                 &message,
@@ -377,6 +397,7 @@ async fn apply<K: ManagedResource>(
                 shared,
                 obj,
                 conditions,
+                failure.progress(),
                 failure.reason(),
                 "Reconcile",
                 &message,
@@ -629,6 +650,7 @@ async fn cleanup<K: ManagedResource>(
             Ok(Action::await_change())
         }
         Err(failure) => {
+            let progress = failure.progress();
             let class = match failure.class() {
                 ErrorClass::Terminal => ErrorClass::Waiting,
                 c => c,
@@ -644,6 +666,7 @@ async fn cleanup<K: ManagedResource>(
                 shared,
                 obj,
                 conditions,
+                progress,
                 "DeletionBlocked",
                 "Delete",
                 &message,

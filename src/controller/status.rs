@@ -2,6 +2,12 @@
 //! `lastTransitionTime` moves only when a condition's status flips,
 //! `observedGeneration` is set on each condition and at the top level, and
 //! a patch that would change nothing but timestamps is not sent.
+//!
+//! Beside `Ready`, the kstatus conditions (what `kubectl wait`, Flux and
+//! cli-utils read): `Reconciling=True` while the operator is still working
+//! towards the spec (retrying, waiting for a dependency), `Stalled=True`
+//! when only a person can unblock it. Both are left out otherwise, as
+//! kstatus's "abnormal-true" conditions should be.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::api::{Patch, PatchParams};
@@ -54,6 +60,28 @@ impl Conditions {
         self
     }
 
+    /// Sets `Ready` and, when not ready, `Reconciling` or `Stalled` with the
+    /// same reason and message.
+    pub fn set_ready(
+        &mut self,
+        progress: Progress,
+        reason: &str,
+        message: impl Into<String>,
+    ) -> &mut Self {
+        let message = message.into();
+        self.set(
+            "Ready",
+            progress == Progress::Ready,
+            reason,
+            message.clone(),
+        );
+        match progress {
+            Progress::Ready => self,
+            Progress::Reconciling => self.set("Reconciling", true, reason, message),
+            Progress::Stalled => self.set("Stalled", true, reason, message),
+        }
+    }
+
     /// The Ready condition of the previous list, if any.
     pub fn previous_ready(&self) -> Option<&Condition> {
         self.previous.iter().find(|c| c.type_ == "Ready")
@@ -63,6 +91,19 @@ impl Conditions {
     pub fn into_vec(self) -> Vec<Condition> {
         self.next
     }
+}
+
+/// Where a resource stands after a reconcile, in kstatus terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Quay matches the spec (`Ready=True`).
+    Ready,
+    /// Not yet: the operator retries or waits for something that resolves
+    /// itself (`Ready=False`, `Reconciling=True`).
+    Reconciling,
+    /// Only a person can unblock it: the spec, a grant, a token, a conflict
+    /// (`Ready=False`, `Stalled=True`).
+    Stalled,
 }
 
 fn now() -> Time {
@@ -148,6 +189,29 @@ mod tests {
             flipped.into_vec()[0].last_transition_time,
             first[0].last_transition_time
         );
+    }
+
+    #[test]
+    fn kstatus_conditions_accompany_ready_false_and_go_with_ready_true() {
+        let types = |c: &[Condition]| {
+            c.iter()
+                .map(|c| format!("{}={}", c.type_, c.status))
+                .collect::<Vec<_>>()
+        };
+        let mut stalled = Conditions::new(&[], Some(1));
+        stalled.set_ready(Progress::Stalled, "InvalidSpec", "bad name");
+        let stalled = stalled.into_vec();
+        assert_eq!(types(&stalled), ["Ready=False", "Stalled=True"]);
+        assert_eq!(stalled[1].reason, "InvalidSpec");
+        let mut retrying = Conditions::new(&stalled, Some(2));
+        retrying.set_ready(Progress::Reconciling, "ServerError", "500");
+        assert_eq!(
+            types(&retrying.into_vec()),
+            ["Ready=False", "Reconciling=True"]
+        );
+        let mut ready = Conditions::new(&stalled, Some(2));
+        ready.set_ready(Progress::Ready, "Updated", "ok");
+        assert_eq!(types(&ready.into_vec()), ["Ready=True"]);
     }
 
     #[test]

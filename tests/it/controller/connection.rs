@@ -97,6 +97,8 @@ async fn a_rejected_token_says_what_to_do_without_showing_it() {
     let patch = check(&emu.url(), "expired-token-value").await;
     assert_eq!(ready(&patch)["status"], "False");
     assert_eq!(ready(&patch)["reason"], "Unauthorized");
+    let stalled = super::condition(&patch, "Stalled").expect("Stalled: a person must act");
+    assert_eq!(stalled["status"], "True");
     assert!(
         ready(&patch)["message"]
             .as_str()

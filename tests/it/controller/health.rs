@@ -69,6 +69,7 @@ async fn argo_cd_health_follows_what_the_controllers_report() {
     let (status, message) = health(&created);
     assert_eq!(status, "Healthy", "{message}");
     assert!(message.contains("created repository acme/app"), "{message}");
+    assert_eq!(kstatus(&created), (None, None));
 
     let mut edited = created.clone();
     edited["metadata"]["generation"] = json!(2);
@@ -86,6 +87,10 @@ async fn argo_cd_health_follows_what_the_controllers_report() {
     )
     .await;
     assert_eq!(health(&waiting).0, "Progressing");
+    assert_eq!(
+        kstatus(&waiting),
+        (Some("WaitingForDependency".into()), None)
+    );
 
     let mut older = app("acme", "2026-11-01T00:00:00Z");
     older["metadata"]["name"] = json!("first");
@@ -94,15 +99,31 @@ async fn argo_cd_health_follows_what_the_controllers_report() {
     let (status, message) = health(&conflict);
     assert_eq!(status, "Degraded");
     assert!(message.contains("already managed by"), "{message}");
+    assert_eq!(
+        kstatus(&conflict),
+        (None, Some("ConflictingResource".into()))
+    );
 
     // A namespace the ClusterQuayConnection's rules do not admit.
     let (refused, patch) = refused(&emu).await;
-    let (status, message) = health(&with_status(refused, &patch));
+    let refused = with_status(refused, &patch);
+    assert_eq!(kstatus(&refused), (None, Some("NotPermitted".into())));
+    let (status, message) = health(&refused);
     assert_eq!(status, "Degraded");
     assert!(
         message.contains("may not use ClusterQuayConnection shared"),
         "{message}"
     );
+}
+
+/// The reasons of the kstatus conditions `Reconciling` and `Stalled` when True.
+fn kstatus(object: &Value) -> (Option<String>, Option<String>) {
+    let reason = |type_: &str| {
+        super::condition(object, type_)
+            .filter(|c| c["status"] == "True")
+            .map(|c| c["reason"].as_str().unwrap_or_default().to_owned())
+    };
+    (reason("Reconciling"), reason("Stalled"))
 }
 
 /// The argocd-cm snippet carries the health check, unchanged, for every kind.

@@ -199,10 +199,14 @@ pub fn calls(emu: &Emulator, route: &str) -> u64 {
 
 /// The Ready condition of a status patch body.
 pub fn ready(patch: &Value) -> &Value {
+    condition(patch, "Ready").unwrap_or_else(|| panic!("no Ready condition in {patch}"))
+}
+
+/// A condition of a status patch (or an object with a status), by type.
+pub fn condition<'a>(patch: &'a Value, type_: &str) -> Option<&'a Value> {
     patch["status"]["conditions"]
         .as_array()
-        .and_then(|c| c.iter().find(|c| c["type"] == "Ready"))
-        .unwrap_or_else(|| panic!("no Ready condition in {patch}"))
+        .and_then(|c| c.iter().find(|c| c["type"] == type_))
 }
 
 /// Waits for a reconcile task; a reconcile stuck on an unexpected API call fails the test.
