@@ -105,9 +105,9 @@ impl Context {
             .remove(key);
     }
 
-    /// The delay before the next attempt after a failure: exponential with
-    /// jitter for transient and waiting failures (Quay's Retry-After wins
-    /// when longer), the resync interval for failures only a person can fix.
+    /// The delay before the next attempt after a failure: Quay's Retry-After
+    /// when it gave one, else exponential for transient and waiting failures,
+    /// with jitter; the resync interval for failures only a person can fix.
     pub fn failed(&self, key: &str, class: ErrorClass, retry_after: Option<Duration>) -> Duration {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let count = failures.entry(key.to_owned()).or_insert(0);
@@ -117,9 +117,12 @@ impl Context {
             ErrorClass::Waiting => (Duration::from_secs(10), Duration::from_secs(120)),
             ErrorClass::Terminal => return self.resync,
         };
-        let exp = base.saturating_mul(1 << (*count - 1).min(10)).min(cap);
-        let jitter = rand::rng().random_range(0..=exp.as_millis() as u64 / 4);
-        let delay = exp + Duration::from_millis(jitter);
-        retry_after.map_or(delay, |r| r.max(delay))
+        // Quay's Retry-After is followed as given (plus jitter, so that the
+        // objects it stopped do not come back at once); else the delay
+        // doubles with each failure in a row.
+        let wait =
+            retry_after.unwrap_or_else(|| base.saturating_mul(1 << (*count - 1).min(10)).min(cap));
+        let jitter = rand::rng().random_range(0..=wait.as_millis() as u64 / 4);
+        wait + Duration::from_millis(jitter)
     }
 }

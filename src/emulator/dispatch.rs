@@ -44,14 +44,36 @@ async fn handle(shared: &Shared, request: Request) -> Response {
     };
     lock(&shared.stats).record(method.as_str(), key);
 
-    let fault = lock(&shared.faults).take(method.as_str(), &path);
-    if let Some(fault) = fault
-        && let Some(response) =
-            apply_fault(fault, parts.extensions.get::<ConnectionKill>(), &base_url).await
+    // A fault strikes before Quay sees the request, or (`after`) once Quay
+    // has done it: the answer is what gets lost.
+    let (before, after) = match lock(&shared.faults).take(method.as_str(), &path) {
+        Some(fault) if fault.after => (None, Some(fault)),
+        fault => (fault, None),
+    };
+    let kill = parts.extensions.get::<ConnectionKill>().cloned();
+    if let Some(fault) = before
+        && let Some(response) = apply_fault(fault, kill.as_ref(), &base_url).await
     {
         return response;
     }
+    let response = respond(shared, parts, body, resolution, &base_url).await;
+    if let Some(fault) = after
+        && let Some(lost) = apply_fault(fault, kill.as_ref(), &base_url).await
+    {
+        return lost;
+    }
+    response
+}
 
+/// Quay's answer to a request that no fault stopped.
+async fn respond(
+    shared: &Shared,
+    parts: axum::http::request::Parts,
+    body: Body,
+    resolution: Resolution<'_>,
+    base_url: &str,
+) -> Response {
+    let method = parts.method.clone();
     let query = parts
         .uri
         .query()
@@ -59,20 +81,19 @@ async fn handle(shared: &Shared, request: Request) -> Response {
         .unwrap_or_default();
     match resolution {
         Resolution::Redirect(to) => {
-            ApiError::Html(Html::Redirect(format!("{base_url}{to}{query}")))
-                .into_response(&base_url)
+            ApiError::Html(Html::Redirect(format!("{base_url}{to}{query}"))).into_response(base_url)
         }
-        Resolution::MethodNotAllowed => ApiError::method_not_allowed().into_response(&base_url),
+        Resolution::MethodNotAllowed => ApiError::method_not_allowed().into_response(base_url),
         Resolution::MethodNotAllowedPage => {
-            ApiError::Html(Html::MethodNotAllowed).into_response(&base_url)
+            ApiError::Html(Html::MethodNotAllowed).into_response(base_url)
         }
-        Resolution::NotFoundPage => ApiError::Html(Html::NotFoundPage).into_response(&base_url),
+        Resolution::NotFoundPage => ApiError::Html(Html::NotFoundPage).into_response(base_url),
         Resolution::Route(route, params) => {
             let body = match axum::body::to_bytes(body, BODY_LIMIT).await {
                 Ok(body) => body,
                 Err(_) => {
                     return ApiError::message("The browser (or proxy) sent a request that this server could not understand.")
-                        .into_response(&base_url);
+                        .into_response(base_url);
                 }
             };
             // Only calls with a token the emulator knows pay (Quay's bcrypt check).
@@ -89,7 +110,7 @@ async fn handle(shared: &Shared, request: Request) -> Response {
             let is_read = method == Method::GET || method == Method::HEAD;
             if !is_read && !caller.is_authenticated() && route.template != "/api/v1/user/initialize"
             {
-                return ApiError::Csrf.into_response(&base_url);
+                return ApiError::Csrf.into_response(base_url);
             }
             if let Some(scope) = route.scope
                 && caller.is_authenticated()
@@ -100,7 +121,7 @@ async fn handle(shared: &Shared, request: Request) -> Response {
                 } else {
                     ApiError::unauthorized(true)
                 };
-                return error.into_response(&base_url);
+                return error.into_response(base_url);
             }
             let ip = parts
                 .extensions
@@ -117,7 +138,7 @@ async fn handle(shared: &Shared, request: Request) -> Response {
             };
             match (route.handler)(&ctx, &mut state) {
                 Ok(reply) => reply.into_response(),
-                Err(error) => error.into_response(&base_url),
+                Err(error) => error.into_response(base_url),
             }
         }
     }

@@ -21,6 +21,10 @@ pub struct FaultRule {
     /// Close the TCP connection without any HTTP response.
     #[serde(default)]
     pub drop_connection: bool,
+    /// Strike after Quay has done the request: the change is made and the
+    /// answer is lost (the status, latency or dropped connection replaces it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub after: bool,
     /// Applies to the next N matching requests (then the rule is removed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
@@ -71,6 +75,7 @@ impl FaultRule {
 /// What to do to one request.
 #[derive(Clone, Debug, Default)]
 pub struct Fault {
+    pub after: bool,
     pub latency: Option<Duration>,
     pub drop_connection: bool,
     pub status: Option<u16>,
@@ -117,6 +122,7 @@ impl Faults {
             }
         }
         Some(Fault {
+            after: rule.after,
             latency: rule.latency_ms.map(Duration::from_millis),
             drop_connection: rule.drop_connection,
             status: rule.status,

@@ -90,6 +90,7 @@ mod state;
 mod stats;
 mod views;
 
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -100,6 +101,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use cost::CostModel;
+pub use faults::FaultRule;
 pub use stats::Stats;
 
 use auth::ScopeSet;
@@ -168,6 +170,8 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     stats: Mutex<Stats>,
     faults: Mutex<Faults>,
+    /// Tokens revoked by [`Emulator::set_token_revoked`], kept to be restored.
+    revoked_tokens: Mutex<HashMap<String, state::Token>>,
     /// The cost model with its workers (`None`: calls cost nothing).
     cost: Mutex<Option<Gate>>,
     /// API calls in the emulator now (waiting for a worker or being served).
@@ -184,6 +188,7 @@ impl Shared {
             state: Mutex::new(initial_state(&config)),
             stats: Mutex::new(Stats::default()),
             faults: Mutex::new(Faults::default()),
+            revoked_tokens: Mutex::new(HashMap::new()),
             cost: Mutex::new(None),
             in_flight: Arc::new(AtomicU64::new(0)),
             serving: Arc::new(AtomicU64::new(0)),
@@ -207,6 +212,7 @@ impl Shared {
         *lock(&self.state) = initial_state(&self.config);
         *lock(&self.stats) = Stats::default();
         lock(&self.faults).clear();
+        lock(&self.revoked_tokens).clear();
     }
 }
 
@@ -282,6 +288,51 @@ impl Emulator {
     /// Zeroes the request counters.
     pub fn reset_stats(&self) {
         *lock(&self.shared.stats) = Stats::default();
+    }
+
+    /// Restarts the server as a Quay restart does: open connections close,
+    /// nothing answers for `down`, then the same address serves the same
+    /// state (Quay's database survives its restarts).
+    pub async fn restart(&mut self, down: Duration) -> std::io::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.task.abort();
+        tokio::time::sleep(down).await;
+        let listener = TcpListener::bind(self.addr).await?;
+        let (shutdown, receiver) = watch::channel(false);
+        self.shutdown = shutdown;
+        self.task = tokio::spawn(server::run(listener, app(self.shared.clone()), receiver));
+        Ok(())
+    }
+
+    /// Adds a fault rule (as `POST /__emulator/faults` does); an invalid
+    /// one is refused with the reason.
+    pub fn add_fault(&self, rule: FaultRule) -> Result<(), String> {
+        rule.validate()?;
+        lock(&self.shared.faults).add(rule);
+        Ok(())
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    /// Revokes an API token (calls with it get 401) or, with `revoked`
+    /// false, restores one revoked before. Returns whether it did anything.
+    pub fn set_token_revoked(&self, token: &str, revoked: bool) -> bool {
+        let mut state = lock(&self.shared.state);
+        let mut parked = lock(&self.shared.revoked_tokens);
+        match revoked {
+            true => state
+                .tokens
+                .remove(token)
+                .map(|t| parked.insert(token.to_owned(), t))
+                .is_some(),
+            false => parked
+                .remove(token)
+                .map(|t| state.tokens.insert(token.to_owned(), t))
+                .is_some(),
+        }
     }
 
     /// Sets the cost model (`None`, or a model with 0 workers or a zero cost:

@@ -39,7 +39,14 @@ pub struct ClientOptions {
     pub retry: RetryPolicy,
     /// Told of every request this client sends (metrics).
     pub observer: Option<Arc<dyn CallObserver>>,
+    /// Requests in flight at once, at most (the others wait their turn):
+    /// Quay pays a bcrypt check for each, so a burst of reconciles queues
+    /// here instead of on Quay's workers.
+    pub max_in_flight: usize,
 }
+
+/// Default of [`ClientOptions::max_in_flight`].
+pub const MAX_IN_FLIGHT: usize = 8;
 
 /// Told of each request a client sent: method, route template (names
 /// replaced by `{}`), status (`None` when no answer came) and duration.
@@ -59,6 +66,7 @@ impl ClientOptions {
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             observer: None,
+            max_in_flight: MAX_IN_FLIGHT,
         }
     }
 }
@@ -84,6 +92,7 @@ pub struct QuayClient {
     retry: RetryPolicy,
     counters: Arc<CallCounters>,
     observer: Option<Arc<dyn CallObserver>>,
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for QuayClient {
@@ -239,6 +248,7 @@ impl QuayClient {
             retry: options.retry,
             counters: Arc::new(CallCounters::default()),
             observer: options.observer,
+            in_flight: Arc::new(tokio::sync::Semaphore::new(options.max_in_flight.max(1))),
         })
     }
 
@@ -279,7 +289,8 @@ impl QuayClient {
                 Ok(reply) => return Ok(reply),
                 Err(err) => {
                     let err = err.redact(&call.secrets);
-                    let delay = if call.idempotent && err.is_transient() {
+                    let repeatable = call.idempotent || err.never_reached_quay();
+                    let delay = if repeatable && err.is_transient() {
                         self.retry.delay(retry, err.retry_after)
                     } else {
                         None
@@ -298,6 +309,8 @@ impl QuayClient {
     }
 
     async fn send_once(&self, call: &Call<'_>) -> Result<Reply, QuayError> {
+        // Held until the answer is read; the semaphore is never closed.
+        let _turn = self.in_flight.acquire().await.ok();
         let endpoint = call.endpoint();
         let url = format!("{}/api/v1{}", self.base, call.path);
         let mut request = self.http.request(call.method.clone(), &url);

@@ -97,6 +97,19 @@ impl QuayError {
         )
     }
 
+    /// Whether Quay certainly did not act on the call: it asked us to slow
+    /// down (429, answered before any work) or no connection was made. Such
+    /// a call may be sent again even when it is not idempotent.
+    pub fn never_reached_quay(&self) -> bool {
+        self.kind == ErrorKind::RateLimited
+            || (self.kind == ErrorKind::Transport
+                && self
+                    .source
+                    .as_ref()
+                    .and_then(|s| s.downcast_ref::<reqwest::Error>())
+                    .is_some_and(reqwest::Error::is_connect))
+    }
+
     /// Whether Quay said the object does not exist.
     pub fn is_not_found(&self) -> bool {
         self.kind == ErrorKind::NotFound

@@ -6,6 +6,8 @@ mod client;
 mod error;
 pub mod retry;
 
-pub use client::{CallCounters, CallObserver, ClientOptions, QuayClient, route_template};
+pub use client::{
+    CallCounters, CallObserver, ClientOptions, MAX_IN_FLIGHT, QuayClient, route_template,
+};
 pub use error::{ErrorKind, QuayError};
 pub use retry::RetryPolicy;

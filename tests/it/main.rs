@@ -1,5 +1,6 @@
 //! Integration tests, in one binary so the crate is linked once.
 
+mod apiserver;
 mod chart;
 mod contract;
 mod controller;
@@ -15,3 +16,4 @@ mod gitops;
 mod hostile;
 mod logs;
 mod replay;
+mod soak;

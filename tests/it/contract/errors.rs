@@ -101,7 +101,7 @@ async fn transient_failures_of_reads_are_retried() {
 }
 
 #[tokio::test]
-async fn rate_limits_honour_retry_after_and_posts_are_not_retried() {
+async fn rate_limits_honour_retry_after_and_posts_are_retried_only_after_a_429() {
     let t = Target::new().await;
     if t.is_real() {
         return;
@@ -134,6 +134,19 @@ async fn rate_limits_honour_retry_after_and_posts_are_not_retried() {
         3,
         "a POST that may have landed is not repeated"
     );
+
+    // A 429 comes before Quay does anything: the POST is sent again.
+    t.control(
+        "/__emulator/faults",
+        json!({"status": 429, "retry_after_s": 0, "count": 1, "method": "POST"}),
+    )
+    .await;
+    let org = t.name("again");
+    c.create_organization(&org, None)
+        .await
+        .expect("created on the second attempt");
+    assert_eq!(c.request_count(), 5, "one 429, then the POST that worked");
+    c.delete_organization(&org).await.unwrap();
 
     t.control(
         "/__emulator/faults",
