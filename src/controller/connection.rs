@@ -22,10 +22,12 @@ use super::context::Context;
 use super::identity::{self, CONFIRM_USER_ANNOTATION};
 use super::kinds::ManagedResource;
 use super::reconcile::{Error, FINALIZER};
+use super::signals::ConnectionId;
 use super::status::{Conditions, Progress, patch_status};
 use crate::crd::{
-    ClusterQuayConnection, ConnectionRef, QuayConnection, QuayConnectionStatus, QuayMirrorConfig,
-    QuayNotification, QuayOrganization, QuayQuota, QuayRepository, QuayRobotAccount, QuayTeam,
+    ClusterQuayConnection, ConnectionKind, ConnectionRef, QuayConnection, QuayConnectionStatus,
+    QuayMirrorConfig, QuayNotification, QuayOrganization, QuayQuota, QuayRepository,
+    QuayRobotAccount, QuayTeam,
 };
 use crate::engine::{ErrorClass, Quay};
 use crate::quay::ErrorKind;
@@ -67,6 +69,11 @@ pub async fn reconcile_cluster(
         &key,
         quay,
         Checked {
+            id: ConnectionId {
+                kind: ConnectionKind::ClusterQuayConnection,
+                namespace: None,
+                name: conn.name_any(),
+            },
             previous: conn.status.as_ref(),
             annotations: conn.annotations(),
             generation: conn.metadata.generation,
@@ -101,6 +108,11 @@ async fn apply(
         &key,
         quay,
         Checked {
+            id: ConnectionId {
+                kind: ConnectionKind::QuayConnection,
+                namespace: Some(namespace.clone()),
+                name: conn.name_any(),
+            },
             previous: conn.status.as_ref(),
             annotations: conn.annotations(),
             generation: conn.metadata.generation,
@@ -115,6 +127,7 @@ async fn apply(
 
 /// What a check starts from.
 struct Checked<'a> {
+    id: ConnectionId,
     previous: Option<&'a QuayConnectionStatus>,
     annotations: &'a BTreeMap<String, String>,
     generation: Option<i64>,
@@ -158,6 +171,13 @@ async fn check(
                 match identity::check(previous.user.as_deref(), confirmed, &user.username) {
                     Ok(()) => {
                         ctx.succeeded(key);
+                        let was_ready = previous
+                            .conditions
+                            .iter()
+                            .any(|c| c.type_ == "Ready" && c.status == "True");
+                        if !was_ready {
+                            ctx.signals.recovered(checked.id.clone());
+                        }
                         let role = if user.super_user { " (superuser)" } else { "" };
                         conditions.set_ready(
                             Progress::Ready,

@@ -37,6 +37,10 @@ pub enum ConnectionError {
     /// A Secret or ConfigMap it names is missing, or lacks the key.
     #[error("{0}")]
     SecretNotFound(String),
+    /// The connection reports that Quay refuses its token: nothing is sent
+    /// until it works again (its controller checks, then wakes its users).
+    #[error("{0}")]
+    TokenRefused(String),
     /// The settings are unusable (bad URL, bad CA bundle).
     #[error("invalid QuayConnection: {0}")]
     Invalid(#[source] QuayError),
@@ -53,6 +57,7 @@ impl ConnectionError {
             ConnectionError::NotPermitted(_) => "NotPermitted",
             ConnectionError::IdentityChanged(_) => "IdentityChanged",
             ConnectionError::SecretNotFound(_) => "SecretNotFound",
+            ConnectionError::TokenRefused(_) => "Unauthorized",
             ConnectionError::Invalid(_) => "InvalidConnection",
             ConnectionError::Kube(_) => "KubernetesError",
         }

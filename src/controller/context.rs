@@ -11,6 +11,7 @@ use rand::Rng;
 
 use super::connections::Connections;
 use super::feed::ChangeFeeds;
+use super::signals::Signals;
 use crate::engine::ErrorClass;
 use crate::metrics::Metrics;
 
@@ -32,6 +33,8 @@ pub struct Context {
     pub feeds: Arc<ChangeFeeds>,
     /// Reconcile outcomes and Quay calls, for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Between connections and the resources using them: rechecks, recoveries.
+    pub signals: Signals,
     failures: Mutex<HashMap<String, u32>>,
 }
 
@@ -58,6 +61,7 @@ impl Context {
             resync,
             full_resync: resync,
             feeds: Arc::new(ChangeFeeds::new(None)),
+            signals: Signals::default(),
             failures: Mutex::new(HashMap::new()),
         }
     }

@@ -10,6 +10,7 @@ pub mod identity;
 mod kinds;
 pub mod reconcile;
 pub mod references;
+pub mod signals;
 mod status;
 pub mod tenancy;
 
@@ -144,7 +145,17 @@ pub async fn run(client: Client, config: RunConfig) {
     )
     .default_backoff()
     .touched_objects();
+    // A resource whose token Quay refused has the connection checked now.
+    let rechecks = ctx.signals.rechecks().filter_map(|id| {
+        future::ready(match (id.kind, id.namespace) {
+            (ConnectionKind::QuayConnection, Some(namespace)) => {
+                Some(ObjectRef::<QuayConnection>::new(&id.name).within(&namespace))
+            }
+            _ => None,
+        })
+    });
     let connections = connections
+        .reconcile_on(rechecks)
         .watches_stream(secrets, move |secret: PartialObjectMeta<Secret>| {
             let name = secret.metadata.name.clone().unwrap_or_default();
             let namespace = secret.metadata.namespace.clone();
@@ -170,6 +181,12 @@ pub async fn run(client: Client, config: RunConfig) {
     // ClusterQuayConnections: only a cluster-wide install can watch them.
     let (cluster_ctx, cluster_config, cluster_client) =
         (ctx.clone(), controller_config.clone(), client.clone());
+    let cluster_rechecks = ctx.signals.rechecks().filter_map(|id| {
+        future::ready(
+            (id.kind == ConnectionKind::ClusterQuayConnection)
+                .then(|| ObjectRef::<ClusterQuayConnection>::new(&id.name)),
+        )
+    });
     let cluster_connections = async move {
         if ns.is_none() {
             Controller::new(
@@ -177,6 +194,7 @@ pub async fn run(client: Client, config: RunConfig) {
                 watcher::Config::default(),
             )
             .with_config(cluster_config)
+            .reconcile_on(cluster_rechecks)
             .shutdown_on_signal()
             .run(
                 connection::reconcile_cluster,
@@ -238,7 +256,9 @@ fn managed<K: ManagedResource>(
     });
     let store = reader.clone();
     let triggers = ctx.shared.feeds.triggers(store.clone());
-    let mut controller = Controller::for_stream(stream, reader).reconcile_on(triggers);
+    let mut controller = Controller::for_stream(stream, reader)
+        .reconcile_on(triggers)
+        .reconcile_on(recovered(&ctx.shared, store.clone()));
     if K::references_secrets() {
         let store = store.clone();
         // A change to a Secret the spec references (e.g. mirror credentials)
@@ -318,6 +338,30 @@ fn managed<K: ManagedResource>(
         .shutdown_on_signal()
         .run(reconcile::reconcile::<K>, reconcile::error_policy::<K>, ctx)
         .for_each(|_| future::ready(()))
+}
+
+/// The resources of `store` that are not Ready, each time the connection
+/// they use works again (see [`signals`]).
+fn recovered<K: ManagedResource>(
+    shared: &Context,
+    store: reflector::Store<K>,
+) -> impl futures::Stream<Item = ObjectRef<K>> + Send + 'static {
+    shared.signals.recoveries().flat_map(move |id| {
+        let waiting: Vec<ObjectRef<K>> = store
+            .state()
+            .into_iter()
+            .filter(|o| {
+                let namespace = o.meta().namespace.as_deref().unwrap_or_default();
+                signals::ConnectionId::of(namespace, &o.connection()) == id
+                    && !o
+                        .conditions()
+                        .iter()
+                        .any(|c| c.type_ == "Ready" && c.status == "True")
+            })
+            .map(|o| ObjectRef::from_obj(&*o))
+            .collect();
+        futures::stream::iter(waiting)
+    })
 }
 
 /// The annotation `kubectl apply` (client-side) keeps the whole last applied

@@ -16,9 +16,11 @@ use super::context::Context;
 use super::identity;
 use super::kinds::{Inputs, ManagedResource, ResourceRef, StepError};
 use super::references;
+use super::signals::ConnectionId;
 use super::status::{Conditions, Progress, patch_status, ready_changed};
 use crate::crd::{DeletionPolicy, ManagementPolicy, Origin};
 use crate::engine::{self, EngineError, ErrorClass, Managed, Mode, Quay, Report};
+use crate::quay::ErrorKind;
 
 /// The finalizer that makes deletion wait for the Quay side.
 pub const FINALIZER: &str = "quayconfig.io/finalizer";
@@ -83,13 +85,19 @@ impl Failure {
             Failure::Reference(_) | Failure::Conflict(_) => ErrorClass::Waiting,
         }
     }
+    /// Whether Quay refused the token (401) on a request of this reconcile.
+    fn token_refused(&self) -> bool {
+        matches!(self, Failure::Engine(e) if e.reason() == ErrorKind::Unauthorized.as_str())
+    }
     /// `Stalled` when only a person can unblock it (whatever the retry
     /// pace), else `Reconciling`.
     fn progress(&self) -> Progress {
         match self {
             Failure::Conflict(_)
             | Failure::Connection(
-                ConnectionError::NotPermitted(_) | ConnectionError::IdentityChanged(_),
+                ConnectionError::NotPermitted(_)
+                | ConnectionError::IdentityChanged(_)
+                | ConnectionError::TokenRefused(_),
             ) => Progress::Stalled,
             _ if self.class() == ErrorClass::Terminal => Progress::Stalled,
             _ => Progress::Reconciling,
@@ -391,6 +399,11 @@ async fn apply<K: ManagedResource>(
             shared
                 .metrics
                 .reconciled(&K::kind(&()), Some(failure.reason()), started.elapsed());
+            if failure.token_refused() {
+                shared
+                    .signals
+                    .recheck(ConnectionId::of(&namespace, &obj.connection()));
+            }
             let delay = shared.failed(&key, failure.class(), failure.retry_after());
             let message = format!("{}: {}", what(obj), failure.message());
             let next = not_ready(
@@ -446,6 +459,23 @@ async fn prepare<K: ManagedResource>(
         shared.connections.resolve(namespace, &connection).await
     }
     .map_err(Failure::Connection)?;
+    // Quay refuses the connection's token: asking again per resource would
+    // only cost Quay a request each; the connection's check finds when it
+    // works again and wakes this resource.
+    if !cleanup
+        && let Some(refused) = resolved.status.as_ref().and_then(|s| {
+            s.conditions.iter().find(|c| {
+                c.type_ == "Ready"
+                    && c.status == "False"
+                    && c.reason == ErrorKind::Unauthorized.as_str()
+            })
+        })
+    {
+        return Err(Failure::Connection(ConnectionError::TokenRefused(format!(
+            "{connection}: {}",
+            refused.message
+        ))));
+    }
     let mut inputs = shared
         .connections
         .secret_values(namespace, &obj.secret_refs(), cleanup)

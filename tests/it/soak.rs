@@ -20,8 +20,9 @@
 //! At the end a restarted operator observes everything and writes nothing.
 //! The figures are printed (`--nocapture`) for the README.
 //!
-//! Short mode (default, in CI): ~350 resources, 8 s outage. Long mode
-//! (`SOAK_LONG=1`): ~1,100 resources, the 60 s outage.
+//! Short mode (default, in CI): ~340 resources, 80 changes a phase, an 8 s
+//! outage. Long mode (`SOAK_LONG=1`): ~1,100 resources, 100 changes a phase,
+//! the 60 s outage.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -92,7 +93,7 @@ impl Mode {
                     robots: 3,
                     teams: 4,
                 },
-                changes: 40,
+                changes: 80,
                 outage: Duration::from_secs(8),
                 patience: Duration::from_secs(240),
             },
@@ -257,6 +258,32 @@ impl Soak {
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
+    }
+
+    /// Waits until the connection reports the refused token and every
+    /// change has been seen (each resource's status is for its generation).
+    async fn refused(&self) {
+        let deadline = Instant::now() + self.mode.patience;
+        while Instant::now() < deadline {
+            let connection = self
+                .not_ready()
+                .iter()
+                .any(|w| w.starts_with("quayconnections/") && w.contains("Unauthorized"));
+            let seen = KINDS.iter().all(|kind| {
+                self.api
+                    .list(&collection(kind))
+                    .iter()
+                    .all(|o| o["status"]["observedGeneration"] == o["metadata"]["generation"])
+            });
+            if connection && seen {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        panic!(
+            "the refused token was not reported: {:#?}",
+            self.not_ready()
+        );
     }
 
     /// Waits until Quay has had no request for 2 s after some: the
@@ -626,6 +653,31 @@ async fn the_operator_converges_through_every_fault_without_duplicates_or_stray_
     let stats = soak.emulator.stats();
     soak.check_quay("Quay restart").await;
     soak.report("Quay restart", changed, stats, started.elapsed());
+
+    // The token is revoked in Quay while resources change, then restored:
+    // one refusal per changed resource at most (the connection is checked
+    // again at the first one, and the others wait for it), then everything
+    // converges without a person touching a resource.
+    soak.emulator.reset_stats();
+    let started = Instant::now();
+    assert!(soak.emulator.set_token_revoked(TOKEN, true));
+    let changed = soak.change(changes);
+    soak.refused().await;
+    let refused = soak.emulator.stats().client_errors;
+    assert!(
+        refused <= changed as u64 + 5,
+        "{refused} requests refused for {changed} changed resources"
+    );
+    assert!(soak.emulator.set_token_revoked(TOKEN, false));
+    soak.converged("token restored").await;
+    let stats = soak.emulator.stats();
+    soak.check_quay("token restored").await;
+    soak.report(
+        "token revoked, then restored",
+        changed,
+        stats,
+        started.elapsed(),
+    );
 
     // The operator restarts: it observes everything and writes nothing.
     soak.stop_operator();
