@@ -259,6 +259,21 @@ impl Elector {
         }
     }
 
+    /// Runs `work` (the controllers) while holding the Lease, once
+    /// [`Elector::acquire`] returned: when `work` ends the Lease is released;
+    /// when the Lease is lost `work` is dropped at once, mid-reconcile if need
+    /// be, and the reason returned: the caller must stop (exit) so that it
+    /// never acts as a second leader.
+    pub async fn lead(&self, work: impl std::future::Future<Output = ()>) -> Result<(), Lost> {
+        tokio::select! {
+            () = work => {
+                self.release().await;
+                Ok(())
+            }
+            lost = self.hold() => Err(lost),
+        }
+    }
+
     /// Gives the Lease up (if held) so that a standby does not wait for it to
     /// expire. Errors are only logged: the Lease then expires on its own.
     pub async fn release(&self) {

@@ -245,20 +245,17 @@ async fn operate(
             .into_iter()
             .map(|namespace| controller::run(client.clone(), settings(namespace))),
     );
+    let controllers = async {
+        controllers.await;
+    };
     match &elector {
         None => {
             controllers.await;
             Ok(())
         }
-        Some(elector) => tokio::select! {
-            _ = controllers => {
-                elector.release().await;
-                Ok(())
-            }
-            lost = elector.hold() => Err(format!(
-                "stepping down as leader ({lost}); exiting so that another replica takes over"
-            )),
-        },
+        Some(elector) => elector.lead(controllers).await.map_err(|lost| {
+            format!("stepping down as leader ({lost}); exiting so that another replica takes over")
+        }),
     }
 }
 
