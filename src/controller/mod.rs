@@ -258,7 +258,8 @@ fn managed<K: ManagedResource>(
     let triggers = ctx.shared.feeds.triggers(store.clone());
     let mut controller = Controller::for_stream(stream, reader)
         .reconcile_on(triggers)
-        .reconcile_on(recovered(&ctx.shared, store.clone()));
+        .reconcile_on(recovered(&ctx.shared, store.clone()))
+        .reconcile_on(appeared(&ctx.shared, store.clone()));
     if K::references_secrets() {
         let store = store.clone();
         // A change to a Secret the spec references (e.g. mirror credentials)
@@ -357,6 +358,33 @@ fn recovered<K: ManagedResource>(
                         .conditions()
                         .iter()
                         .any(|c| c.type_ == "Ready" && c.status == "True")
+            })
+            .map(|o| ObjectRef::from_obj(&*o))
+            .collect();
+        futures::stream::iter(waiting)
+    })
+}
+
+/// The resources of `store` waiting for a dependency at the place where
+/// the operator just created something: anywhere in the organization for an
+/// organization, robot or team; the repository's own for a repository.
+fn appeared<K: ManagedResource>(
+    shared: &Context,
+    store: reflector::Store<K>,
+) -> impl futures::Stream<Item = ObjectRef<K>> + Send + 'static {
+    shared.signals.appearances().flat_map(move |created| {
+        let waiting: Vec<ObjectRef<K>> = store
+            .state()
+            .into_iter()
+            .filter(|o| {
+                let waits = o.conditions().iter().any(|c| {
+                    c.type_ == "Ready" && c.status == "False" && c.reason == "WaitingForDependency"
+                });
+                waits
+                    && o.quay_location().is_some_and(|at| {
+                        at.namespace == created.namespace
+                            && (created.repository.is_none() || at.repository == created.repository)
+                    })
             })
             .map(|o| ObjectRef::from_obj(&*o))
             .collect();

@@ -343,6 +343,11 @@ async fn apply<K: ManagedResource>(
                 Mode::Observe => None,
             });
             let adopting = mode == Mode::Apply && report.existed && obj.origin().is_none();
+            if report.created()
+                && let Some(location) = obj.quay_location()
+            {
+                shared.signals.appeared(location);
+            }
             let (ready, reason, message, drift) = outcome(&desired, &report, mode, adopting);
             // Not ready after a reconcile that worked: observe-only and Quay
             // differs, which the operator will not change by itself.

@@ -8,11 +8,16 @@
 //!   asking Quay;
 //! - a connection that works after not working (token restored or replaced,
 //!   first check) wakes the resources using it that are not Ready
-//!   ([`Signals::recovered`]), instead of leaving them to their backoff.
+//!   ([`Signals::recovered`]), instead of leaving them to their backoff;
+//! - an object the operator created in Quay (an organization, a repository,
+//!   a robot) wakes the resources waiting for something at that place
+//!   ([`Signals::appeared`]): a whole tree applied at once converges in one
+//!   pass per level instead of one backoff per level.
 
 use futures::Stream;
 use tokio::sync::broadcast;
 
+use super::kinds::QuayLocation;
 use crate::crd::ConnectionKind;
 
 /// A connection, as resources name it.
@@ -40,10 +45,11 @@ impl ConnectionId {
     }
 }
 
-/// The two broadcast channels; cheap to share.
+/// The broadcast channels.
 pub struct Signals {
     recheck: broadcast::Sender<ConnectionId>,
     recovered: broadcast::Sender<ConnectionId>,
+    appeared: broadcast::Sender<QuayLocation>,
 }
 
 impl Default for Signals {
@@ -51,6 +57,7 @@ impl Default for Signals {
         Signals {
             recheck: broadcast::channel(1024).0,
             recovered: broadcast::channel(1024).0,
+            appeared: broadcast::channel(4096).0,
         }
     }
 }
@@ -66,6 +73,16 @@ impl Signals {
         let _ = self.recovered.send(connection);
     }
 
+    /// Says that the operator created an object at `location` in Quay.
+    pub fn appeared(&self, location: QuayLocation) {
+        let _ = self.appeared.send(location);
+    }
+
+    /// Places where objects were created, from now on.
+    pub fn appearances(&self) -> impl Stream<Item = QuayLocation> + Send + 'static {
+        stream(self.appeared.subscribe())
+    }
+
     /// Connections to check again, from now on.
     pub fn rechecks(&self) -> impl Stream<Item = ConnectionId> + Send + 'static {
         stream(self.recheck.subscribe())
@@ -79,9 +96,9 @@ impl Signals {
 
 /// A receiver as a stream; a lagging receiver skips what it missed (a
 /// missed signal only delays a retry until the backoff or resync).
-fn stream(
-    receiver: broadcast::Receiver<ConnectionId>,
-) -> impl Stream<Item = ConnectionId> + Send + 'static {
+fn stream<T: Clone + Send + 'static>(
+    receiver: broadcast::Receiver<T>,
+) -> impl Stream<Item = T> + Send + 'static {
     futures::stream::unfold(receiver, |mut receiver| async move {
         loop {
             match receiver.recv().await {

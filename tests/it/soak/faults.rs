@@ -124,32 +124,37 @@ async fn the_operator_converges_through_every_fault_without_duplicates_or_stray_
     soak.converged("Quay restart").await;
     let stats = soak.emulator.stats();
     soak.check_quay("Quay restart").await;
+    Soak::only_changes_written("Quay restart", &stats);
     soak.report("Quay restart", changed, stats, started.elapsed());
 
-    // The token is revoked in Quay while resources change, then restored:
-    // one refusal per changed resource at most (the connection is checked
-    // again at the first one, and the others wait for it), then everything
+    // The token is revoked in Quay while resources change, then restored.
+    // Quay answers reads with a revoked token as for an anonymous user (an
+    // organization without its private repositories), so a reconcile may
+    // take a repository for missing and try to create it: refused, like
+    // every write. The first refusal has the connection checked, and the
+    // other resources then wait for it without asking Quay: at most a few
+    // requests per changed resource. Once the token works again everything
     // converges without a person touching a resource.
     soak.emulator.reset_stats();
     let started = Instant::now();
     assert!(soak.emulator.set_token_revoked(TOKEN, true));
     let changed = soak.change(changes);
     soak.refused().await;
-    let refused = soak.emulator.stats().client_errors;
+    let stats = soak.emulator.stats();
     assert!(
-        refused <= changed as u64 + 5,
-        "{refused} requests refused for {changed} changed resources"
+        stats.total <= 3 * changed as u64,
+        "{} requests with a revoked token for {changed} changed resources",
+        stats.total
     );
+    soak.report("token revoked", changed, stats, started.elapsed());
+    soak.emulator.reset_stats();
+    let started = Instant::now();
     assert!(soak.emulator.set_token_revoked(TOKEN, false));
     soak.converged("token restored").await;
     let stats = soak.emulator.stats();
     soak.check_quay("token restored").await;
-    soak.report(
-        "token revoked, then restored",
-        changed,
-        stats,
-        started.elapsed(),
-    );
+    Soak::only_changes_written("token restored", &stats);
+    soak.report("token restored", changed, stats, started.elapsed());
 
     // The operator restarts: it observes everything and writes nothing.
     soak.stop_operator();
