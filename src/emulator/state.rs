@@ -149,6 +149,8 @@ pub struct Robot {
     pub created: DateTime<Utc>,
     /// Stand-in for the robot's internal e-mail, used for its avatar hash.
     pub avatar_seed: String,
+    /// Federated identities, `{issuer, subject}` objects in the order given.
+    pub federation: Vec<Value>,
 }
 
 /// A team of an organization.

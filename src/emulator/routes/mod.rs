@@ -173,6 +173,42 @@ pub fn table() -> Vec<Route> {
         ),
         r(
             M::GET,
+            "/api/v1/organization/{orgname}/robots/{robot_shortname}/federation",
+            Some(OrgAdmin),
+            robot::federation_get_org,
+        ),
+        r(
+            M::POST,
+            "/api/v1/organization/{orgname}/robots/{robot_shortname}/federation",
+            Some(OrgAdmin),
+            robot::federation_set_org,
+        ),
+        r(
+            M::DELETE,
+            "/api/v1/organization/{orgname}/robots/{robot_shortname}/federation",
+            Some(OrgAdmin),
+            robot::federation_delete_org,
+        ),
+        r(
+            M::GET,
+            "/api/v1/user/robots/{robot_shortname}/federation",
+            Some(UserAdmin),
+            robot::federation_get_user,
+        ),
+        r(
+            M::POST,
+            "/api/v1/user/robots/{robot_shortname}/federation",
+            Some(UserAdmin),
+            robot::federation_set_user,
+        ),
+        r(
+            M::DELETE,
+            "/api/v1/user/robots/{robot_shortname}/federation",
+            Some(UserAdmin),
+            robot::federation_delete_user,
+        ),
+        r(
+            M::GET,
             "/api/v1/user/robots",
             Some(UserAdmin),
             robot::list_user,

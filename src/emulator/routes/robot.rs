@@ -82,6 +82,7 @@ fn create(ctx: &Ctx, state: &mut State, namespace: &str) -> ApiResult {
         token: random_robot_token(),
         created: Utc::now(),
         avatar_seed: new_uuid(),
+        federation: Vec::new(),
     };
     let view = robot_view(
         namespace,
@@ -276,6 +277,130 @@ pub fn get_user(ctx: &Ctx, state: &mut State) -> ApiResult {
 pub fn create_user(ctx: &Ctx, state: &mut State) -> ApiResult {
     let ns = user_namespace(ctx)?;
     create(ctx, state, &ns)
+}
+
+/// The namespace of an org robot's federation route: Quay answers a missing
+/// organization as a missing robot there (400, not 404).
+fn federation_namespace(ctx: &Ctx, state: &State) -> Result<String, ApiError> {
+    let orgname = ctx.param("orgname");
+    if state.org(orgname).is_none() {
+        return Err(not_found());
+    }
+    org_admin_namespace(ctx, state)
+}
+
+fn federation_get(ctx: &Ctx, state: &State, namespace: &str) -> ApiResult {
+    let robot = find(state, namespace, ctx.param("robot_shortname"))?;
+    Ok(Reply::ok(Value::Array(robot.federation.clone())))
+}
+
+/// Replaces the whole list (200 with what was stored; `[]` clears it).
+fn federation_set(ctx: &Ctx, state: &mut State, namespace: &str) -> ApiResult {
+    let body = ctx.json(&json!({
+        "type": "array",
+        "description": "Federation configuration for the robot",
+        "items": {
+            "type": "object",
+            "properties": {
+                "issuer": {"description": "The issuer of the token", "type": "string"},
+                "subject": {"description": "The subject of the token", "type": "string"},
+            },
+            "required": ["issuer", "subject"],
+        },
+    }))?;
+    let entries: Vec<Value> = body
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| json!({"issuer": e["issuer"], "subject": e["subject"]}))
+        .collect();
+    for (i, e) in entries.iter().enumerate() {
+        let issuer = e["issuer"].as_str().unwrap_or_default();
+        if !(issuer.starts_with("http://") || issuer.starts_with("https://")) {
+            return Err(ApiError::invalid(
+                "Issuer must be a URL (http:// or https://)",
+            ));
+        }
+        if entries[..i].contains(e) {
+            return Err(ApiError::invalid("Duplicate federation config entry"));
+        }
+    }
+    let short = ctx.param("robot_shortname").to_string();
+    find(state, namespace, &short)?;
+    if let Some(robot) = state
+        .namespace_mut(namespace)
+        .and_then(|n| n.robots.iter_mut().find(|r| r.short_name == short))
+    {
+        robot.federation = entries.clone();
+    }
+    let metadata = json!({"config": entries, "robot": short});
+    log_action(
+        ctx,
+        state,
+        "create_robot_federation",
+        namespace,
+        None,
+        metadata,
+    );
+    Ok(Reply::ok(Value::Array(entries)))
+}
+
+/// Clears the list: 204, also when it was empty.
+fn federation_delete(ctx: &Ctx, state: &mut State, namespace: &str) -> ApiResult {
+    let short = ctx.param("robot_shortname").to_string();
+    find(state, namespace, &short)?;
+    if let Some(robot) = state
+        .namespace_mut(namespace)
+        .and_then(|n| n.robots.iter_mut().find(|r| r.short_name == short))
+    {
+        robot.federation.clear();
+    }
+    let metadata = json!({"robot": short});
+    log_action(
+        ctx,
+        state,
+        "delete_robot_federation",
+        namespace,
+        None,
+        metadata,
+    );
+    Ok(Reply::no_content())
+}
+
+/// `GET /api/v1/organization/{orgname}/robots/{robot_shortname}/federation`.
+pub fn federation_get_org(ctx: &Ctx, state: &mut State) -> ApiResult {
+    let ns = federation_namespace(ctx, state)?;
+    federation_get(ctx, state, &ns)
+}
+
+/// `POST /api/v1/organization/{orgname}/robots/{robot_shortname}/federation`.
+pub fn federation_set_org(ctx: &Ctx, state: &mut State) -> ApiResult {
+    let ns = federation_namespace(ctx, state)?;
+    federation_set(ctx, state, &ns)
+}
+
+/// `DELETE /api/v1/organization/{orgname}/robots/{robot_shortname}/federation`.
+pub fn federation_delete_org(ctx: &Ctx, state: &mut State) -> ApiResult {
+    let ns = federation_namespace(ctx, state)?;
+    federation_delete(ctx, state, &ns)
+}
+
+/// `GET /api/v1/user/robots/{robot_shortname}/federation`.
+pub fn federation_get_user(ctx: &Ctx, state: &mut State) -> ApiResult {
+    let ns = user_namespace(ctx)?;
+    federation_get(ctx, state, &ns)
+}
+
+/// `POST /api/v1/user/robots/{robot_shortname}/federation`.
+pub fn federation_set_user(ctx: &Ctx, state: &mut State) -> ApiResult {
+    let ns = user_namespace(ctx)?;
+    federation_set(ctx, state, &ns)
+}
+
+/// `DELETE /api/v1/user/robots/{robot_shortname}/federation`.
+pub fn federation_delete_user(ctx: &Ctx, state: &mut State) -> ApiResult {
+    let ns = user_namespace(ctx)?;
+    federation_delete(ctx, state, &ns)
 }
 
 /// `DELETE /api/v1/user/robots/{robot_shortname}`.

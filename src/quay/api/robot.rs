@@ -55,6 +55,17 @@ impl std::fmt::Debug for Robot {
     }
 }
 
+/// An identity trusted to act as a robot (robot federation): a workload
+/// holding an OIDC token from `issuer` for `subject` exchanges it for the
+/// robot's credentials, so no robot password is stored anywhere.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FederationEntry {
+    /// The token issuer's URL, e.g. the cluster's ServiceAccount issuer.
+    pub issuer: String,
+    /// The token subject, e.g. `system:serviceaccount:NS:SA`.
+    pub subject: String,
+}
+
 /// A repository permission held by a robot.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct RobotPermission {
@@ -157,6 +168,36 @@ impl QuayClient {
     ) -> Result<Vec<RobotPermission>, QuayError> {
         let call = Call::get(format!("{}/{short_name}/permissions", owner.base()));
         Ok(self.get_json::<RobotPermissions>(call).await?.permissions)
+    }
+
+    /// The identities federated with the robot (Quay lists them only here,
+    /// not in the robot's view). A missing robot gives `NotFound`.
+    pub async fn robot_federation(
+        &self,
+        owner: &RobotOwner,
+        short_name: &str,
+    ) -> Result<Vec<FederationEntry>, QuayError> {
+        let call = Call::get(format!("{}/{short_name}/federation", owner.base()));
+        self.get_json(call)
+            .await
+            .map_err(|e| e.not_found_if(ROBOT_MISSING))
+    }
+
+    /// Replaces the robot's federated identities with `entries` (`[]`
+    /// clears them) and returns what Quay stored. Repeating it is harmless.
+    pub async fn set_robot_federation(
+        &self,
+        owner: &RobotOwner,
+        short_name: &str,
+        entries: &[FederationEntry],
+    ) -> Result<Vec<FederationEntry>, QuayError> {
+        let call = Call::post(format!("{}/{short_name}/federation", owner.base()))
+            .json(&entries)
+            .idempotent();
+        self.send(call)
+            .await
+            .map_err(|e| e.not_found_if(ROBOT_MISSING))?
+            .json()
     }
 
     /// Deletes a robot. A missing one gives `NotFound`.

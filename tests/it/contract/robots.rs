@@ -1,5 +1,5 @@
 use quay_config_operator::quay::ErrorKind;
-use quay_config_operator::quay::api::robot::RobotOwner;
+use quay_config_operator::quay::api::robot::{FederationEntry, RobotOwner};
 use secrecy::ExposeSecret;
 
 use super::Target;
@@ -100,4 +100,72 @@ async fn user_robot_lifecycle() {
             .unwrap()
             .is_none()
     );
+}
+
+#[tokio::test]
+async fn robot_federation_is_a_list_replaced_as_a_whole() {
+    let t = Target::new().await;
+    let org = t.org("federation").await;
+    let owner = RobotOwner::Organization(org.clone());
+    let c = &t.client;
+    c.create_robot(&owner, "puller", "", None).await.unwrap();
+    assert_eq!(c.robot_federation(&owner, "puller").await.unwrap(), []);
+
+    let entry = |issuer: &str, subject: &str| FederationEntry {
+        issuer: issuer.into(),
+        subject: subject.into(),
+    };
+    let both = [
+        entry(
+            "https://kubernetes.default.svc",
+            "system:serviceaccount:apps:puller",
+        ),
+        entry(
+            "https://token.actions.githubusercontent.com",
+            "repo:acme/app:ref:refs/heads/main",
+        ),
+    ];
+    let stored = c
+        .set_robot_federation(&owner, "puller", &both)
+        .await
+        .unwrap();
+    assert_eq!(stored, both);
+    assert_eq!(c.robot_federation(&owner, "puller").await.unwrap(), both);
+    // The robot's own view does not show it.
+    let robot = c.get_robot(&owner, "puller").await.unwrap().unwrap();
+    assert_eq!(robot.name, format!("{org}+puller"));
+
+    let one = &both[..1];
+    c.set_robot_federation(&owner, "puller", one).await.unwrap();
+    assert_eq!(c.robot_federation(&owner, "puller").await.unwrap(), one);
+
+    let err = c
+        .set_robot_federation(&owner, "puller", &[entry("issuer.example.com", "x")])
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::BadRequest);
+    assert_eq!(err.message, "Issuer must be a URL (http:// or https://)");
+    let twice = [both[0].clone(), both[0].clone()];
+    let err = c
+        .set_robot_federation(&owner, "puller", &twice)
+        .await
+        .unwrap_err();
+    assert_eq!(err.message, "Duplicate federation config entry");
+    assert_eq!(
+        c.robot_federation(&owner, "puller").await.unwrap(),
+        one,
+        "a refused list changes nothing"
+    );
+
+    c.set_robot_federation(&owner, "puller", &[]).await.unwrap();
+    assert_eq!(c.robot_federation(&owner, "puller").await.unwrap(), []);
+
+    let err = c.robot_federation(&owner, "nosuchbot").await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotFound);
+    let err = c
+        .set_robot_federation(&owner, "nosuchbot", one)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotFound);
+    t.cleanup(&org).await;
 }
