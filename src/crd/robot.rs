@@ -1,6 +1,6 @@
 //! `QuayRobotAccount`: a robot account whose credentials the operator keeps in a Secret.
 
-use kube::CustomResource;
+use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -82,9 +82,51 @@ pub struct QuayRobotAccountSpec {
     )]
     pub secret_name: Option<String>,
 
+    /// Identities trusted to act as this robot (Quay's robot federation): a
+    /// workload holding an OIDC token from `issuer` for `subject` exchanges it
+    /// at Quay's `/oauth2/federation/robot/token` for the robot's credentials,
+    /// so no robot password needs to be stored. The complete list: entries
+    /// not listed are removed (`[]` removes all); unset leaves Quay's list
+    /// alone. For a ServiceAccount of this cluster the issuer is the
+    /// cluster's service-account issuer and the subject
+    /// `system:serviceaccount:NAMESPACE:NAME`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "federation_schema")]
+    pub federation: Option<Vec<FederatedIdentity>>,
+
     /// Which QuayConnection to use and how far the Quay object is managed.
     #[serde(flatten)]
     pub management: Management,
+}
+
+/// One identity trusted to act as a robot.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FederatedIdentity {
+    /// The OIDC issuer URL of the tokens (`http://` or `https://`), e.g.
+    /// `https://kubernetes.default.svc.cluster.local` or
+    /// `https://token.actions.githubusercontent.com`.
+    #[x_kube(validation = Rule::new("self.startsWith('https://') || self.startsWith('http://')")
+        .message("issuer must be a URL starting with https:// or http://"))]
+    #[schemars(length(min = 8, max = 2048))]
+    pub issuer: String,
+    /// The token subject (`sub` claim), e.g. `system:serviceaccount:apps:puller`.
+    #[schemars(length(min = 1, max = 1024))]
+    pub subject: String,
+}
+
+/// Schema of the federation list: at most 50 entries, each pair once
+/// (`x-kubernetes-list-type: map` keyed by issuer and subject, so the
+/// apiserver refuses a duplicate, which Quay would refuse too).
+fn federation_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let mut schema = <Vec<FederatedIdentity>>::json_schema(generator);
+    let object = schema.ensure_object();
+    object.insert("maxItems".into(), 50.into());
+    object.insert("x-kubernetes-list-type".into(), "map".into());
+    object.insert(
+        "x-kubernetes-list-map-keys".into(),
+        serde_json::json!(["issuer", "subject"]),
+    );
+    schema
 }
 
 impl QuayRobotAccountSpec {

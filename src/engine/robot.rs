@@ -1,12 +1,25 @@
 //! Robot accounts. Quay has no update call for robots: the description is
 //! fixed at creation, so a difference is reported, never "fixed" by
-//! recreating the robot (which would change its token).
+//! recreating the robot (which would change its token). The federated
+//! identities (robot federation) are a list Quay replaces as a whole; Quay
+//! shows them only per robot, so they are read only when the spec manages
+//! them.
 
 use super::driver::{FieldChange, Managed};
 use super::error::EngineError;
 use super::quay::Quay;
 use crate::quay::ErrorKind;
-use crate::quay::api::robot::{Robot, RobotOwner};
+use crate::quay::api::robot::{FederationEntry, Robot, RobotOwner};
+
+/// A robot as Quay shows it, with its federated identities when the
+/// desired state manages them.
+#[derive(Debug, Clone)]
+pub struct LiveRobot {
+    /// The robot (with its token when Quay gave it).
+    pub robot: Robot,
+    /// Federated identities, sorted; `None` when not read.
+    pub federation: Option<Vec<FederationEntry>>,
+}
 
 /// The desired state of a robot account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +30,9 @@ pub struct DesiredRobot {
     pub short_name: String,
     /// Description given at creation.
     pub description: String,
+    /// The complete list of federated identities, sorted (`None`: not
+    /// managed, never read).
+    pub federation: Option<Vec<FederationEntry>>,
 }
 
 impl DesiredRobot {
@@ -46,10 +62,51 @@ impl DesiredRobot {
     fn suffix(&self) -> String {
         format!("+{}", self.short_name)
     }
+
+    /// The live robot with its federation read, if the spec manages it.
+    async fn with_federation(&self, quay: &Quay, robot: Robot) -> Result<LiveRobot, EngineError> {
+        let federation = match &self.federation {
+            None => None,
+            Some(_) => {
+                let mut live = quay
+                    .client
+                    .robot_federation(&self.owner, &self.short_name)
+                    .await?;
+                live.sort();
+                Some(live)
+            }
+        };
+        Ok(LiveRobot { robot, federation })
+    }
+
+    async fn set_federation(
+        &self,
+        quay: &Quay,
+        want: &[FederationEntry],
+    ) -> Result<Vec<FederationEntry>, EngineError> {
+        let mut stored = quay
+            .client
+            .set_robot_federation(&self.owner, &self.short_name, want)
+            .await?;
+        stored.sort();
+        Ok(stored)
+    }
+}
+
+/// `issuer subject, ...` for messages and drift reports (`none` when empty).
+fn render(entries: &[FederationEntry]) -> String {
+    match entries.is_empty() {
+        true => "none".to_owned(),
+        false => entries
+            .iter()
+            .map(|e| format!("{} {}", e.issuer, e.subject))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
 }
 
 impl Managed for DesiredRobot {
-    type Live = Robot;
+    type Live = LiveRobot;
 
     fn describe(&self) -> String {
         match &self.owner {
@@ -58,7 +115,7 @@ impl Managed for DesiredRobot {
         }
     }
 
-    async fn observe(&self, quay: &Quay) -> Result<Option<Robot>, EngineError> {
+    async fn observe(&self, quay: &Quay) -> Result<Option<LiveRobot>, EngineError> {
         let robots = match quay.robots(&self.owner).await {
             // Quay answers 403 (or 404) for the robots of an unknown organization.
             Err(e)
@@ -76,15 +133,23 @@ impl Managed for DesiredRobot {
                 r.name.ends_with(&suffix) && !r.name[..r.name.len() - suffix.len()].contains('+')
             }
         });
-        Ok(found.cloned())
+        match found {
+            Some(robot) => Ok(Some(self.with_federation(quay, robot.clone()).await?)),
+            None => Ok(None),
+        }
     }
 
-    fn diff(&self, _live: &Robot) -> Vec<FieldChange> {
+    fn diff(&self, live: &LiveRobot) -> Vec<FieldChange> {
         // The description cannot be changed; the controller reports it apart.
-        Vec::new()
+        match (&self.federation, &live.federation) {
+            (Some(want), Some(have)) if want != have => {
+                vec![FieldChange::new("federation", render(have), render(want))]
+            }
+            _ => Vec::new(),
+        }
     }
 
-    async fn create(&self, quay: &Quay) -> Result<Option<Robot>, EngineError> {
+    async fn create(&self, quay: &Quay) -> Result<Option<LiveRobot>, EngineError> {
         // Never below an organization not seen to exist: a superuser's token lists
         // no robots for a missing organization, and its create is refused.
         if let RobotOwner::Organization(org) = &self.owner
@@ -98,7 +163,13 @@ impl Managed for DesiredRobot {
             .await;
         quay.forget_robots(&self.owner);
         match created {
-            Ok(robot) => Ok(Some(robot)),
+            Ok(robot) => {
+                let federation = match &self.federation {
+                    Some(want) if !want.is_empty() => Some(self.set_federation(quay, want).await?),
+                    other => other.clone(),
+                };
+                Ok(Some(LiveRobot { robot, federation }))
+            }
             Err(e)
                 if e.kind == ErrorKind::NotFound
                     || (e.kind == ErrorKind::Forbidden && self.org_missing(quay).await?) =>
@@ -111,7 +182,17 @@ impl Managed for DesiredRobot {
         }
     }
 
-    async fn update(&self, _: &Quay, _: &Robot, _: &[FieldChange]) -> Result<(), EngineError> {
+    async fn update(
+        &self,
+        quay: &Quay,
+        _: &LiveRobot,
+        changes: &[FieldChange],
+    ) -> Result<(), EngineError> {
+        if let Some(want) = &self.federation
+            && changes.iter().any(|c| c.field == "federation")
+        {
+            self.set_federation(quay, want).await?;
+        }
         Ok(())
     }
 

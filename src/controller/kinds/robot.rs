@@ -15,9 +15,9 @@ use super::{Inputs, ManagedResource, StepError};
 use crate::controller::context::{Context, MANAGER};
 use crate::controller::status::Conditions;
 use crate::crd::{DeletionPolicy, QuayRobotAccount, QuayRobotAccountStatus, ROTATE_ANNOTATION};
-use crate::engine::robot::DesiredRobot;
+use crate::engine::robot::{DesiredRobot, LiveRobot};
 use crate::engine::{EngineError, Managed, Quay, Report};
-use crate::quay::api::robot::{Robot, RobotOwner};
+use crate::quay::api::robot::{FederationEntry, RobotOwner};
 
 /// What the after-apply step learned, for the status.
 pub struct RobotExtra {
@@ -40,6 +40,17 @@ impl QuayRobotAccount {
             },
             short_name: self.spec.short_name(&self.name_any()),
             description: self.spec.description.clone().unwrap_or_default(),
+            federation: self.spec.federation.as_ref().map(|list| {
+                let mut entries: Vec<FederationEntry> = list
+                    .iter()
+                    .map(|f| FederationEntry {
+                        issuer: f.issuer.clone(),
+                        subject: f.subject.clone(),
+                    })
+                    .collect();
+                entries.sort();
+                entries
+            }),
         }
     }
 
@@ -141,17 +152,23 @@ impl ManagedResource for QuayRobotAccount {
         &self,
         ctx: &Context,
         quay: &Quay,
-        report: &Report<Robot>,
+        report: &Report<LiveRobot>,
     ) -> Result<RobotExtra, StepError> {
         let desired = self.engine_robot();
         let mut robot = match &report.live {
-            Some(robot) if robot.token.is_some() => robot.clone(),
-            _ => desired.observe(quay).await?.ok_or_else(|| {
-                EngineError::Rejected(format!(
-                    "{} vanished from Quay right after this reconcile",
-                    desired.describe()
-                ))
-            })?,
+            Some(live) if live.robot.token.is_some() => live.robot.clone(),
+            _ => {
+                desired
+                    .observe(quay)
+                    .await?
+                    .ok_or_else(|| {
+                        EngineError::Rejected(format!(
+                            "{} vanished from Quay right after this reconcile",
+                            desired.describe()
+                        ))
+                    })?
+                    .robot
+            }
         };
         let requested = self.annotations().get(ROTATE_ANNOTATION).cloned();
         let handled = self.status.as_ref().and_then(|s| s.rotation.clone());

@@ -323,6 +323,9 @@ fn robot_account(cx: &Context, org: &str, full: &str, description: &str, name: &
         name: differs(short(full), name),
         description: non_empty(description),
         secret_name: None,
+        // Not read: Quay lists it per robot only (one request each); left
+        // unmanaged, the round trip stays in sync.
+        federation: None,
         management: cx.management(),
     };
     let object = QuayRobotAccount {

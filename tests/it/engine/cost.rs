@@ -56,6 +56,7 @@ fn registry() -> Registry {
             owner: RobotOwner::Organization("acme".into()),
             short_name: format!("bot{i}"),
             description: "CI".into(),
+            federation: None,
         })
         .collect();
     let teams = ["devs", "ops"]

@@ -15,6 +15,7 @@ fn robot(description: &str) -> DesiredRobot {
         owner: RobotOwner::Organization("acme".into()),
         short_name: "builder".into(),
         description: description.into(),
+        federation: None,
     }
 }
 
@@ -25,15 +26,15 @@ async fn robot_is_created_with_its_token_and_observed_by_one_list() {
     let report = reconcile(&robot("CI"), &s.quay, Mode::Apply).await.unwrap();
     assert!(report.created());
     let created = report.live.expect("create returns the robot");
-    assert_eq!(created.name, "acme+builder");
-    let token = created.token.unwrap().expose_secret().to_owned();
+    assert_eq!(created.robot.name, "acme+builder");
+    let token = created.robot.token.unwrap().expose_secret().to_owned();
 
     let fresh = Setup::quay_for(&s.emulator);
     s.emulator.reset_stats();
     let report = reconcile(&robot("CI"), &fresh, Mode::Apply).await.unwrap();
     let live = report.live.unwrap();
     assert_eq!(
-        live.token.unwrap().expose_secret(),
+        live.robot.token.unwrap().expose_secret(),
         token,
         "the list carries the tokens"
     );
@@ -51,7 +52,7 @@ async fn a_different_description_is_reported_and_never_recreates_the_robot() {
     let desired = robot("new");
     let report = reconcile(&desired, &s.quay, Mode::Apply).await.unwrap();
     assert_eq!(s.emulator.stats().writes(), 0, "no delete + create");
-    assert!(desired.description_differs(&report.live.unwrap()));
+    assert!(desired.description_differs(&report.live.unwrap().robot));
 }
 
 #[tokio::test]
@@ -63,7 +64,8 @@ async fn rotation_changes_the_token() {
         .await
         .unwrap()
         .live
-        .unwrap();
+        .unwrap()
+        .robot;
     let after = desired.rotate(&s.quay).await.unwrap();
     assert_ne!(
         before.token.unwrap().expose_secret(),
@@ -71,7 +73,7 @@ async fn rotation_changes_the_token() {
     );
     let observed = desired.observe(&s.quay).await.unwrap().unwrap();
     assert_eq!(
-        observed.token.unwrap().expose_secret(),
+        observed.robot.token.unwrap().expose_secret(),
         after.token.unwrap().expose_secret()
     );
 }
@@ -99,9 +101,10 @@ async fn user_robots_live_in_the_token_users_namespace() {
         owner: RobotOwner::CurrentUser,
         short_name: "mine".into(),
         description: String::new(),
+        federation: None,
     };
     let report = reconcile(&desired, &s.quay, Mode::Apply).await.unwrap();
-    assert_eq!(report.live.unwrap().name, "quayadmin+mine");
+    assert_eq!(report.live.unwrap().robot.name, "quayadmin+mine");
     assert!(
         reconcile(&desired, &s.quay, Mode::Apply)
             .await
@@ -210,4 +213,82 @@ async fn a_team_waits_for_its_organization() {
         .await
         .unwrap_err();
     assert_eq!(err.class(), ErrorClass::Waiting, "{err}");
+}
+
+#[tokio::test]
+async fn robot_federation_is_kept_to_the_complete_list_and_read_only_when_managed() {
+    use quay_config_operator::quay::api::robot::FederationEntry;
+    let s = Setup::new().await;
+    s.client().create_organization("acme", None).await.unwrap();
+    let entry = |subject: &str| FederationEntry {
+        issuer: "https://kubernetes.default.svc".into(),
+        subject: subject.into(),
+    };
+    let owner = RobotOwner::Organization("acme".into());
+    let with = |entries: Vec<FederationEntry>| DesiredRobot {
+        federation: Some(entries),
+        ..robot("")
+    };
+
+    // Created with its identities.
+    let desired = with(vec![entry("system:serviceaccount:apps:puller")]);
+    let report = reconcile(&desired, &s.quay, Mode::Apply).await.unwrap();
+    assert!(report.created());
+    let stored = s
+        .client()
+        .robot_federation(&owner, "builder")
+        .await
+        .unwrap();
+    assert_eq!(stored, [entry("system:serviceaccount:apps:puller")]);
+
+    // In sync: the robot list and the federation read, no write.
+    let fresh = Setup::quay_for(&s.emulator);
+    s.emulator.reset_stats();
+    let report = reconcile(&desired, &fresh, Mode::Apply).await.unwrap();
+    assert!(!report.applied);
+    assert_eq!(
+        (s.emulator.stats().total, s.emulator.stats().writes()),
+        (2, 0)
+    );
+
+    // Someone adds an identity by hand: the list is put back in one write.
+    let hand = [
+        entry("system:serviceaccount:apps:puller"),
+        entry("intruder"),
+    ];
+    s.client()
+        .set_robot_federation(&owner, "builder", &hand)
+        .await
+        .unwrap();
+    let fresh = Setup::quay_for(&s.emulator);
+    s.emulator.reset_stats();
+    let report = reconcile(&desired, &fresh, Mode::Apply).await.unwrap();
+    assert_eq!(report.changes[0].field, "federation");
+    assert!(report.changes[0].live.contains("intruder"));
+    assert_eq!(s.emulator.stats().writes(), 1);
+    let stored = s
+        .client()
+        .robot_federation(&owner, "builder")
+        .await
+        .unwrap();
+    assert_eq!(stored, [entry("system:serviceaccount:apps:puller")]);
+
+    // Unmanaged (unset): never read, never written.
+    let fresh = Setup::quay_for(&s.emulator);
+    s.emulator.reset_stats();
+    let report = reconcile(&robot(""), &fresh, Mode::Apply).await.unwrap();
+    assert!(!report.applied);
+    assert_eq!(s.emulator.stats().total, 1, "only the robot list");
+
+    // An empty list removes every identity.
+    reconcile(&with(Vec::new()), &fresh, Mode::Apply)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.client()
+            .robot_federation(&owner, "builder")
+            .await
+            .unwrap(),
+        []
+    );
 }
