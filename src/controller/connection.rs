@@ -69,11 +69,6 @@ pub async fn reconcile_cluster(
         &key,
         quay,
         Checked {
-            id: ConnectionId {
-                kind: ConnectionKind::ClusterQuayConnection,
-                namespace: None,
-                name: conn.name_any(),
-            },
             previous: conn.status.as_ref(),
             annotations: conn.annotations(),
             generation: conn.metadata.generation,
@@ -82,6 +77,13 @@ pub async fn reconcile_cluster(
     )
     .await;
     patch_status(&api, &*conn, &status).await?;
+    if recovered(conn.status.as_ref(), &status) {
+        ctx.signals.recovered(ConnectionId {
+            kind: ConnectionKind::ClusterQuayConnection,
+            namespace: None,
+            name: conn.name_any(),
+        });
+    }
     Ok(action)
 }
 
@@ -108,11 +110,6 @@ async fn apply(
         &key,
         quay,
         Checked {
-            id: ConnectionId {
-                kind: ConnectionKind::QuayConnection,
-                namespace: Some(namespace.clone()),
-                name: conn.name_any(),
-            },
             previous: conn.status.as_ref(),
             annotations: conn.annotations(),
             generation: conn.metadata.generation,
@@ -122,12 +119,30 @@ async fn apply(
     .await;
     status.token_secret = token_secret;
     patch_status(api, conn, &status).await?;
+    if recovered(conn.status.as_ref(), &status) {
+        ctx.signals.recovered(ConnectionId {
+            kind: ConnectionKind::QuayConnection,
+            namespace: Some(namespace),
+            name: conn.name_any(),
+        });
+    }
     Ok(action)
+}
+
+/// Whether a connection works now and did not before (or was never
+/// checked): said once its status is written, so that the resources it
+/// wakes read it Ready.
+fn recovered(previous: Option<&QuayConnectionStatus>, next: &QuayConnectionStatus) -> bool {
+    let ready = |s: &QuayConnectionStatus| {
+        s.conditions
+            .iter()
+            .any(|c| c.type_ == "Ready" && c.status == "True")
+    };
+    ready(next) && !previous.is_some_and(ready)
 }
 
 /// What a check starts from.
 struct Checked<'a> {
-    id: ConnectionId,
     previous: Option<&'a QuayConnectionStatus>,
     annotations: &'a BTreeMap<String, String>,
     generation: Option<i64>,
@@ -171,13 +186,6 @@ async fn check(
                 match identity::check(previous.user.as_deref(), confirmed, &user.username) {
                     Ok(()) => {
                         ctx.succeeded(key);
-                        let was_ready = previous
-                            .conditions
-                            .iter()
-                            .any(|c| c.type_ == "Ready" && c.status == "True");
-                        if !was_ready {
-                            ctx.signals.recovered(checked.id.clone());
-                        }
                         let role = if user.super_user { " (superuser)" } else { "" };
                         conditions.set_ready(
                             Progress::Ready,

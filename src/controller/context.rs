@@ -121,11 +121,14 @@ impl Context {
             ErrorClass::Waiting => (Duration::from_secs(10), Duration::from_secs(120)),
             ErrorClass::Terminal => return self.resync,
         };
-        // Quay's Retry-After is followed as given (plus jitter, so that the
-        // objects it stopped do not come back at once); else the delay
-        // doubles with each failure in a row.
-        let wait =
-            retry_after.unwrap_or_else(|| base.saturating_mul(1 << (*count - 1).min(10)).min(cap));
+        // Quay's Retry-After is followed as given, at least 1 s (a zero or
+        // past one would loop at once), plus jitter so that the objects it
+        // stopped do not come back together; else the delay doubles with
+        // each failure in a row.
+        let wait = match retry_after {
+            Some(after) => after.max(Duration::from_secs(1)),
+            None => base.saturating_mul(1 << (*count - 1).min(10)).min(cap),
+        };
         let jitter = rand::rng().random_range(0..=wait.as_millis() as u64 / 4);
         wait + Duration::from_millis(jitter)
     }

@@ -341,8 +341,8 @@ fn managed<K: ManagedResource>(
         .for_each(|_| future::ready(()))
 }
 
-/// The resources of `store` that are not Ready, each time the connection
-/// they use works again (see [`signals`]).
+/// The resources of `store` that failed because of their connection, each
+/// time it works again (see [`signals`]).
 fn recovered<K: ManagedResource>(
     shared: &Context,
     store: reflector::Store<K>,
@@ -354,10 +354,11 @@ fn recovered<K: ManagedResource>(
             .filter(|o| {
                 let namespace = o.meta().namespace.as_deref().unwrap_or_default();
                 signals::ConnectionId::of(namespace, &o.connection()) == id
-                    && !o
-                        .conditions()
-                        .iter()
-                        .any(|c| c.type_ == "Ready" && c.status == "True")
+                    && o.conditions().iter().any(|c| {
+                        c.type_ == "Ready"
+                            && c.status == "False"
+                            && signals::CONNECTION_REASONS.contains(&c.reason.as_str())
+                    })
             })
             .map(|o| ObjectRef::from_obj(&*o))
             .collect();
@@ -367,29 +368,50 @@ fn recovered<K: ManagedResource>(
 
 /// The resources of `store` waiting for a dependency at the place where
 /// the operator just created something: anywhere in the organization for an
-/// organization, robot or team; the repository's own for a repository.
+/// organization, robot or team; the repository's own for a repository. Looked
+/// up at once and again 2 s later, for a resource whose `WaitingForDependency`
+/// status was still being written when the object appeared.
 fn appeared<K: ManagedResource>(
     shared: &Context,
     store: reflector::Store<K>,
 ) -> impl futures::Stream<Item = ObjectRef<K>> + Send + 'static {
-    shared.signals.appearances().flat_map(move |created| {
-        let waiting: Vec<ObjectRef<K>> = store
-            .state()
-            .into_iter()
-            .filter(|o| {
-                let waits = o.conditions().iter().any(|c| {
-                    c.type_ == "Ready" && c.status == "False" && c.reason == "WaitingForDependency"
-                });
-                waits
-                    && o.quay_location().is_some_and(|at| {
-                        at.namespace == created.namespace
-                            && (created.repository.is_none() || at.repository == created.repository)
-                    })
-            })
-            .map(|o| ObjectRef::from_obj(&*o))
-            .collect();
-        futures::stream::iter(waiting)
-    })
+    shared
+        .signals
+        .appearances()
+        .flat_map_unordered(None, move |created| {
+            let now = waiting_at(&store, &created);
+            let store = store.clone();
+            let later = async move {
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                futures::stream::iter(waiting_at(&store, &created))
+            };
+            futures::stream::iter(now)
+                .chain(futures::stream::once(later).flatten())
+                .boxed()
+        })
+}
+
+/// The resources of `store` whose `Ready` says they wait for a dependency
+/// at `created`.
+fn waiting_at<K: ManagedResource>(
+    store: &reflector::Store<K>,
+    created: &QuayLocation,
+) -> Vec<ObjectRef<K>> {
+    store
+        .state()
+        .into_iter()
+        .filter(|o| {
+            let waits = o.conditions().iter().any(|c| {
+                c.type_ == "Ready" && c.status == "False" && c.reason == "WaitingForDependency"
+            });
+            waits
+                && o.quay_location().is_some_and(|at| {
+                    at.namespace == created.namespace
+                        && (created.repository.is_none() || at.repository == created.repository)
+                })
+        })
+        .map(|o| ObjectRef::from_obj(&*o))
+        .collect()
 }
 
 /// The annotation `kubectl apply` (client-side) keeps the whole last applied

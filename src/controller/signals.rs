@@ -7,8 +7,9 @@
 //!   resync; while the connection reports the refusal, resources fail without
 //!   asking Quay;
 //! - a connection that works after not working (token restored or replaced,
-//!   first check) wakes the resources using it that are not Ready
-//!   ([`Signals::recovered`]), instead of leaving them to their backoff;
+//!   first check) wakes the resources using it that failed because of it
+//!   ([`Signals::recovered`], [`CONNECTION_REASONS`]), instead of leaving
+//!   them to their backoff;
 //! - an object the operator created in Quay (an organization, a repository,
 //!   a robot) wakes the resources waiting for something at that place
 //!   ([`Signals::appeared`]): a whole tree applied at once converges in one
@@ -19,6 +20,17 @@ use tokio::sync::broadcast;
 
 use super::kinds::QuayLocation;
 use crate::crd::ConnectionKind;
+
+/// The `Ready` reasons of resources that failed because of their connection
+/// (not of Quay's load): the ones a recovered connection wakes. Resources
+/// parked on a Retry-After or a server error keep their own backoff.
+pub const CONNECTION_REASONS: &[&str] = &[
+    "Unauthorized",
+    "ConnectionNotFound",
+    "SecretNotFound",
+    "InvalidConnection",
+    "IdentityChanged",
+];
 
 /// A connection, as resources name it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -109,7 +109,13 @@ pub async fn organization(
             },
         };
         if !skip.contains(&Skip::Permissions) {
-            for p in client.list_team_permissions(name, &team.name).await? {
+            let permissions = match client.list_team_permissions(name, &team.name).await {
+                Ok(permissions) => permissions,
+                // A team deleted since the organization was read is left out.
+                Err(e) if e.is_not_found() => continue,
+                Err(e) => return Err(e.into()),
+            };
+            for p in permissions {
                 team_grants
                     .entry(p.repository.name)
                     .or_default()

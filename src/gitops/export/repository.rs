@@ -224,6 +224,13 @@ fn notification(
         );
         return None;
     }
+    if config.contains_key("template") {
+        cx.note(
+            what,
+            "its webhook body template is written as Quay holds it, in plain spec.config: check \
+             that it carries no credential before committing it",
+        );
+    }
     let secret_name = format!("{name}-url");
     let secret = url_secret.then(|| {
         let why = [
