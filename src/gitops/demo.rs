@@ -56,7 +56,7 @@ pub const EXAMPLES: &[(&str, &str)] = &[
 /// What exists in Quay before the demo: what the examples use without
 /// managing it (the mirror's robot, the repository the second notification
 /// is on), in an organization the examples then adopt.
-const SEED: &str = "\
+pub const SEED: &str = "\
 apiVersion: quayconfig.io/v1alpha1
 kind: QuayOrganization
 metadata: {name: platform}

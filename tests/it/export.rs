@@ -101,24 +101,6 @@ fn populated() -> Vec<(&'static str, String)> {
     files
 }
 
-/// What the examples expect to find in Quay (as the demo seeds it).
-const SEED: &str = "\
-apiVersion: quayconfig.io/v1alpha1
-kind: QuayOrganization
-metadata: {name: platform}
-spec: {email: ops@example.com}
----
-apiVersion: quayconfig.io/v1alpha1
-kind: QuayRobotAccount
-metadata: {name: mirrorbot}
-spec: {organization: platform, description: Pushes mirrored images}
----
-apiVersion: quayconfig.io/v1alpha1
-kind: QuayRepository
-metadata: {name: legacy-tools}
-spec: {namespace: platform, name: legacy_tools, visibility: public}
-";
-
 fn secrets() -> String {
     format!(
         "\
@@ -210,7 +192,7 @@ async fn an_export_of_every_kind_plans_in_sync_once_its_secrets_are_filled_in() 
     let emulator = emulator().await;
     let files = populated();
     let files: Vec<(&str, &str)> = files.iter().map(|(f, t)| (*f, t.as_str())).collect();
-    apply_all(&emulator, &[("seed.yaml", SEED)]).await;
+    apply_all(&emulator, &[("seed.yaml", demo::SEED)]).await;
     apply_all(&emulator, &files).await;
 
     emulator.reset_stats();
@@ -281,7 +263,7 @@ async fn exported_manifests_name_quay_objects_retain_them_and_hold_no_secret() {
     let emulator = emulator().await;
     let files = populated();
     let files: Vec<(&str, &str)> = files.iter().map(|(f, t)| (*f, t.as_str())).collect();
-    apply_all(&emulator, &[("seed.yaml", SEED)]).await;
+    apply_all(&emulator, &[("seed.yaml", demo::SEED)]).await;
     apply_all(&emulator, &files).await;
     let quay = quay(&emulator);
     // What a kind cannot hold is left out with a note: a notification whose

@@ -57,14 +57,21 @@ async fn expect_token_finalizer(api: &mut ApiServer, token: &str) -> Value {
 
 /// One check of a finalized connection without status: the token Secret gets
 /// the finalizer, the token is read, the status written.
-async fn check(url: &str, token: &str) -> Value {
-    let (client, mut api) = mock_client();
-    let task = start(finalized(url, Value::Null), context(client));
-    let patch = expect_token_finalizer(&mut api, token).await;
-    assert_eq!(patch["metadata"]["finalizers"], json!([TOKEN_FINALIZER]));
-    api.expect("GET", SECRET_PATH, 200, token_secret(token, "2"))
+/// The rest of a connection check that found its token Secret (`token`,
+/// resourceVersion `version`): the Secret read, the status written. Returns
+/// the status patch.
+async fn checked(
+    api: &mut ApiServer,
+    task: tokio::task::JoinHandle<
+        Result<kube::runtime::controller::Action, quay_config_operator::controller::Error>,
+    >,
+    token: &str,
+    version: &str,
+    url: &str,
+) -> Value {
+    api.expect("GET", SECRET_PATH, 200, token_secret(token, version))
         .await;
-    let status = api
+    let patch = api
         .expect(
             "PATCH",
             &format!("{CONNECTION_PATH}/status"),
@@ -73,7 +80,15 @@ async fn check(url: &str, token: &str) -> Value {
         )
         .await;
     super::finish(task).await.expect("reconcile");
-    status
+    patch
+}
+
+async fn check(url: &str, token: &str) -> Value {
+    let (client, mut api) = mock_client();
+    let task = start(finalized(url, Value::Null), context(client));
+    let patch = expect_token_finalizer(&mut api, token).await;
+    assert_eq!(patch["metadata"]["finalizers"], json!([TOKEN_FINALIZER]));
+    checked(&mut api, task, token, "2", url).await
 }
 
 #[tokio::test]
@@ -141,17 +156,7 @@ async fn a_token_of_another_user_is_refused_until_confirmed() {
     let (client, mut api) = mock_client();
     let ctx = context(client);
     let task = start(finalized(&emu.url(), pinned_to("quayadmin")), ctx.clone());
-    api.expect("GET", SECRET_PATH, 200, token_secret(&bob, "3"))
-        .await;
-    let patch = api
-        .expect(
-            "PATCH",
-            &format!("{CONNECTION_PATH}/status"),
-            200,
-            connection(&emu.url()),
-        )
-        .await;
-    super::finish(task).await.expect("reconcile");
+    let patch = checked(&mut api, task, &bob, "3", &emu.url()).await;
     assert_eq!(ready(&patch)["reason"], "IdentityChanged");
     let message = ready(&patch)["message"].as_str().unwrap();
     assert!(
@@ -170,17 +175,7 @@ async fn a_token_of_another_user_is_refused_until_confirmed() {
     let mut confirmed = finalized(&emu.url(), pinned_to("quayadmin"));
     confirmed["metadata"]["annotations"] = json!({"quayconfig.io/confirm-user": "bob"});
     let task = start(confirmed, ctx);
-    api.expect("GET", SECRET_PATH, 200, token_secret(&bob, "3"))
-        .await;
-    let patch = api
-        .expect(
-            "PATCH",
-            &format!("{CONNECTION_PATH}/status"),
-            200,
-            connection(&emu.url()),
-        )
-        .await;
-    super::finish(task).await.expect("reconcile");
+    let patch = checked(&mut api, task, &bob, "3", &emu.url()).await;
     assert_eq!(ready(&patch)["reason"], "Connected");
     assert_eq!(patch["status"]["user"], "bob");
 }
@@ -342,17 +337,7 @@ async fn a_renamed_token_secret_moves_the_finalizer_unless_the_old_one_is_shared
     assert_eq!(released["metadata"]["finalizers"], json!([]));
     let held = expect_token_finalizer(&mut api, TOKEN).await;
     assert_eq!(held["metadata"]["finalizers"], json!([TOKEN_FINALIZER]));
-    api.expect("GET", SECRET_PATH, 200, token_secret(TOKEN, "2"))
-        .await;
-    let patch = api
-        .expect(
-            "PATCH",
-            &format!("{CONNECTION_PATH}/status"),
-            200,
-            connection(&emu.url()),
-        )
-        .await;
-    super::finish(task).await.expect("reconcile");
+    let patch = checked(&mut api, task, TOKEN, "2", &emu.url()).await;
     assert_eq!(patch["status"]["tokenSecret"], "quay-token");
     assert_eq!(ready(&patch)["status"], "True");
 
@@ -364,16 +349,6 @@ async fn a_renamed_token_secret_moves_the_finalizer_unless_the_old_one_is_shared
     other["spec"]["tokenSecretRef"]["name"] = json!("old-token");
     expect_connections(&mut api, json!([renamed, other])).await;
     expect_token_finalizer(&mut api, TOKEN).await;
-    api.expect("GET", SECRET_PATH, 200, token_secret(TOKEN, "2"))
-        .await;
-    let patch = api
-        .expect(
-            "PATCH",
-            &format!("{CONNECTION_PATH}/status"),
-            200,
-            connection(&emu.url()),
-        )
-        .await;
-    super::finish(task).await.expect("reconcile");
+    let patch = checked(&mut api, task, TOKEN, "2", &emu.url()).await;
     assert_eq!(patch["status"]["tokenSecret"], "quay-token");
 }

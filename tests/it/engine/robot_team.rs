@@ -234,17 +234,13 @@ async fn robot_federation_is_kept_to_the_complete_list_and_read_only_when_manage
     let desired = with(vec![entry("system:serviceaccount:apps:puller")]);
     let report = reconcile(&desired, &s.quay, Mode::Apply).await.unwrap();
     assert!(report.created());
-    let stored = s
-        .client()
-        .robot_federation(&owner, "builder")
-        .await
-        .unwrap();
-    assert_eq!(stored, [entry("system:serviceaccount:apps:puller")]);
+    assert_eq!(
+        stored(&s).await,
+        [entry("system:serviceaccount:apps:puller")]
+    );
 
     // In sync: the robot list and the federation read, no write.
-    let fresh = Setup::quay_for(&s.emulator);
-    s.emulator.reset_stats();
-    let report = reconcile(&desired, &fresh, Mode::Apply).await.unwrap();
+    let report = afresh(&s, &desired).await;
     assert!(!report.applied);
     assert_eq!(
         (s.emulator.stats().total, s.emulator.stats().writes()),
@@ -260,35 +256,40 @@ async fn robot_federation_is_kept_to_the_complete_list_and_read_only_when_manage
         .set_robot_federation(&owner, "builder", &hand)
         .await
         .unwrap();
-    let fresh = Setup::quay_for(&s.emulator);
-    s.emulator.reset_stats();
-    let report = reconcile(&desired, &fresh, Mode::Apply).await.unwrap();
+    let report = afresh(&s, &desired).await;
     assert_eq!(report.changes[0].field, "federation");
     assert!(report.changes[0].live.contains("intruder"));
     assert_eq!(s.emulator.stats().writes(), 1);
-    let stored = s
-        .client()
-        .robot_federation(&owner, "builder")
-        .await
-        .unwrap();
-    assert_eq!(stored, [entry("system:serviceaccount:apps:puller")]);
+    assert_eq!(
+        stored(&s).await,
+        [entry("system:serviceaccount:apps:puller")]
+    );
 
     // Unmanaged (unset): never read, never written.
-    let fresh = Setup::quay_for(&s.emulator);
-    s.emulator.reset_stats();
-    let report = reconcile(&robot(""), &fresh, Mode::Apply).await.unwrap();
+    let report = afresh(&s, &robot("")).await;
     assert!(!report.applied);
     assert_eq!(s.emulator.stats().total, 1, "only the robot list");
 
     // An empty list removes every identity.
-    reconcile(&with(Vec::new()), &fresh, Mode::Apply)
+    afresh(&s, &with(Vec::new())).await;
+    assert_eq!(stored(&s).await, []);
+}
+
+/// The federation Quay holds for acme+builder.
+async fn stored(s: &Setup) -> Vec<quay_config_operator::quay::api::robot::FederationEntry> {
+    let owner = RobotOwner::Organization("acme".into());
+    s.client()
+        .robot_federation(&owner, "builder")
         .await
-        .unwrap();
-    assert_eq!(
-        s.client()
-            .robot_federation(&owner, "builder")
-            .await
-            .unwrap(),
-        []
-    );
+        .unwrap()
+}
+
+/// Reconciles `desired` through a fresh view (no cached list), counting from zero.
+async fn afresh(
+    s: &Setup,
+    desired: &DesiredRobot,
+) -> quay_config_operator::engine::Report<quay_config_operator::engine::robot::LiveRobot> {
+    let fresh = Setup::quay_for(&s.emulator);
+    s.emulator.reset_stats();
+    reconcile(desired, &fresh, Mode::Apply).await.unwrap()
 }
