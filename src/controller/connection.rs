@@ -171,7 +171,9 @@ async fn check(
     let action = match quay {
         Err(e) => {
             let progress = match e {
-                ConnectionError::Invalid(_) => Progress::Stalled,
+                ConnectionError::Invalid(_) | ConnectionError::SecretUnusable(_) => {
+                    Progress::Stalled
+                }
                 _ => Progress::Reconciling,
             };
             conditions.set_ready(progress, e.reason(), e.to_string());

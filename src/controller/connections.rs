@@ -34,9 +34,14 @@ pub enum ConnectionError {
     /// The token belongs to another Quay user than the connection is pinned to.
     #[error("{0}")]
     IdentityChanged(#[from] super::identity::IdentityChanged),
-    /// A Secret or ConfigMap it names is missing, or lacks the key.
+    /// A Secret or ConfigMap it names is missing (it may yet be created, e.g.
+    /// by a secrets operator).
     #[error("{0}")]
     SecretNotFound(String),
+    /// A Secret or ConfigMap it names exists but lacks the key, or the value
+    /// is not text: only a person can fix it.
+    #[error("{0}")]
+    SecretUnusable(String),
     /// The connection reports that Quay refuses its token: nothing is sent
     /// until it works again (its controller checks, then wakes its users).
     #[error("{0}")]
@@ -57,6 +62,7 @@ impl ConnectionError {
             ConnectionError::NotPermitted(_) => "NotPermitted",
             ConnectionError::IdentityChanged(_) => "IdentityChanged",
             ConnectionError::SecretNotFound(_) => "SecretNotFound",
+            ConnectionError::SecretUnusable(_) => "InvalidSecret",
             ConnectionError::TokenRefused(_) => "Unauthorized",
             ConnectionError::Invalid(_) => "InvalidConnection",
             ConnectionError::Kube(_) => "KubernetesError",
@@ -171,7 +177,11 @@ impl Connections {
         target: &ConnectionRef,
     ) -> Result<Resolved, ConnectionError> {
         match self.resolve(namespace, target).await {
-            Err(e @ (ConnectionError::NotFound(_) | ConnectionError::SecretNotFound(_))) => {
+            Err(
+                e @ (ConnectionError::NotFound(_)
+                | ConnectionError::SecretNotFound(_)
+                | ConnectionError::SecretUnusable(_)),
+            ) => {
                 let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
                 cache
                     .get(&cache_key(namespace, target))
@@ -294,7 +304,7 @@ impl Connections {
                     .as_ref()
                     .and_then(|d| d.get(&r.key))
                     .ok_or_else(|| {
-                        ConnectionError::SecretNotFound(format!(
+                        ConnectionError::SecretUnusable(format!(
                             "ConfigMap {:?} has no key {:?}",
                             r.name, r.key
                         ))
@@ -367,7 +377,8 @@ impl Connections {
             };
             match value {
                 Ok((value, version)) => values.insert(&r.name, &r.key, value, version),
-                Err(ConnectionError::SecretNotFound(_)) if best_effort => {}
+                Err(ConnectionError::SecretNotFound(_) | ConnectionError::SecretUnusable(_))
+                    if best_effort => {}
                 Err(e) => return Err(e),
             }
         }
@@ -408,10 +419,10 @@ pub fn secret_value(secret: &Secret, key: &str) -> Result<String, ConnectionErro
                 .map(|s| s.clone().into_bytes())
         })
         .ok_or_else(|| {
-            ConnectionError::SecretNotFound(format!("Secret {name:?} has no key {key:?}"))
+            ConnectionError::SecretUnusable(format!("Secret {name:?} has no key {key:?}"))
         })?;
     let text = String::from_utf8(bytes).map_err(|_| {
-        ConnectionError::SecretNotFound(format!("key {key:?} of Secret {name:?} is not text"))
+        ConnectionError::SecretUnusable(format!("key {key:?} of Secret {name:?} is not text"))
     })?;
     Ok(text.trim_end_matches(['\n', '\r']).to_owned())
 }

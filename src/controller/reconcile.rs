@@ -97,7 +97,8 @@ impl Failure {
             | Failure::Connection(
                 ConnectionError::NotPermitted(_)
                 | ConnectionError::IdentityChanged(_)
-                | ConnectionError::TokenRefused(_),
+                | ConnectionError::TokenRefused(_)
+                | ConnectionError::SecretUnusable(_),
             ) => Progress::Stalled,
             _ if self.class() == ErrorClass::Terminal => Progress::Stalled,
             _ => Progress::Reconciling,

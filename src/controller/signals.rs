@@ -28,6 +28,7 @@ pub const CONNECTION_REASONS: &[&str] = &[
     "Unauthorized",
     "ConnectionNotFound",
     "SecretNotFound",
+    "InvalidSecret",
     "InvalidConnection",
     "IdentityChanged",
 ];

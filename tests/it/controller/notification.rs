@@ -274,3 +274,45 @@ async fn the_reset_failures_annotation_acts_once_per_value_and_the_url_stays_sec
     assert_eq!(emu.stats().writes(), 1, "only the reset: {:?}", emu.stats());
     assert!(!format!("{reset}{patch}").contains("s3cr3t-hook-token"));
 }
+
+/// A Secret that exists without the key (an export's Secret not filled in
+/// yet) needs a person: `Stalled`. A missing Secret may still come (from a
+/// secrets operator): `Reconciling`. Neither reaches Quay.
+#[tokio::test]
+async fn a_secret_without_its_key_is_stalled_and_a_missing_one_is_awaited() {
+    let emu = emulator_with_repo().await;
+    for (answer_status, secret, stalled) in [
+        (200, super::secret("hooks", "hooks-uid", "1", &[]), true),
+        (
+            404,
+            json!({"kind": "Status", "code": 404, "reason": "NotFound"}),
+            false,
+        ),
+    ] {
+        emu.reset_stats();
+        let (client, mut api) = mock_client();
+        let obj = webhook("a", Value::Null);
+        let ctx = kind_context(client, std::slice::from_ref(&obj));
+        let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
+            Arc::new(obj),
+            ctx,
+        ));
+        api.expect_connection(&emu.url(), TOKEN, "1").await;
+        api.expect("GET", HOOK_SECRET_PATH, answer_status, secret)
+            .await;
+        let event = api.expect_event().await;
+        let patch = api
+            .expect("PATCH", &format!("{PATH}/status"), 200, answer())
+            .await;
+        super::finish(task).await.expect("reconcile");
+        let (reason, kstatus) = match stalled {
+            true => ("InvalidSecret", "Stalled"),
+            false => ("SecretNotFound", "Reconciling"),
+        };
+        assert_eq!(ready(&patch)["reason"], reason);
+        assert_eq!(event["reason"], reason);
+        let condition = super::condition(&patch, kstatus).expect("kstatus condition");
+        assert_eq!(condition["status"], "True");
+        assert_eq!(emu.stats().total, 0, "nothing reaches Quay");
+    }
+}
