@@ -17,8 +17,8 @@
 //!   `<expiring-token>`) are minted through `POST /__emulator/tokens` with the
 //!   user, scopes and lifetime of the recorded mint. Requests made with
 //!   devuser's browser session are sent with devuser's token instead.
-//! - `shared/quay-observed/transcript-wave2.json`, section 1 (audit logs as a
-//!   change feed), against an emulator with FEATURE_SUPERUSERS_FULL_ACCESS and
+//! - `shared/quay-observed/transcript-wave2.json`, all of it but the sections
+//!   in [`WAVE2_SKIPPED_SECTIONS`], against an emulator with FEATURE_SUPERUSERS_FULL_ACCESS and
 //!   the superuser `admin` the recording used. Dates in `starttime`/`endtime`
 //!   are moved by as many days as today is after the recording day, and log
 //!   timestamps, windows and page tokens are generated values. The user log
@@ -101,8 +101,16 @@ const SHALLOW: &[(&str, &str)] = &[(
     "the emulator's discovery document lists only the paths it implements",
 )];
 
-/// Section 1 of wave 2: the audit log exchanges.
-const WAVE2_SECTION: &str = "1. ";
+/// Wave 2 sections not replayed yet (by the start of their title), with the reason.
+const WAVE2_SKIPPED_SECTIONS: &[(&str, &str)] = &[
+    ("2. ", "proxy cache: not emulated faithfully yet"),
+    ("3. ", "robot federation: token exchange not emulated yet"),
+    ("4. ", "OAuth applications: not emulated yet"),
+    ("5. ", "global messages: not emulated yet"),
+    ("6. ", "user namespace: not emulated faithfully yet"),
+    ("7. ", "team invitations: not emulated yet"),
+    ("8. ", "cleanup of what the skipped sections created"),
+];
 
 /// The day wave 2 was recorded (dates in its queries are moved from it to today).
 const WAVE2_DAY: (i32, u32, u32) = (2026, 11, 30);
@@ -411,6 +419,8 @@ struct Replayer {
 /// How one recording's exchanges are compared.
 struct Rules<'a> {
     skipped: &'a [(&'a str, &'a str)],
+    /// Whole sections skipped, by the start of their title.
+    skipped_sections: &'a [(&'a str, &'a str)],
     shallow: &'a [(&'a str, &'a str)],
     subset: &'a [(&'a str, &'a str)],
     generated: &'a [&'a str],
@@ -602,6 +612,14 @@ impl Replayer {
                 report.skipped.push(format!("#{index} {title}: {reason}"));
                 continue;
             }
+            let skipped_section = rules
+                .skipped_sections
+                .iter()
+                .find(|(start, _)| section.starts_with(start));
+            if let Some((_, reason)) = skipped_section {
+                report.skipped.push(format!("#{index} {title}: {reason}"));
+                continue;
+            }
             report.compared += 1;
             let request = &exchange["request"];
             let expected = &exchange["response"];
@@ -785,6 +803,7 @@ async fn replay_recorded_quay_exchanges() {
     let mut replayer = Replayer::new(emulator, transcript.clone());
     let rules = Rules {
         skipped: SKIPPED,
+        skipped_sections: &[],
         shallow: SHALLOW,
         subset: &[],
         generated: &[],
@@ -826,9 +845,9 @@ async fn user_namespace_writes(replayer: &mut Replayer) {
     }
 }
 
-/// Replays wave 2's audit log section once; `None` when the day changed while
-/// it ran (the window of "today" moved under the replay).
-async fn replay_wave2_once(section: &[Value], transcript: &[Value]) -> Option<Report> {
+/// Replays wave 2 once; `None` when the day changed while it ran (the window
+/// of "today" moved under the replay).
+async fn replay_wave2_once(transcript: &[Value]) -> Option<Report> {
     let today = Utc::now().date_naive();
     let (y, m, d) = WAVE2_DAY;
     let recorded = NaiveDate::from_ymd_opt(y, m, d).expect("recording day");
@@ -866,35 +885,26 @@ async fn replay_wave2_once(section: &[Value], transcript: &[Value]) -> Option<Re
     user_namespace_writes(&mut replayer).await;
     let rules = Rules {
         skipped: &[],
+        skipped_sections: WAVE2_SKIPPED_SECTIONS,
         shallow: WAVE2_SHALLOW,
         subset: WAVE2_SUBSET,
         generated: WAVE2_GENERATED_KEYS,
     };
-    let report = replayer.replay(section, &rules).await;
+    let report = replayer.replay(transcript, &rules).await;
     (Utc::now().date_naive() == today).then_some(report)
 }
 
 #[tokio::test]
-async fn replay_recorded_audit_log_exchanges() {
+async fn replay_recorded_wave2_exchanges() {
     let Some(transcript) = load("transcript-wave2.json") else {
         return;
     };
-    let section: Vec<Value> = transcript
-        .iter()
-        .filter(|e| {
-            e["section"]
-                .as_str()
-                .is_some_and(|s| s.starts_with(WAVE2_SECTION))
-        })
-        .cloned()
-        .collect();
-    assert!(!section.is_empty(), "wave 2 has an audit log section");
     // Run again if midnight (UTC) passed during the replay.
-    let report = match replay_wave2_once(&section, &transcript).await {
+    let report = match replay_wave2_once(&transcript).await {
         Some(report) => report,
-        None => replay_wave2_once(&section, &transcript)
+        None => replay_wave2_once(&transcript)
             .await
             .expect("the day changed twice during the replay"),
     };
-    report.print_and_check("transcript-wave2.json section 1");
+    report.print_and_check("transcript-wave2.json");
 }
