@@ -13,6 +13,7 @@ use super::auth::{Caller, bearer_token};
 use super::cost::Gauge;
 use super::errors::{ApiError, Html, json_response};
 use super::faults::Fault;
+use super::federation_token;
 use super::request::Ctx;
 use super::routing::{self, Resolution};
 use super::server::{ConnectionKill, PeerAddr};
@@ -55,6 +56,14 @@ async fn handle(shared: &Shared, request: Request) -> Response {
         && let Some(response) = apply_fault(fault, kill.as_ref(), &base_url).await
     {
         return response;
+    }
+    if path == federation_token::PATH {
+        let outcome =
+            federation_token::exchange(&method, &parts.headers, &lock(&shared.state), &base_url);
+        return match outcome {
+            federation_token::Outcome::Answer(response) => response,
+            federation_token::Outcome::Hang => federation_token::hang(kill.as_ref()).await,
+        };
     }
     let response = respond(shared, parts, body, resolution, &base_url).await;
     if let Some(fault) = after

@@ -80,6 +80,7 @@ mod cost;
 mod dispatch;
 mod errors;
 mod faults;
+mod federation_token;
 mod quota_units;
 mod request;
 mod routes;
