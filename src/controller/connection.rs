@@ -368,7 +368,7 @@ async fn users(
     Ok(found)
 }
 
-async fn users_of<K: ManagedResource>(
+async fn users_of<K: ManagedResource<Scope = k8s_openapi::NamespaceResourceScope>>(
     client: &Client,
     namespace: &str,
     target: &ConnectionRef,

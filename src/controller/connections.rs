@@ -118,12 +118,20 @@ impl Connections {
 
     /// The connection `target` for a resource in `namespace`: its Quay, and for
     /// a ClusterQuayConnection the grant its tenancy rules give the namespace.
+    /// A cluster-scoped resource (`namespace` empty) uses a ClusterQuayConnection
+    /// without tenancy rules: those govern namespaces, and only whoever may
+    /// create cluster-scoped resources can create one.
     pub async fn resolve(
         &self,
         namespace: &str,
         target: &ConnectionRef,
     ) -> Result<Resolved, ConnectionError> {
         match target.kind {
+            ConnectionKind::QuayConnection if namespace.is_empty() => {
+                Err(ConnectionError::NotPermitted(format!(
+                    "{target}: a cluster-scoped resource names a ClusterQuayConnection in spec.connectionRef"
+                )))
+            }
             ConnectionKind::QuayConnection => {
                 let api: Api<QuayConnection> = Api::namespaced(self.client.clone(), namespace);
                 let connection = api.get_opt(&target.name).await?.ok_or_else(|| {
@@ -145,7 +153,7 @@ impl Connections {
                 let connection = api.get_opt(&target.name).await?.ok_or_else(|| {
                     ConnectionError::NotFound(format!("ClusterQuayConnection {:?}", target.name))
                 })?;
-                let labels = match tenancy::needs_labels(&connection) {
+                let labels = match tenancy::needs_labels(&connection) && !namespace.is_empty() {
                     true => {
                         let api: Api<Namespace> = Api::all(self.client.clone());
                         api.get_opt(namespace)
@@ -155,12 +163,17 @@ impl Connections {
                     }
                     false => Default::default(),
                 };
-                let grant = tenancy::grant(&connection, namespace, &labels)
-                    .map_err(ConnectionError::NotPermitted)?;
+                let grant = match namespace.is_empty() {
+                    true => None,
+                    false => Some(
+                        tenancy::grant(&connection, namespace, &labels)
+                            .map_err(ConnectionError::NotPermitted)?,
+                    ),
+                };
                 let quay = self.quay_for_cluster(&connection).await?;
                 Ok(Resolved {
                     quay,
-                    grant: Some(grant),
+                    grant,
                     annotations: connection.annotations().clone(),
                     status: connection.status,
                 })

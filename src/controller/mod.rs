@@ -10,6 +10,7 @@ pub mod identity;
 mod kinds;
 pub mod reconcile;
 pub mod references;
+mod scope;
 pub mod signals;
 mod status;
 pub mod tenancy;
@@ -36,8 +37,8 @@ pub use kinds::{Inputs, ManagedResource, QuayLocation, ResourceRef};
 pub use reconcile::{Error, FINALIZER, KindContext};
 
 use crate::crd::{
-    ClusterQuayConnection, ConnectionKind, QuayConnection, QuayMirrorConfig, QuayNotification,
-    QuayOrganization, QuayQuota, QuayRepository, QuayRobotAccount, QuayTeam,
+    ClusterQuayConnection, ConnectionKind, QuayConnection, QuayGlobalMessage, QuayMirrorConfig,
+    QuayNotification, QuayOrganization, QuayQuota, QuayRepository, QuayRobotAccount, QuayTeam,
 };
 
 /// Settings of `quay-config-operator run`.
@@ -77,12 +78,10 @@ where
 pub async fn check_crds(client: &Client, namespace: Option<&str>) -> Result<(), String> {
     async fn probe<K>(client: &Client, namespace: Option<&str>) -> Result<(), String>
     where
-        K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
-            + Clone
-            + serde::de::DeserializeOwned
-            + std::fmt::Debug,
+        K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+        K::Scope: scope::KindScope,
     {
-        let api: Api<K> = api(client, namespace);
+        let api: Api<K> = <K::Scope as scope::KindScope>::api(client, namespace);
         api.list(&kube::api::ListParams::default().limit(1))
             .await
             .map(|_| ())
@@ -101,15 +100,10 @@ pub async fn check_crds(client: &Client, namespace: Option<&str>) -> Result<(), 
     probe::<QuayNotification>(client, namespace).await?;
     probe::<QuayMirrorConfig>(client, namespace).await?;
     probe::<QuayQuota>(client, namespace).await?;
+    // Cluster-scoped kinds: only a cluster-wide install can list them.
     if namespace.is_none() {
-        Api::<ClusterQuayConnection>::all(client.clone())
-            .list(&kube::api::ListParams::default().limit(1))
-            .await
-            .map_err(|e| {
-                format!(
-                    "cannot list clusterquayconnections: {e}; are the CRDs installed? (kubectl apply -f crds/)"
-                )
-            })?;
+        probe::<ClusterQuayConnection>(client, None).await?;
+        probe::<QuayGlobalMessage>(client, None).await?;
     }
     Ok(())
 }
@@ -215,7 +209,14 @@ pub async fn run(client: Client, config: RunConfig) {
     let notifications =
         managed::<QuayNotification>(&client, ns, ctx.clone(), controller_config.clone());
     let mirrors = managed::<QuayMirrorConfig>(&client, ns, ctx.clone(), controller_config.clone());
-    let quotas = managed::<QuayQuota>(&client, ns, ctx, controller_config);
+    let quotas = managed::<QuayQuota>(&client, ns, ctx.clone(), controller_config.clone());
+    // Cluster-scoped kinds: only a cluster-wide install can watch them.
+    let message_client = client.clone();
+    let messages = async move {
+        if ns.is_none() {
+            managed::<QuayGlobalMessage>(&message_client, ns, ctx, controller_config).await;
+        }
+    };
     tokio::join!(
         connections,
         cluster_connections,
@@ -225,7 +226,8 @@ pub async fn run(client: Client, config: RunConfig) {
         teams,
         notifications,
         mirrors,
-        quotas
+        quotas,
+        messages
     );
     feeds.abort();
 }
@@ -239,17 +241,20 @@ fn managed<K: ManagedResource>(
     config: kube::runtime::controller::Config,
 ) -> impl std::future::Future<Output = ()> {
     let (reader, writer) = reflector::store();
-    let stream = watcher(api::<K>(client, namespace), watcher::Config::default())
-        .default_backoff()
-        .modify(slim)
-        .reflect(writer)
-        .touched_objects()
-        .predicate_filter(
-            (predicates::generation::<K>)
-                .combine(predicates::finalizers::<K>)
-                .combine(predicates::annotations::<K>),
-            Default::default(),
-        );
+    let stream = watcher(
+        <K::Scope as scope::KindScope>::api::<K>(client, namespace),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .modify(slim)
+    .reflect(writer)
+    .touched_objects()
+    .predicate_filter(
+        (predicates::generation::<K>)
+            .combine(predicates::finalizers::<K>)
+            .combine(predicates::annotations::<K>),
+        Default::default(),
+    );
     let ctx = Arc::new(KindContext {
         shared,
         store: reader.clone(),

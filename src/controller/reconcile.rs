@@ -16,6 +16,7 @@ use super::context::Context;
 use super::identity;
 use super::kinds::{Inputs, ManagedResource, ResourceRef, StepError};
 use super::references;
+use super::scope::KindScope;
 use super::signals::ConnectionId;
 use super::status::{Conditions, Progress, patch_status, ready_changed};
 use crate::crd::{DeletionPolicy, ManagementPolicy, Origin};
@@ -141,10 +142,7 @@ pub async fn reconcile<K: ManagedResource>(
     obj: Arc<K>,
     ctx: Arc<KindContext<K>>,
 ) -> Result<Action, Error> {
-    let api: Api<K> = Api::namespaced(
-        ctx.shared.client.clone(),
-        &obj.namespace().unwrap_or_default(),
-    );
+    let api: Api<K> = <K::Scope as KindScope>::api(&ctx.shared.client, obj.namespace().as_deref());
     finalizer(&api, FINALIZER, obj, |event| async {
         match event {
             FinalizerEvent::Apply(obj) => apply(&api, &obj, &ctx).await,

@@ -2,7 +2,7 @@
 //!
 //! One module per kind; [`common`] holds what they share (connection and secret
 //! references, policies, the condition vocabulary). All kinds but the
-//! [`ClusterQuayConnection`] are namespaced; all have a `status` subresource and
+//! [`ClusterQuayConnection`] and the [`QuayGlobalMessage`] are namespaced; all have a `status` subresource and
 //! belong to the `quay` category (`kubectl get quay`). The managed kinds reference a
 //! [`QuayConnection`] or a ClusterQuayConnection through `spec.connectionRef`; when
 //! that is unset the QuayConnection named `default` in the same namespace is used.
@@ -15,6 +15,7 @@ pub mod access;
 pub mod cluster_connection;
 pub mod common;
 pub mod connection;
+pub mod global_message;
 pub mod mirror;
 pub mod notification;
 pub mod organization;
@@ -39,6 +40,7 @@ pub use common::{
     ManagedStatus, Management, ManagementPolicy, Origin, TokenSecretRef,
 };
 pub use connection::{CaBundle, QuayConnection, QuayConnectionSpec, QuayConnectionStatus};
+pub use global_message::{QuayGlobalMessage, QuayGlobalMessageSpec, QuayGlobalMessageStatus};
 pub use mirror::{QuayMirrorConfig, QuayMirrorConfigSpec, QuayMirrorConfigStatus};
 pub use notification::{QuayNotification, QuayNotificationSpec, QuayNotificationStatus};
 pub use organization::{QuayOrganization, QuayOrganizationSpec, QuayOrganizationStatus};
@@ -73,6 +75,7 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
         definition::<QuayNotification>(),
         definition::<QuayMirrorConfig>(),
         definition::<QuayQuota>(),
+        definition::<QuayGlobalMessage>(),
     ]
 }
 
@@ -147,7 +150,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn every_crd_is_namespaced_with_status_in_the_quay_category() {
+    fn every_crd_has_its_scope_a_status_and_the_quay_category() {
         let crds = all_crds();
         let names: Vec<_> = crds.iter().map(file_name).collect();
         assert_eq!(
@@ -162,11 +165,13 @@ pub(crate) mod tests {
                 "quayconfig.io_quaynotifications.yaml",
                 "quayconfig.io_quaymirrorconfigs.yaml",
                 "quayconfig.io_quayquotas.yaml",
+                "quayconfig.io_quayglobalmessages.yaml",
             ]
         );
         for crd in &crds {
             assert_eq!(crd.spec.group, GROUP);
-            let cluster = crd.spec.names.kind == "ClusterQuayConnection";
+            let cluster = ["ClusterQuayConnection", "QuayGlobalMessage"]
+                .contains(&crd.spec.names.kind.as_str());
             let scope = if cluster { "Cluster" } else { "Namespaced" };
             assert_eq!(crd.spec.scope, scope);
             assert_eq!(crd.spec.names.categories, Some(vec!["quay".to_owned()]));

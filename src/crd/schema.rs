@@ -9,6 +9,8 @@
 //! - The printer columns every kind shares (Ready, Reason, Message, Age) come from
 //!   [`COMMON_COLUMNS`], after the kind's own columns.
 //! - Status conditions get the bounds of Kubernetes' own `metav1.Condition`.
+//! - A cluster-scoped kind's `spec.connectionRef` is described as naming a
+//!   ClusterQuayConnection.
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceColumnDefinition, CustomResourceDefinition, JSONSchemaProps,
@@ -60,6 +62,9 @@ pub fn finish(mut crd: CustomResourceDefinition) -> CustomResourceDefinition {
             && let Some(schema) = validation.open_api_v3_schema.take()
         {
             let mut value = serde_json::to_value(schema).expect("a CRD schema serializes");
+            if crd.spec.scope == "Cluster" {
+                describe_cluster_connection_ref(&mut value);
+            }
             polish(&mut value);
             validation.open_api_v3_schema = Some(
                 serde_json::from_value::<JSONSchemaProps>(value)
@@ -68,6 +73,23 @@ pub fn finish(mut crd: CustomResourceDefinition) -> CustomResourceDefinition {
         }
     }
     crd
+}
+
+/// The shared `connectionRef` of a cluster-scoped managed kind names a
+/// ClusterQuayConnection: its description says so (the shared one speaks of
+/// the resource's namespace).
+fn describe_cluster_connection_ref(root: &mut Value) {
+    if let Some(Value::Object(field)) =
+        root.pointer_mut("/properties/spec/properties/connectionRef")
+    {
+        field.insert(
+            "description".into(),
+            json!(
+                "The ClusterQuayConnection to use (`{kind: ClusterQuayConnection, name}`). When \
+                 unset, the ClusterQuayConnection named `default` is used."
+            ),
+        );
+    }
 }
 
 /// Applies the schema changes of [`finish`] to one schema and everything below it.

@@ -22,6 +22,8 @@ pub enum Reply {
     Json(StatusCode, Value),
     /// No body (204); Quay still labels it application/json.
     Empty(StatusCode),
+    /// No body, labelled text/html (the answers of a few plain Flask views).
+    EmptyHtml(StatusCode),
 }
 
 impl Reply {
@@ -41,6 +43,9 @@ impl Reply {
         match self {
             Reply::Json(status, value) => json_response(status, &value),
             Reply::Empty(status) => with_type(status, "application/json", Body::empty()),
+            Reply::EmptyHtml(status) => {
+                with_type(status, "text/html; charset=utf-8", Body::empty())
+            }
         }
     }
 }

@@ -25,6 +25,9 @@ pub struct Route {
     pub scope: Option<Scope>,
     pub handler: Handler,
     segments: Vec<Segment>,
+    /// Quay serves it as a plain view, not an API resource: another method
+    /// gets Werkzeug's 405 page, and GET falls through to the UI catch-all.
+    plain: bool,
 }
 
 impl Route {
@@ -52,6 +55,20 @@ impl Route {
             scope,
             handler,
             segments,
+            plain: false,
+        }
+    }
+
+    /// A rule Quay serves as a plain view (see [`Route::new`] for `template`).
+    pub fn plain(
+        method: Method,
+        template: &'static str,
+        scope: Option<Scope>,
+        handler: Handler,
+    ) -> Route {
+        Route {
+            plain: true,
+            ..Route::new(method, template, scope, handler)
         }
     }
 
@@ -142,13 +159,20 @@ pub enum Resolution<'a> {
 pub fn resolve<'a>(routes: &'a [Route], method: &Method, path: &str) -> Resolution<'a> {
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let mut path_matched = false;
+    let mut plain_matched = false;
     for route in routes.iter().filter(|r| !r.is_bare_repository()) {
         if let Some(params) = route.matches(&parts) {
             if route.method == method {
                 return Resolution::Route(route, params);
             }
-            path_matched = true;
+            match route.plain {
+                true => plain_matched = true,
+                false => path_matched = true,
+            }
         }
+    }
+    if plain_matched && !path_matched && method != Method::GET && method != Method::HEAD {
+        return Resolution::MethodNotAllowedPage;
     }
     let ends_with_slash = path.ends_with('/');
     if !ends_with_slash {

@@ -153,6 +153,17 @@ pub struct Robot {
     pub federation: Vec<Value>,
 }
 
+/// A global message (a banner for every user).
+#[derive(Clone, Debug)]
+pub struct GlobalMessage {
+    pub uuid: String,
+    pub content: String,
+    /// `info`, `warning` or `error`.
+    pub severity: String,
+    /// `text/plain` or `text/markdown`.
+    pub media_type: String,
+}
+
 /// A team of an organization.
 #[derive(Clone, Debug)]
 pub struct Team {
@@ -307,6 +318,8 @@ pub struct State {
     pub tokens: HashMap<String, Token>,
     /// The audit log, oldest first.
     pub logs: Vec<LogEntry>,
+    /// Global messages, oldest first.
+    pub messages: Vec<GlobalMessage>,
     next_id: u64,
     next_quota_id: u64,
     next_limit_id: u64,

@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::driver::{FieldChange, Managed};
 use super::error::EngineError;
 use super::quay::Quay;
+use super::replace::{ByUuid, delete_recorded, replace};
 use crate::quay::api::notification::{NewNotification, Notification};
 
 /// The desired state of one notification.
@@ -134,7 +135,7 @@ impl DesiredNotification {
             })
     }
 
-    async fn create_one(&self, quay: &Quay) -> Result<Notification, EngineError> {
+    async fn create_notification(&self, quay: &Quay) -> Result<Notification, EngineError> {
         let result = quay
             .client
             .create_notification(&self.namespace, &self.repository, &self.new_notification())
@@ -152,6 +153,16 @@ impl DesiredNotification {
                 })
             }
         }
+    }
+}
+
+impl ByUuid for DesiredNotification {
+    fn recorded(&self) -> Option<&str> {
+        self.uuid.as_deref()
+    }
+
+    async fn create_one(&self, quay: &Quay) -> Result<String, EngineError> {
+        Ok(self.create_notification(quay).await?.uuid)
     }
 
     async fn delete_uuid(&self, quay: &Quay, uuid: &str) -> Result<(), EngineError> {
@@ -237,7 +248,7 @@ impl Managed for DesiredNotification {
     }
 
     async fn create(&self, quay: &Quay) -> Result<Option<LiveNotification>, EngineError> {
-        let n = self.create_one(quay).await?;
+        let n = self.create_notification(quay).await?;
         Ok(Some(LiveNotification {
             identical: Some(n.clone()),
             notification: n,
@@ -253,24 +264,12 @@ impl Managed for DesiredNotification {
         live: &LiveNotification,
         _changes: &[FieldChange],
     ) -> Result<(), EngineError> {
-        let replacement = match &live.identical {
-            Some(n) => n.uuid.clone(),
-            None => self.create_one(quay).await?.uuid,
-        };
-        if replacement != live.notification.uuid {
-            self.delete_uuid(quay, &live.notification.uuid).await?;
-        }
-        Ok(())
+        let identical = live.identical.as_ref().map(|n| n.uuid.as_str());
+        replace(self, quay, &live.notification.uuid, identical).await
     }
 
     async fn delete(&self, quay: &Quay, live: &LiveNotification) -> Result<(), EngineError> {
-        // Only the notification this resource recorded; an identical one is
-        // taken only when no uuid was ever recorded (a crash right after create).
-        let observed = &live.notification.uuid;
-        if self.uuid.as_ref().is_none_or(|uuid| uuid == observed) {
-            self.delete_uuid(quay, observed).await?;
-        }
-        Ok(())
+        delete_recorded(self, quay, &live.notification.uuid).await
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 
 use super::cache::ListCache;
+use crate::quay::api::message::GlobalMessage;
 use crate::quay::api::notification::Notification;
 use crate::quay::api::organization::Organization;
 use crate::quay::api::repository::Repository;
@@ -205,6 +206,30 @@ impl Quay {
         self.cache.invalidate(&notifications_key(namespace, repo));
     }
 }
+
+impl Quay {
+    /// Every global message, from one (shared) list call.
+    pub async fn global_messages(&self) -> Result<Arc<Vec<GlobalMessage>>, QuayError> {
+        self.cache
+            .get_or_fetch(GLOBAL_MESSAGES_KEY, || self.client.global_messages())
+            .await
+    }
+
+    /// Records our own deletion of a global message in the shared list.
+    pub(crate) fn remember_deleted_message(&self, uuid: &str) {
+        self.cache
+            .modify::<Vec<GlobalMessage>>(GLOBAL_MESSAGES_KEY, |list| {
+                list.retain(|m| m.uuid != uuid);
+            });
+    }
+
+    /// Forgets the shared list of global messages after a write.
+    pub(crate) fn forget_global_messages(&self) {
+        self.cache.invalidate(GLOBAL_MESSAGES_KEY);
+    }
+}
+
+const GLOBAL_MESSAGES_KEY: &str = "messages";
 
 fn notifications_key(namespace: &str, repo: &str) -> String {
     format!("notifications/{namespace}/{repo}")

@@ -24,6 +24,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         include_str!("../../examples/connection.yaml"),
     ),
     (
+        "examples/global-message.yaml",
+        include_str!("../../examples/global-message.yaml"),
+    ),
+    (
         "examples/mirror.yaml",
         include_str!("../../examples/mirror.yaml"),
     ),
@@ -284,6 +288,12 @@ async fn inventory(quay: &Quay, validated: &Validated) -> Result<Vec<String>, St
                 limits.join(", ")
             ));
         }
+    }
+    for message in client.global_messages().await.map_err(error)? {
+        lines.push(format!(
+            "global message ({}, {}): {}",
+            message.severity, message.media_type, message.content
+        ));
     }
     Ok(lines)
 }

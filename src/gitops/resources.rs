@@ -7,9 +7,10 @@ use serde_json::Value;
 
 use crate::controller::ManagedResource;
 use crate::crd::{
-    QuayConnection, QuayMirrorConfig, QuayNotification, QuayOrganization, QuayQuota,
-    QuayRepository, QuayRobotAccount, QuayTeam,
+    QuayConnection, QuayGlobalMessage, QuayMirrorConfig, QuayNotification, QuayOrganization,
+    QuayQuota, QuayRepository, QuayRobotAccount, QuayTeam,
 };
+use crate::engine::global_message::DesiredMessage;
 use crate::engine::mirror::DesiredMirror;
 use crate::engine::notification::DesiredNotification;
 use crate::engine::organization::DesiredOrganization;
@@ -38,11 +39,13 @@ pub enum Kind {
     MirrorConfig,
     /// `QuayQuota`.
     Quota,
+    /// `QuayGlobalMessage` (cluster-scoped).
+    GlobalMessage,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Connection,
         Kind::Organization,
         Kind::RobotAccount,
@@ -51,6 +54,7 @@ impl Kind {
         Kind::Notification,
         Kind::MirrorConfig,
         Kind::Quota,
+        Kind::GlobalMessage,
     ];
 
     /// The kind's name, e.g. `QuayRepository`.
@@ -64,6 +68,7 @@ impl Kind {
             Kind::Notification => "QuayNotification",
             Kind::MirrorConfig => "QuayMirrorConfig",
             Kind::Quota => "QuayQuota",
+            Kind::GlobalMessage => "QuayGlobalMessage",
         }
     }
 
@@ -73,11 +78,12 @@ impl Kind {
     }
 
     /// Position in the dependency order: organizations; robots and teams;
-    /// repositories; notifications, mirrors and quotas.
+    /// repositories; notifications, mirrors and quotas; global messages
+    /// depend on nothing and come with the organizations.
     pub fn rank(self) -> u8 {
         match self {
             Kind::Connection => 0,
-            Kind::Organization => 1,
+            Kind::Organization | Kind::GlobalMessage => 1,
             Kind::RobotAccount | Kind::Team => 2,
             Kind::Repository => 3,
             Kind::Notification | Kind::MirrorConfig | Kind::Quota => 4,
@@ -95,6 +101,7 @@ impl Kind {
             Kind::Notification => crate::crd::definition::<QuayNotification>(),
             Kind::MirrorConfig => crate::crd::definition::<QuayMirrorConfig>(),
             Kind::Quota => crate::crd::definition::<QuayQuota>(),
+            Kind::GlobalMessage => crate::crd::definition::<QuayGlobalMessage>(),
         }
     }
 }
@@ -130,6 +137,8 @@ pub enum Typed {
     MirrorConfig(Box<QuayMirrorConfig>),
     /// A QuayQuota.
     Quota(Box<QuayQuota>),
+    /// A QuayGlobalMessage.
+    GlobalMessage(Box<QuayGlobalMessage>),
 }
 
 impl Typed {
@@ -144,6 +153,7 @@ impl Typed {
             Kind::Notification => Typed::Notification(serde_json::from_value(value)?),
             Kind::MirrorConfig => Typed::MirrorConfig(serde_json::from_value(value)?),
             Kind::Quota => Typed::Quota(serde_json::from_value(value)?),
+            Kind::GlobalMessage => Typed::GlobalMessage(serde_json::from_value(value)?),
         })
     }
 }
@@ -161,6 +171,7 @@ macro_rules! with_managed {
             Typed::Notification($r) => $body,
             Typed::MirrorConfig($r) => $body,
             Typed::Quota($r) => $body,
+            Typed::GlobalMessage($r) => $body,
         }
     };
 }
@@ -183,6 +194,8 @@ pub enum Desired {
     MirrorConfig(DesiredMirror),
     /// A namespace quota.
     Quota(DesiredQuota),
+    /// A global message.
+    GlobalMessage(DesiredMessage),
 }
 
 /// Wraps a kind's desired state into [`Desired`].
@@ -231,6 +244,11 @@ impl IntoDesired for QuayQuota {
         Desired::Quota(d)
     }
 }
+impl IntoDesired for QuayGlobalMessage {
+    fn wrap(d: DesiredMessage) -> Desired {
+        Desired::GlobalMessage(d)
+    }
+}
 
 /// What one engine run found (and did), without the kind-specific live object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,6 +272,7 @@ impl Desired {
             Desired::Notification(d) => d.describe(),
             Desired::MirrorConfig(d) => d.describe(),
             Desired::Quota(d) => d.describe(),
+            Desired::GlobalMessage(d) => d.describe(),
         }
     }
 
@@ -275,6 +294,7 @@ impl Desired {
             Desired::Notification(d) => run(d, quay, mode).await,
             Desired::MirrorConfig(d) => run(d, quay, mode).await,
             Desired::Quota(d) => run(d, quay, mode).await,
+            Desired::GlobalMessage(d) => run(d, quay, mode).await,
         }
     }
 }

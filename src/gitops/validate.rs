@@ -445,8 +445,8 @@ fn prepare<K: IntoDesired>(
         namespace: p.namespace.clone(),
         name: p.name.clone(),
         file: p.file.clone(),
-        connection: obj.management().connection_name().to_owned(),
-        cluster_connection: obj.management().connection().kind
+        connection: obj.connection().name,
+        cluster_connection: obj.connection().kind
             == crate::crd::ConnectionKind::ClusterQuayConnection,
         observe_only: obj.management_policy() == ManagementPolicy::ObserveOnly,
         origin: obj.origin(),

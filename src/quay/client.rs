@@ -418,6 +418,7 @@ const ROUTE_WORDS: &[&str] = &[
     "limit",
     "logs",
     "members",
+    "message",
     "messages",
     "mirror",
     "notification",

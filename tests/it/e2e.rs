@@ -138,14 +138,23 @@ async fn crds_examples_and_admission_on_a_real_cluster() {
         return;
     };
     install_crds(&client).await;
-    let plurals: std::collections::BTreeMap<String, String> = quay_config_operator::crd::all_crds()
-        .into_iter()
-        .map(|c| (c.spec.names.kind, c.spec.names.plural))
-        .collect();
+    let plurals: std::collections::BTreeMap<String, (String, String)> =
+        quay_config_operator::crd::all_crds()
+            .into_iter()
+            .map(|c| (c.spec.names.kind, (c.spec.names.plural, c.spec.scope)))
+            .collect();
     let api_of = |kind: &str| {
         let gvk = kube::api::GroupVersionKind::gvk("quayconfig.io", "v1alpha1", kind);
-        let resource = kube::api::ApiResource::from_gvk_with_plural(&gvk, &plurals[kind]);
-        Api::<kube::api::DynamicObject>::namespaced_with(client.clone(), "default", &resource)
+        let (plural, scope) = &plurals[kind];
+        let resource = kube::api::ApiResource::from_gvk_with_plural(&gvk, plural);
+        match scope.as_str() {
+            "Cluster" => Api::<kube::api::DynamicObject>::all_with(client.clone(), &resource),
+            _ => Api::<kube::api::DynamicObject>::namespaced_with(
+                client.clone(),
+                "default",
+                &resource,
+            ),
+        }
     };
     let dry_run = PostParams {
         dry_run: true,
@@ -174,7 +183,7 @@ async fn crds_examples_and_admission_on_a_real_cluster() {
         }
     }
     assert!(
-        checked >= 8,
+        checked >= 9,
         "every kind has an example ({checked} checked)"
     );
 
@@ -205,6 +214,11 @@ async fn crds_examples_and_admission_on_a_real_cluster() {
             json!({"repository": "acme/app", "event": "repo_push", "method": "webhook",
             "config": {"url": "https://a.example.com"}, "urlSecretRef": {"name": "s", "key": "url"}}),
             "not both",
+        ),
+        (
+            "QuayGlobalMessage",
+            json!({"content": "maintenance", "connectionRef": {"name": "default"}}),
+            "uses a ClusterQuayConnection",
         ),
     ] {
         let object: kube::api::DynamicObject = serde_json::from_value(json!({

@@ -105,7 +105,6 @@ const SHALLOW: &[(&str, &str)] = &[(
 const WAVE2_SKIPPED_SECTIONS: &[(&str, &str)] = &[
     ("2. ", "proxy cache: not emulated faithfully yet"),
     ("4. ", "OAuth applications: not emulated yet"),
-    ("5. ", "global messages: not emulated yet"),
     ("6. ", "user namespace: not emulated faithfully yet"),
     ("7. ", "team invitations: not emulated yet"),
     ("8. ", "cleanup of what the skipped sections created"),

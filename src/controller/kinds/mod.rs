@@ -17,6 +17,7 @@ macro_rules! common_accessors {
 }
 
 mod access;
+mod global_message;
 mod organization;
 mod repository;
 mod robot;
@@ -28,7 +29,6 @@ use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::future::Future;
 
-use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{Resource, ResourceExt};
 use serde::Serialize;
@@ -178,7 +178,7 @@ impl Inputs {
 
 /// A custom resource kind that manages one Quay object through the engine.
 pub trait ManagedResource:
-    Resource<DynamicType = (), Scope = NamespaceResourceScope>
+    Resource<DynamicType = (), Scope: super::scope::KindScope>
     + Clone
     + DeserializeOwned
     + Serialize

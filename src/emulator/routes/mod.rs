@@ -3,6 +3,7 @@
 mod autoprune;
 mod discovery;
 mod logs;
+mod message;
 mod mirror;
 mod notification;
 mod organization;
@@ -103,6 +104,20 @@ pub fn table() -> Vec<Route> {
             user::list_organizations,
         ),
         r(M::GET, "/api/v1/discovery", None, discovery::discovery),
+        // global messages
+        r(M::GET, "/api/v1/messages", None, message::list),
+        r(
+            M::POST,
+            "/api/v1/messages",
+            Some(SuperUser),
+            message::create,
+        ),
+        Route::plain(
+            M::DELETE,
+            "/api/v1/message/{uuid}",
+            Some(SuperUser),
+            message::delete,
+        ),
         // organizations
         r(
             M::POST,

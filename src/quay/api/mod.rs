@@ -2,6 +2,7 @@
 
 pub mod autoprune;
 pub mod logs;
+pub mod message;
 pub mod mirror;
 pub mod notification;
 pub mod organization;

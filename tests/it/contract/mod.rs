@@ -9,6 +9,7 @@ mod errors;
 mod export;
 mod full_access;
 mod logs;
+mod messages;
 mod mirror;
 mod notifications;
 mod organizations;

@@ -4,6 +4,7 @@
 
 mod connection;
 mod feed;
+mod global_message;
 mod health;
 mod mirror;
 mod notification;

@@ -3,6 +3,7 @@
 mod access;
 mod cost;
 pub mod feed;
+mod global_message;
 mod mirror;
 mod notification;
 mod organization;
