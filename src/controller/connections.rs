@@ -132,6 +132,9 @@ impl Connections {
                     "{target}: a cluster-scoped resource names a ClusterQuayConnection in spec.connectionRef"
                 )))
             }
+            _ if target.name.is_empty() => Err(ConnectionError::NotPermitted(
+                "spec.connectionRef names no connection".to_owned(),
+            )),
             ConnectionKind::QuayConnection => {
                 let api: Api<QuayConnection> = Api::namespaced(self.client.clone(), namespace);
                 let connection = api.get_opt(&target.name).await?.ok_or_else(|| {

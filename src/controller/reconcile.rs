@@ -216,10 +216,11 @@ async fn claimants<K: ManagedResource>(
                     == own
         };
         if same {
-            claimants.push((
-                format!("{other_namespace}/{}", other.name_any()),
-                rank(&other) < rank(obj),
-            ));
+            let label = match other_namespace.as_str() {
+                "" => other.name_any(),
+                ns => format!("{ns}/{}", other.name_any()),
+            };
+            claimants.push((label, rank(&other) < rank(obj)));
         }
     }
     claimants

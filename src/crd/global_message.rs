@@ -6,9 +6,6 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{ConnectionKind, ConnectionRef, ManagedStatus, Management};
 
-/// Name of the ClusterQuayConnection a QuayGlobalMessage uses when it names none.
-pub const DEFAULT_CLUSTER_CONNECTION_NAME: &str = "default";
-
 /// Desired state of a Quay global message.
 // Printer columns repeat `type_`/`priority` values, which clippy mistakes for duplicates.
 #[allow(clippy::duplicated_attributes)]
@@ -21,14 +18,14 @@ pub const DEFAULT_CLUSTER_CONNECTION_NAME: &str = "default";
     shortname = "qmsg",
     category = "quay",
     doc = "QuayGlobalMessage declares a message Quay shows every user at the top of its pages \
-           (maintenance windows, policy notices). Cluster-scoped, through a ClusterQuayConnection \
-           whose token is a superuser's. Quay cannot change a message in place: a spec change \
+           (maintenance windows, policy notices). Cluster-scoped, through the ClusterQuayConnection \
+           spec.connectionRef names, whose token must be a superuser's. Quay cannot change a message in place: a spec change \
            creates the new message first and then deletes the old one.",
     validation = Rule::new(
-        "!has(self.spec.connectionRef) || \
-         (has(self.spec.connectionRef.kind) && self.spec.connectionRef.kind == 'ClusterQuayConnection')"
+        "has(self.spec.connectionRef) && has(self.spec.connectionRef.kind) && \
+         self.spec.connectionRef.kind == 'ClusterQuayConnection'"
     )
-    .message("a QuayGlobalMessage uses a ClusterQuayConnection: set spec.connectionRef.kind: ClusterQuayConnection")
+    .message("a QuayGlobalMessage uses a ClusterQuayConnection: set spec.connectionRef to {kind: ClusterQuayConnection, name: ...}")
     .field_path(".spec.connectionRef"),
     printcolumn(name = "Severity", type_ = "string", json_path = ".spec.severity"),
     printcolumn(name = "Content", type_ = "string", json_path = ".spec.content", priority = 1)
@@ -47,8 +44,8 @@ pub struct QuayGlobalMessageSpec {
     #[serde(default)]
     pub media_type: MediaType,
 
-    /// The ClusterQuayConnection to use (`{kind: ClusterQuayConnection, name}`;
-    /// the one named `default` when unset) and how far the message is managed.
+    /// The ClusterQuayConnection to use (`{kind: ClusterQuayConnection, name}`,
+    /// required) and how far the message is managed.
     #[serde(flatten)]
     pub management: Management,
 }
@@ -100,14 +97,16 @@ impl MediaType {
 }
 
 impl QuayGlobalMessageSpec {
-    /// The connection to use: `connectionRef`, or the ClusterQuayConnection `default`.
+    /// The connection to use: `connectionRef` (admission requires one naming a
+    /// ClusterQuayConnection; an object stored without one gets a clear
+    /// condition, not a guess).
     pub fn connection(&self) -> ConnectionRef {
         self.management
             .connection_ref
             .clone()
             .unwrap_or_else(|| ConnectionRef {
                 kind: ConnectionKind::ClusterQuayConnection,
-                name: DEFAULT_CLUSTER_CONNECTION_NAME.to_owned(),
+                name: String::new(),
             })
     }
 }
@@ -140,21 +139,18 @@ mod tests {
     }
 
     #[test]
-    fn only_a_cluster_connection_may_be_named() {
-        let plain = message(json!({"content": "down at 22:00"}));
-        assert_eq!(cel(&plain, None), Ok(()));
-        assert_eq!(
-            plain.spec.connection().kind,
-            ConnectionKind::ClusterQuayConnection
-        );
-        assert_eq!(plain.spec.connection().name, "default");
+    fn a_cluster_connection_must_be_named() {
         let cluster = message(json!({"content": "x",
             "connectionRef": {"kind": "ClusterQuayConnection", "name": "prod"}}));
         assert_eq!(cel(&cluster, None), Ok(()));
         assert_eq!(cluster.spec.connection().name, "prod");
-        let namespaced = message(json!({"content": "x", "connectionRef": {"name": "prod"}}));
-        let err = cel(&namespaced, None).unwrap_err();
-        assert!(err.contains("uses a ClusterQuayConnection"), "{err}");
+        for bad in [
+            json!({"content": "x", "connectionRef": {"name": "prod"}}),
+            json!({"content": "x"}),
+        ] {
+            let err = cel(&message(bad.clone()), None).unwrap_err();
+            assert!(err.contains("uses a ClusterQuayConnection"), "{bad}: {err}");
+        }
     }
 
     #[test]
@@ -163,7 +159,8 @@ mod tests {
             message(json!({"content": "x", "severity": "warning", "mediaType": "text/markdown"}));
         assert_eq!(m.spec.severity.as_str(), "warning");
         assert_eq!(m.spec.media_type.as_str(), "text/markdown");
-        let defaults = message(json!({"content": "x"}));
+        let defaults = message(json!({"content": "x",
+            "connectionRef": {"kind": "ClusterQuayConnection", "name": "prod"}}));
         assert_eq!(defaults.spec.severity, MessageSeverity::Info);
         assert_eq!(defaults.spec.media_type, MediaType::Plain);
     }

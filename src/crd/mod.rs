@@ -5,7 +5,8 @@
 //! [`ClusterQuayConnection`] and the [`QuayGlobalMessage`] are namespaced; all have a `status` subresource and
 //! belong to the `quay` category (`kubectl get quay`). The managed kinds reference a
 //! [`QuayConnection`] or a ClusterQuayConnection through `spec.connectionRef`; when
-//! that is unset the QuayConnection named `default` in the same namespace is used.
+//! that is unset the QuayConnection named `default` in the same namespace is used
+//! (a QuayGlobalMessage must name a ClusterQuayConnection).
 //!
 //! The YAML in `crds/` at the repository root is generated from these types
 //! (`quay-config-operator crd`, or `UPDATE_CRDS=1 cargo test crds_in_sync`) and a test

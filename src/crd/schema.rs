@@ -84,11 +84,13 @@ fn describe_cluster_connection_ref(root: &mut Value) {
     {
         field.insert(
             "description".into(),
-            json!(
-                "The ClusterQuayConnection to use (`{kind: ClusterQuayConnection, name}`). When \
-                 unset, the ClusterQuayConnection named `default` is used."
-            ),
+            json!("The ClusterQuayConnection to use: `{kind: ClusterQuayConnection, name}`."),
         );
+        if let Some(Value::Object(kind)) =
+            field.get_mut("properties").and_then(|p| p.get_mut("kind"))
+        {
+            kind.insert("description".into(), json!("`ClusterQuayConnection`."));
+        }
     }
 }
 

@@ -4,7 +4,10 @@
 //! issuer against the robot's federation list, then fetches the issuer's OIDC
 //! discovery document to verify the signature. Like the recorded Quay without
 //! DNS, the emulator cannot fetch it: it closes the connection without an
-//! answer there, so no exchange ever succeeds here.
+//! answer there, so no exchange ever succeeds here. The answers for a JWT
+//! without issuer, a robot without federation and an issuer not configured
+//! follow Quay's source (`auth/federated_robot_auth.py`); they were not
+//! recorded.
 
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::Response;

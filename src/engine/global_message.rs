@@ -11,7 +11,7 @@ use super::replace::{ByUuid, delete_recorded, replace};
 use crate::quay::api::message::{GlobalMessage, NewMessage};
 
 /// The desired state of one global message.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesiredMessage {
     /// The text.
     pub content: String,
@@ -62,7 +62,8 @@ impl ByUuid for DesiredMessage {
     }
 
     /// Creates the message and reads the list once to learn its uuid: the
-    /// identical message that `before` did not hold.
+    /// newest identical message that `before` did not hold (Quay lists
+    /// messages oldest first).
     async fn create_one(&self, quay: &Quay) -> Result<String, EngineError> {
         let before = quay.global_messages().await?;
         let new = NewMessage {
@@ -76,8 +77,9 @@ impl ByUuid for DesiredMessage {
         let after = quay.global_messages().await?;
         after
             .iter()
+            .rev()
             .find(|m| self.matches(m) && !before.iter().any(|b| b.uuid == m.uuid))
-            .or_else(|| after.iter().find(|m| self.matches(m)))
+            .or_else(|| after.iter().rev().find(|m| self.matches(m)))
             .map(|m| m.uuid.clone())
             .ok_or_else(|| {
                 EngineError::Rejected(
@@ -161,8 +163,8 @@ impl Managed for DesiredMessage {
 }
 
 /// The message that matches the spec after a successful reconcile in apply
-/// mode: as observed or created, or (after a replacement) from the list the
-/// replacement read.
+/// mode: as observed or created, or (after a replacement) the newest
+/// identical one in the list the replacement left.
 pub async fn settled(
     desired: &DesiredMessage,
     report: &super::Report<LiveMessage>,
@@ -172,11 +174,8 @@ pub async fn settled(
         return Ok(None);
     };
     if report.applied && report.existed {
-        let fresh = DesiredMessage {
-            uuid: None,
-            ..desired.clone()
-        };
-        return Ok(fresh.observe(quay).await?.and_then(|l| l.identical));
+        let all = quay.global_messages().await?;
+        return Ok(all.iter().rev().find(|m| desired.matches(m)).cloned());
     }
     Ok(Some(
         live.identical

@@ -11,18 +11,25 @@ pub struct MessageExtra {
     uuid: Option<String>,
 }
 
+impl QuayGlobalMessage {
+    /// The engine's desired message, with the uuid the status recorded.
+    fn message(&self) -> DesiredMessage {
+        DesiredMessage {
+            content: self.spec.content.clone(),
+            severity: self.spec.severity.as_str().to_owned(),
+            media_type: self.spec.media_type.as_str().to_owned(),
+            uuid: self.status.as_ref().and_then(|s| s.uuid.clone()),
+        }
+    }
+}
+
 impl ManagedResource for QuayGlobalMessage {
     type Desired = DesiredMessage;
     type Status = QuayGlobalMessageStatus;
     type Extra = MessageExtra;
 
     fn desired(&self, _: &Inputs) -> Result<DesiredMessage, String> {
-        Ok(DesiredMessage {
-            content: self.spec.content.clone(),
-            severity: self.spec.severity.as_str().to_owned(),
-            media_type: self.spec.media_type.as_str().to_owned(),
-            uuid: self.status.as_ref().and_then(|s| s.uuid.clone()),
-        })
+        Ok(self.message())
     }
 
     async fn after_apply(
@@ -31,19 +38,15 @@ impl ManagedResource for QuayGlobalMessage {
         quay: &Quay,
         report: &Report<LiveMessage>,
     ) -> Result<MessageExtra, StepError> {
-        let desired = self
-            .desired(&Inputs::default())
-            .map_err(|e| StepError::Quay(crate::engine::EngineError::Rejected(e)))?;
-        let current = settled(&desired, report, quay).await?;
+        let current = settled(&self.message(), report, quay).await?;
         Ok(MessageExtra {
             uuid: current.map(|m| m.uuid),
         })
     }
 
     fn quay_identity(&self) -> String {
-        self.desired(&Inputs::default())
-            .map(|d| d.describe())
-            .unwrap_or_default()
+        self.message()
+            .describe()
             .trim_start_matches("global message ")
             .to_owned()
     }

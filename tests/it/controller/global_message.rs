@@ -130,3 +130,69 @@ async fn a_namespaced_connection_is_refused_before_quay_hears_anything() {
     assert!(text.contains("names a ClusterQuayConnection"), "{text}");
     assert_eq!(emu.stats().total, 0);
 }
+
+#[tokio::test]
+async fn deleting_the_resource_removes_the_message_it_created_and_no_other() {
+    let emu = emulator().await;
+    let quay = QuayClient::new(ClientOptions::new(
+        emu.url(),
+        SecretString::from(TOKEN.to_owned()),
+    ))
+    .unwrap();
+    let ours = quay_config_operator::quay::api::message::NewMessage {
+        content: "Quay is read-only on Saturday".into(),
+        severity: "warning".into(),
+        media_type: "text/plain".into(),
+    };
+    quay.create_global_message(&ours).await.unwrap();
+    let other = quay_config_operator::quay::api::message::NewMessage {
+        content: "Welcome".into(),
+        ..ours.clone()
+    };
+    quay.create_global_message(&other).await.unwrap();
+    let uuid = quay.global_messages().await.unwrap()[0].uuid.clone();
+
+    let (client, mut api) = mock_client();
+    let mut value = message(json!({"kind": "ClusterQuayConnection", "name": "default"}));
+    value["metadata"]["deletionTimestamp"] = json!("2026-12-02T00:00:00Z");
+    value["status"] = json!({"uuid": uuid, "origin": "Created"});
+    let obj: QuayGlobalMessage = serde_json::from_value(value.clone()).unwrap();
+    let ctx = context(client, &obj);
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
+        Arc::new(obj),
+        ctx,
+    ));
+    let connection = json!({
+        "apiVersion": "quayconfig.io/v1alpha1", "kind": "ClusterQuayConnection",
+        "metadata": {"name": "default", "uid": "c-uid", "generation": 1, "resourceVersion": "5"},
+        "spec": {"url": emu.url(), "tokenSecretRef": {"name": "quay-token"}}
+    });
+    api.expect("GET", CONNECTION_PATH, 200, connection).await;
+    api.expect(
+        "GET",
+        &format!("/api/v1/namespaces/{OPERATOR_NS}/secrets/quay-token"),
+        200,
+        token_secret_in_operator_namespace(),
+    )
+    .await;
+    let event = api
+        .expect(
+            "POST",
+            "/apis/events.k8s.io/v1/namespaces/default/events",
+            201,
+            json!({}),
+        )
+        .await;
+    assert_eq!(event["reason"], "Deleted", "{event}");
+    api.expect(
+        "PATCH",
+        "/apis/quayconfig.io/v1alpha1/quayglobalmessages/maintenance",
+        200,
+        value,
+    )
+    .await;
+    finish(task).await.expect("reconcile");
+    let left = quay.global_messages().await.unwrap();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0].content, "Welcome");
+}
