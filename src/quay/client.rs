@@ -429,6 +429,7 @@ const ROUTE_WORDS: &[&str] = &[
     "quota",
     "regenerate",
     "repository",
+    "resetclientsecret",
     "robots",
     "superuser",
     "sync-cancel",
