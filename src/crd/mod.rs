@@ -17,6 +17,7 @@ pub mod common;
 pub mod connection;
 pub mod mirror;
 pub mod notification;
+pub mod oauth_application;
 pub mod organization;
 pub mod quota;
 pub mod reference;
@@ -41,6 +42,9 @@ pub use common::{
 pub use connection::{CaBundle, QuayConnection, QuayConnectionSpec, QuayConnectionStatus};
 pub use mirror::{QuayMirrorConfig, QuayMirrorConfigSpec, QuayMirrorConfigStatus};
 pub use notification::{QuayNotification, QuayNotificationSpec, QuayNotificationStatus};
+pub use oauth_application::{
+    QuayOAuthApplication, QuayOAuthApplicationSpec, QuayOAuthApplicationStatus,
+};
 pub use organization::{QuayOrganization, QuayOrganizationSpec, QuayOrganizationStatus};
 pub use quota::{QuayQuota, QuayQuotaSpec, QuayQuotaStatus};
 pub use reference::{LocalRef, SecretKeyRef};
@@ -73,6 +77,7 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
         definition::<QuayNotification>(),
         definition::<QuayMirrorConfig>(),
         definition::<QuayQuota>(),
+        definition::<QuayOAuthApplication>(),
     ]
 }
 
@@ -162,6 +167,7 @@ pub(crate) mod tests {
                 "quayconfig.io_quaynotifications.yaml",
                 "quayconfig.io_quaymirrorconfigs.yaml",
                 "quayconfig.io_quayquotas.yaml",
+                "quayconfig.io_quayoauthapplications.yaml",
             ]
         );
         for crd in &crds {
