@@ -11,6 +11,7 @@ mod error;
 pub mod feed;
 pub mod mirror;
 pub mod notification;
+pub mod oauth_application;
 pub mod organization;
 pub mod permissions;
 pub mod prototypes;

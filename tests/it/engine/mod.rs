@@ -5,6 +5,7 @@ mod cost;
 pub mod feed;
 mod mirror;
 mod notification;
+mod oauth_application;
 mod organization;
 mod quota;
 mod repository;
