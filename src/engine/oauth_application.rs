@@ -12,6 +12,30 @@ use super::quay::Quay;
 use crate::quay::ErrorKind;
 use crate::quay::api::application::{Application, ApplicationFields};
 
+/// An OAuth application as Quay lists it, with its organization.
+#[derive(Debug, Clone)]
+pub struct LiveApplication {
+    /// The organization that owns it.
+    pub organization: String,
+    /// The application (client secret included).
+    pub app: Application,
+}
+
+impl LiveApplication {
+    /// Gives the application a new client secret and returns it with that secret.
+    pub async fn reset_secret(&self, quay: &Quay) -> Result<LiveApplication, EngineError> {
+        let app = quay
+            .client
+            .reset_application_secret(&self.organization, &self.app.client_id)
+            .await?;
+        quay.remember_application(&self.organization, &app.client_id, Some(app.clone()));
+        Ok(LiveApplication {
+            organization: self.organization.clone(),
+            app,
+        })
+    }
+}
+
 /// The desired state of an OAuth application.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesiredApplication {
@@ -25,18 +49,11 @@ pub struct DesiredApplication {
 }
 
 impl DesiredApplication {
-    /// Gives the application a new client secret and returns it with that secret.
-    pub async fn reset_secret(
-        &self,
-        quay: &Quay,
-        live: &Application,
-    ) -> Result<Application, EngineError> {
-        let app = quay
-            .client
-            .reset_application_secret(&self.organization, &live.client_id)
-            .await?;
-        quay.remember_application(&self.organization, &app.client_id, Some(app.clone()));
-        Ok(app)
+    fn live(&self, app: Application) -> LiveApplication {
+        LiveApplication {
+            organization: self.organization.clone(),
+            app,
+        }
     }
 
     fn waiting_for_org(&self) -> EngineError {
@@ -47,20 +64,20 @@ impl DesiredApplication {
 
     /// What an update sends: every field (Quay replaces them all), Quay's
     /// avatar e-mail when the spec leaves it alone.
-    fn update_body(&self, live: &Application) -> ApplicationFields {
+    fn update_body(&self, live: &LiveApplication) -> ApplicationFields {
         ApplicationFields {
             avatar_email: self
                 .fields
                 .avatar_email
                 .clone()
-                .or_else(|| live.avatar_email.clone()),
+                .or_else(|| live.app.avatar_email.clone()),
             ..self.fields.clone()
         }
     }
 }
 
 impl Managed for DesiredApplication {
-    type Live = Application;
+    type Live = LiveApplication;
 
     fn describe(&self) -> String {
         match &self.client_id {
@@ -75,7 +92,7 @@ impl Managed for DesiredApplication {
         }
     }
 
-    async fn observe(&self, quay: &Quay) -> Result<Option<Application>, EngineError> {
+    async fn observe(&self, quay: &Quay) -> Result<Option<LiveApplication>, EngineError> {
         let apps = match quay.applications(&self.organization).await {
             // Quay answers 404 for a missing organization, or 403 when the
             // token is no superuser.
@@ -88,12 +105,13 @@ impl Managed for DesiredApplication {
             other => other?,
         };
         if let Some(id) = &self.client_id {
-            return Ok(apps.iter().find(|a| &a.client_id == id).cloned());
+            let found = apps.iter().find(|a| &a.client_id == id);
+            return Ok(found.map(|a| self.live(a.clone())));
         }
         let named: Vec<&Application> = apps.iter().filter(|a| a.name == self.fields.name).collect();
         match named.as_slice() {
             [] => Ok(None),
-            [one] => Ok(Some((*one).clone())),
+            [one] => Ok(Some(self.live((*one).clone()))),
             several => Err(EngineError::Rejected(format!(
                 "Quay has {} OAuth applications named {:?} in {} (client ids {}); the operator \
                  does not guess which one is meant: delete or rename the others in Quay, or give \
@@ -110,8 +128,9 @@ impl Managed for DesiredApplication {
         }
     }
 
-    fn diff(&self, live: &Application) -> Vec<FieldChange> {
+    fn diff(&self, live: &LiveApplication) -> Vec<FieldChange> {
         let want = &self.fields;
+        let live = &live.app;
         let mut changes = Vec::new();
         for (field, have, desired) in [
             ("name", &live.name, &want.name),
@@ -136,7 +155,7 @@ impl Managed for DesiredApplication {
         changes
     }
 
-    async fn create(&self, quay: &Quay) -> Result<Option<Application>, EngineError> {
+    async fn create(&self, quay: &Quay) -> Result<Option<LiveApplication>, EngineError> {
         match quay
             .client
             .create_application(&self.organization, &self.fields)
@@ -144,7 +163,7 @@ impl Managed for DesiredApplication {
         {
             Ok(app) => {
                 quay.remember_application(&self.organization, &app.client_id, Some(app.clone()));
-                Ok(Some(app))
+                Ok(Some(self.live(app)))
             }
             // Quay answers 404 only for a missing organization here.
             Err(e) if e.kind == ErrorKind::NotFound => Err(self.waiting_for_org()),
@@ -155,23 +174,22 @@ impl Managed for DesiredApplication {
     async fn update(
         &self,
         quay: &Quay,
-        live: &Application,
+        live: &LiveApplication,
         _changes: &[FieldChange],
     ) -> Result<(), EngineError> {
+        let id = &live.app.client_id;
         let app = quay
             .client
-            .update_application(&self.organization, &live.client_id, &self.update_body(live))
+            .update_application(&self.organization, id, &self.update_body(live))
             .await?;
-        quay.remember_application(&self.organization, &live.client_id, Some(app));
+        quay.remember_application(&self.organization, id, Some(app));
         Ok(())
     }
 
-    async fn delete(&self, quay: &Quay, live: &Application) -> Result<(), EngineError> {
-        let deleted = quay
-            .client
-            .delete_application(&self.organization, &live.client_id)
-            .await;
-        quay.remember_application(&self.organization, &live.client_id, None);
+    async fn delete(&self, quay: &Quay, live: &LiveApplication) -> Result<(), EngineError> {
+        let id = &live.app.client_id;
+        let deleted = quay.client.delete_application(&self.organization, id).await;
+        quay.remember_application(&self.organization, id, None);
         Ok(deleted?)
     }
 }

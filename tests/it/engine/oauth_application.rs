@@ -36,7 +36,7 @@ async fn created_once_then_observed_from_one_list_with_its_secret() {
     assert!(report.created());
     let created = report.live.expect("create returns the application");
     assert_eq!(s.emulator.stats().total, 2, "one list, one create");
-    assert_eq!(created.client_id.len(), 20);
+    assert_eq!(created.app.client_id.len(), 20);
 
     // Ten applications of one organization, after a restart: one list call.
     let fresh = Setup::quay_for(&s.emulator);
@@ -46,7 +46,7 @@ async fn created_once_then_observed_from_one_list_with_its_secret() {
     }
     let fresh = Setup::quay_for(&s.emulator);
     s.emulator.reset_stats();
-    let known = app(Some(&created.client_id), fields("ci", "CI"));
+    let known = app(Some(&created.app.client_id), fields("ci", "CI"));
     let report = reconcile(&known, &fresh, Mode::Apply).await.unwrap();
     for i in 0..9 {
         let other = app(None, fields(&format!("app{i}"), ""));
@@ -60,8 +60,8 @@ async fn created_once_then_observed_from_one_list_with_its_secret() {
     assert_eq!(s.emulator.stats().total, 1, "ten in sync cost one list");
     let live = report.live.unwrap();
     assert_eq!(
-        live.client_secret.expose_secret(),
-        created.client_secret.expose_secret(),
+        live.app.client_secret.expose_secret(),
+        created.app.client_secret.expose_secret(),
         "the list carries the secret"
     );
 }
@@ -91,7 +91,7 @@ async fn the_client_id_is_the_identity_and_a_rename_is_one_put() {
     assert_eq!(s.emulator.stats().writes(), 1);
 
     let fresh = Setup::quay_for(&s.emulator);
-    let live = desired.observe(&fresh).await.unwrap().unwrap();
+    let live = desired.observe(&fresh).await.unwrap().unwrap().app;
     assert_eq!(live.client_id, mine.client_id);
     assert_eq!(live.name, "ci-renamed");
     let apps = s.client().list_applications("acme").await.unwrap();
@@ -130,7 +130,7 @@ async fn the_one_application_of_the_name_is_adopted_and_several_are_an_error() {
     let desired = app(None, fields("ci", "adopted"));
     let report = reconcile(&desired, &s.quay, Mode::Apply).await.unwrap();
     assert!(report.existed);
-    assert_eq!(report.live.unwrap().client_id, before.client_id);
+    assert_eq!(report.live.unwrap().app.client_id, before.client_id);
     assert_eq!(s.emulator.stats().writes(), 1);
     let after = s
         .client()
@@ -175,7 +175,7 @@ async fn a_managed_avatar_email_is_set_and_kept() {
     let report = reconcile(&desired, &fresh, Mode::Apply).await.unwrap();
     assert!(report.changes.is_empty(), "{:?}", report.changes);
     assert_eq!(
-        report.live.unwrap().avatar_email.as_deref(),
+        report.live.unwrap().app.avatar_email.as_deref(),
         Some("ci@example.com")
     );
 }
@@ -191,12 +191,13 @@ async fn a_secret_reset_is_one_call_and_known_without_a_read() {
         .live
         .unwrap();
     s.emulator.reset_stats();
-    let reset = desired.reset_secret(&s.quay, &created).await.unwrap();
+    let reset = created.reset_secret(&s.quay).await.unwrap();
+    let (reset, created) = (reset.app, created.app);
     assert_ne!(
         reset.client_secret.expose_secret(),
         created.client_secret.expose_secret()
     );
-    let observed = desired.observe(&s.quay).await.unwrap().unwrap();
+    let observed = desired.observe(&s.quay).await.unwrap().unwrap().app;
     assert_eq!(
         observed.client_secret.expose_secret(),
         reset.client_secret.expose_secret()
@@ -227,7 +228,8 @@ async fn a_missing_organization_waits_and_deletion_is_by_client_id() {
         .await
         .unwrap()
         .live
-        .unwrap();
+        .unwrap()
+        .app;
     let other = s
         .client()
         .create_application("acme", &fields("ci", "someone else's"))
