@@ -7,11 +7,12 @@ use serde_json::Value;
 
 use crate::controller::ManagedResource;
 use crate::crd::{
-    QuayConnection, QuayMirrorConfig, QuayNotification, QuayOrganization, QuayQuota,
-    QuayRepository, QuayRobotAccount, QuayTeam,
+    QuayConnection, QuayMirrorConfig, QuayNotification, QuayOAuthApplication, QuayOrganization,
+    QuayQuota, QuayRepository, QuayRobotAccount, QuayTeam,
 };
 use crate::engine::mirror::DesiredMirror;
 use crate::engine::notification::DesiredNotification;
+use crate::engine::oauth_application::DesiredApplication;
 use crate::engine::organization::DesiredOrganization;
 use crate::engine::quota::DesiredQuota;
 use crate::engine::repository::DesiredRepository;
@@ -38,11 +39,13 @@ pub enum Kind {
     MirrorConfig,
     /// `QuayQuota`.
     Quota,
+    /// `QuayOAuthApplication`.
+    OAuthApplication,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Connection,
         Kind::Organization,
         Kind::RobotAccount,
@@ -51,6 +54,7 @@ impl Kind {
         Kind::Notification,
         Kind::MirrorConfig,
         Kind::Quota,
+        Kind::OAuthApplication,
     ];
 
     /// The kind's name, e.g. `QuayRepository`.
@@ -64,6 +68,7 @@ impl Kind {
             Kind::Notification => "QuayNotification",
             Kind::MirrorConfig => "QuayMirrorConfig",
             Kind::Quota => "QuayQuota",
+            Kind::OAuthApplication => "QuayOAuthApplication",
         }
     }
 
@@ -73,14 +78,14 @@ impl Kind {
     }
 
     /// Position in the dependency order: organizations; robots and teams;
-    /// repositories; notifications, mirrors and quotas.
+    /// repositories; notifications, mirrors, quotas and OAuth applications.
     pub fn rank(self) -> u8 {
         match self {
             Kind::Connection => 0,
             Kind::Organization => 1,
             Kind::RobotAccount | Kind::Team => 2,
             Kind::Repository => 3,
-            Kind::Notification | Kind::MirrorConfig | Kind::Quota => 4,
+            Kind::Notification | Kind::MirrorConfig | Kind::Quota | Kind::OAuthApplication => 4,
         }
     }
 
@@ -95,6 +100,7 @@ impl Kind {
             Kind::Notification => crate::crd::definition::<QuayNotification>(),
             Kind::MirrorConfig => crate::crd::definition::<QuayMirrorConfig>(),
             Kind::Quota => crate::crd::definition::<QuayQuota>(),
+            Kind::OAuthApplication => crate::crd::definition::<QuayOAuthApplication>(),
         }
     }
 }
@@ -130,6 +136,8 @@ pub enum Typed {
     MirrorConfig(Box<QuayMirrorConfig>),
     /// A QuayQuota.
     Quota(Box<QuayQuota>),
+    /// A QuayOAuthApplication.
+    OAuthApplication(Box<QuayOAuthApplication>),
 }
 
 impl Typed {
@@ -144,6 +152,7 @@ impl Typed {
             Kind::Notification => Typed::Notification(serde_json::from_value(value)?),
             Kind::MirrorConfig => Typed::MirrorConfig(serde_json::from_value(value)?),
             Kind::Quota => Typed::Quota(serde_json::from_value(value)?),
+            Kind::OAuthApplication => Typed::OAuthApplication(serde_json::from_value(value)?),
         })
     }
 }
@@ -161,6 +170,7 @@ macro_rules! with_managed {
             Typed::Notification($r) => $body,
             Typed::MirrorConfig($r) => $body,
             Typed::Quota($r) => $body,
+            Typed::OAuthApplication($r) => $body,
         }
     };
 }
@@ -183,6 +193,8 @@ pub enum Desired {
     MirrorConfig(DesiredMirror),
     /// A namespace quota.
     Quota(DesiredQuota),
+    /// An organization's OAuth application.
+    OAuthApplication(DesiredApplication),
 }
 
 /// Wraps a kind's desired state into [`Desired`].
@@ -231,6 +243,11 @@ impl IntoDesired for QuayQuota {
         Desired::Quota(d)
     }
 }
+impl IntoDesired for QuayOAuthApplication {
+    fn wrap(d: DesiredApplication) -> Desired {
+        Desired::OAuthApplication(d)
+    }
+}
 
 /// What one engine run found (and did), without the kind-specific live object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,6 +271,7 @@ impl Desired {
             Desired::Notification(d) => d.describe(),
             Desired::MirrorConfig(d) => d.describe(),
             Desired::Quota(d) => d.describe(),
+            Desired::OAuthApplication(d) => d.describe(),
         }
     }
 
@@ -275,6 +293,7 @@ impl Desired {
             Desired::Notification(d) => run(d, quay, mode).await,
             Desired::MirrorConfig(d) => run(d, quay, mode).await,
             Desired::Quota(d) => run(d, quay, mode).await,
+            Desired::OAuthApplication(d) => run(d, quay, mode).await,
         }
     }
 }
