@@ -42,6 +42,18 @@ impl QuayOAuthApplication {
             .or_else(|| self.status.as_ref().and_then(|s| s.organization.clone()))
     }
 
+    /// The organization, or the QuayOrganization naming it, for messages.
+    fn organization_label(&self) -> String {
+        self.known_organization()
+            .or_else(|| {
+                self.spec
+                    .organization_ref
+                    .as_ref()
+                    .map(|r| format!("(QuayOrganization {})", r.name))
+            })
+            .unwrap_or_default()
+    }
+
     fn recorded_client_id(&self) -> Option<String> {
         self.status.as_ref().and_then(|s| s.client_id.clone())
     }
@@ -103,15 +115,7 @@ impl ManagedResource for QuayOAuthApplication {
     }
 
     fn quay_identity(&self) -> String {
-        let org = self
-            .known_organization()
-            .or_else(|| {
-                self.spec
-                    .organization_ref
-                    .as_ref()
-                    .map(|r| format!("(QuayOrganization {})", r.name))
-            })
-            .unwrap_or_default();
+        let org = self.organization_label();
         match self.recorded_client_id() {
             Some(id) => format!("{org} OAuth application {id}"),
             None => format!(
@@ -119,6 +123,16 @@ impl ManagedResource for QuayOAuthApplication {
                 self.spec.app_name(&self.name_any())
             ),
         }
+    }
+    fn conflict_key(&self) -> String {
+        // Two resources declaring the same name in one organization would
+        // adopt the same application: the older one keeps it, whether or
+        // not it has recorded the client id yet.
+        format!(
+            "{} OAuth application {:?}",
+            self.organization_label(),
+            self.spec.app_name(&self.name_any())
+        )
     }
     fn quay_location(&self) -> Option<super::QuayLocation> {
         self.known_organization()
@@ -199,5 +213,59 @@ impl ManagedResource for QuayOAuthApplication {
             },
             None => QuayOAuthApplicationStatus { common, ..previous },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(name: &str, spec: serde_json::Value, status: serde_json::Value) -> QuayOAuthApplication {
+        serde_json::from_value(json!({
+            "apiVersion": "quayconfig.io/v1alpha1", "kind": "QuayOAuthApplication",
+            "metadata": {"name": name, "namespace": "team"}, "spec": spec, "status": status
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn two_declarations_of_one_name_claim_the_same_application() {
+        let first = app(
+            "a",
+            json!({"organization": "acme", "name": "ci"}),
+            json!({"clientId": "ABC", "organization": "acme"}),
+        );
+        let second = app("ci", json!({"organization": "acme"}), json!({}));
+        let other = app(
+            "b",
+            json!({"organization": "acme", "name": "cd"}),
+            json!({}),
+        );
+        assert_eq!(first.conflict_key(), second.conflict_key());
+        assert_ne!(first.conflict_key(), other.conflict_key());
+        assert!(
+            first.quay_identity().contains("ABC"),
+            "the client id names it"
+        );
+    }
+
+    #[test]
+    fn the_desired_state_carries_the_recorded_client_id() {
+        let adopted = app(
+            "ci",
+            json!({"organizationRef": {"name": "platform"}, "description": "CI"}),
+            json!({"clientId": "ABC", "organization": "acme"}),
+        );
+        let desired = adopted.desired(&Inputs::default()).unwrap();
+        assert_eq!(desired.organization, "acme", "from status when unresolved");
+        assert_eq!(desired.client_id.as_deref(), Some("ABC"));
+        assert_eq!(desired.fields.name, "ci");
+        assert_eq!(desired.fields.avatar_email, None, "unset: Quay's is kept");
+        let fresh = app(
+            "ci",
+            json!({"organizationRef": {"name": "platform"}}),
+            json!({}),
+        );
+        assert!(fresh.desired(&Inputs::default()).is_err());
     }
 }
