@@ -18,12 +18,12 @@ use crate::engine::oauth_application::{DesiredApplication, LiveApplication};
 use crate::engine::{EngineError, Quay, Report};
 use crate::quay::api::application::{Application, ApplicationFields};
 
-/// Keys of the client Secret.
-pub const CLIENT_ID_KEY: &str = "clientId";
+/// Key of the client id in the client Secret.
+const CLIENT_ID_KEY: &str = "clientId";
 /// Key of the client secret in the client Secret.
-pub const CLIENT_SECRET_KEY: &str = "clientSecret";
+const CLIENT_SECRET_KEY: &str = "clientSecret";
 /// Key of the Quay URL (the connection's) in the client Secret.
-pub const QUAY_URL_KEY: &str = "quayUrl";
+const QUAY_URL_KEY: &str = "quayUrl";
 
 /// What the after-apply step learned, for the status.
 pub struct ApplicationExtra {
