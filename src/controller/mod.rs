@@ -38,7 +38,8 @@ pub use reconcile::{Error, FINALIZER, KindContext};
 
 use crate::crd::{
     ClusterQuayConnection, ConnectionKind, QuayConnection, QuayGlobalMessage, QuayMirrorConfig,
-    QuayNotification, QuayOrganization, QuayQuota, QuayRepository, QuayRobotAccount, QuayTeam,
+    QuayNotification, QuayOAuthApplication, QuayOrganization, QuayQuota, QuayRepository,
+    QuayRobotAccount, QuayTeam,
 };
 
 /// Settings of `quay-config-operator run`.
@@ -100,6 +101,7 @@ pub async fn check_crds(client: &Client, namespace: Option<&str>) -> Result<(), 
     probe::<QuayNotification>(client, namespace).await?;
     probe::<QuayMirrorConfig>(client, namespace).await?;
     probe::<QuayQuota>(client, namespace).await?;
+    probe::<QuayOAuthApplication>(client, namespace).await?;
     // Cluster-scoped kinds: only a cluster-wide install can list them.
     if namespace.is_none() {
         probe::<ClusterQuayConnection>(client, None).await?;
@@ -210,6 +212,8 @@ pub async fn run(client: Client, config: RunConfig) {
         managed::<QuayNotification>(&client, ns, ctx.clone(), controller_config.clone());
     let mirrors = managed::<QuayMirrorConfig>(&client, ns, ctx.clone(), controller_config.clone());
     let quotas = managed::<QuayQuota>(&client, ns, ctx.clone(), controller_config.clone());
+    let applications =
+        managed::<QuayOAuthApplication>(&client, ns, ctx.clone(), controller_config.clone());
     // Cluster-scoped kinds: only a cluster-wide install can watch them.
     let message_client = client.clone();
     let messages = async move {
@@ -227,6 +231,7 @@ pub async fn run(client: Client, config: RunConfig) {
         notifications,
         mirrors,
         quotas,
+        applications,
         messages
     );
     feeds.abort();

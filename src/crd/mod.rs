@@ -19,6 +19,7 @@ pub mod connection;
 pub mod global_message;
 pub mod mirror;
 pub mod notification;
+pub mod oauth_application;
 pub mod organization;
 pub mod quota;
 pub mod reference;
@@ -44,6 +45,9 @@ pub use connection::{CaBundle, QuayConnection, QuayConnectionSpec, QuayConnectio
 pub use global_message::{QuayGlobalMessage, QuayGlobalMessageSpec, QuayGlobalMessageStatus};
 pub use mirror::{QuayMirrorConfig, QuayMirrorConfigSpec, QuayMirrorConfigStatus};
 pub use notification::{QuayNotification, QuayNotificationSpec, QuayNotificationStatus};
+pub use oauth_application::{
+    QuayOAuthApplication, QuayOAuthApplicationSpec, QuayOAuthApplicationStatus,
+};
 pub use organization::{QuayOrganization, QuayOrganizationSpec, QuayOrganizationStatus};
 pub use quota::{QuayQuota, QuayQuotaSpec, QuayQuotaStatus};
 pub use reference::{LocalRef, SecretKeyRef};
@@ -77,6 +81,7 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
         definition::<QuayMirrorConfig>(),
         definition::<QuayQuota>(),
         definition::<QuayGlobalMessage>(),
+        definition::<QuayOAuthApplication>(),
     ]
 }
 
@@ -167,6 +172,7 @@ pub(crate) mod tests {
                 "quayconfig.io_quaymirrorconfigs.yaml",
                 "quayconfig.io_quayquotas.yaml",
                 "quayconfig.io_quayglobalmessages.yaml",
+                "quayconfig.io_quayoauthapplications.yaml",
             ]
         );
         for crd in &crds {

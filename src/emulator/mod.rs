@@ -69,9 +69,10 @@
 //! # Not reproduced
 //!
 //! Anything outside the API areas the operator uses (builds, tags, manifests,
-//! log exports, OAuth applications, sign-in), workers (mirror syncs,
-//! notification delivery, garbage collection), and storage (quota usage is
-//! always 0 bytes).
+//! log exports, sign-in, minting tokens from an OAuth application: the
+//! applications are emulated, emulator tokens come from `/__emulator/tokens`),
+//! workers (mirror syncs, notification delivery, garbage collection), and
+//! storage (quota usage is always 0 bytes).
 
 mod audit;
 mod auth;

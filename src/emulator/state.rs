@@ -84,6 +84,21 @@ pub struct OrgData {
     pub prototypes: Vec<Prototype>,
     /// Proxy-cache configuration, if one was created.
     pub proxy_cache: Option<Value>,
+    /// OAuth applications in creation order.
+    pub applications: Vec<Application>,
+}
+
+/// An OAuth application of an organization.
+#[derive(Clone, Debug)]
+pub struct Application {
+    /// 20 upper-case letters and digits; the application's identity.
+    pub client_id: String,
+    pub client_secret: String,
+    pub name: String,
+    pub description: String,
+    pub application_uri: String,
+    pub redirect_uri: String,
+    pub avatar_email: Option<String>,
 }
 
 /// What kind of namespace this is.

@@ -12,6 +12,7 @@ pub mod feed;
 pub mod global_message;
 pub mod mirror;
 pub mod notification;
+pub mod oauth_application;
 pub mod organization;
 pub mod permissions;
 pub mod prototypes;

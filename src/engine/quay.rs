@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 
 use super::cache::ListCache;
+use crate::quay::api::application::Application;
 use crate::quay::api::message::GlobalMessage;
 use crate::quay::api::notification::Notification;
 use crate::quay::api::organization::Organization;
@@ -137,6 +138,38 @@ impl Quay {
         }
     }
 
+    /// Every OAuth application of an organization (with their client
+    /// secrets), from one (shared) list call.
+    pub async fn applications(&self, org: &str) -> Result<Arc<Vec<Application>>, QuayError> {
+        self.cache
+            .get_or_fetch(&applications_key(org), || {
+                self.client.list_applications(org)
+            })
+            .await
+    }
+
+    /// Records our own write of an application in the shared list: the
+    /// application with `client_id` is replaced by `app` (`None` removes it).
+    pub(crate) fn remember_application(
+        &self,
+        org: &str,
+        client_id: &str,
+        app: Option<Application>,
+    ) {
+        self.cache
+            .modify::<Vec<Application>>(&applications_key(org), |apps| {
+                match apps.iter().position(|a| a.client_id == client_id) {
+                    Some(at) => match app {
+                        Some(app) => apps[at] = app,
+                        None => {
+                            apps.remove(at);
+                        }
+                    },
+                    None => apps.extend(app),
+                }
+            });
+    }
+
     /// Forgets the shared list of a namespace (after a write whose result we cannot predict).
     pub(crate) fn forget_repositories(&self, namespace: &str) {
         self.cache.invalidate(&repositories_key(namespace));
@@ -183,12 +216,14 @@ impl Quay {
     }
 
     /// Forgets what the shared caches hold of an organization that someone else
-    /// changed (from its change feed): its view, robots and repository list, and
-    /// the notification lists of the changed repositories (of all, for `None`).
+    /// changed (from its change feed): its view, robots, OAuth applications and
+    /// repository list, and the notification lists of the changed repositories
+    /// (of all, for `None`).
     pub fn forget_changed(&self, organization: &str, changes: Option<&super::feed::Changes>) {
         self.forget_organization(organization);
         self.forget_robots(&RobotOwner::Organization(organization.to_owned()));
         self.forget_repositories(organization);
+        self.cache.invalidate(&applications_key(organization));
         match changes {
             Some(changes) => {
                 for repo in &changes.repositories {
@@ -240,6 +275,10 @@ fn robots_key(owner: &RobotOwner) -> String {
         RobotOwner::Organization(org) => format!("robots/{org}"),
         RobotOwner::CurrentUser => "robots/~".to_owned(),
     }
+}
+
+fn applications_key(org: &str) -> String {
+    format!("applications/{org}")
 }
 
 fn repositories_key(namespace: &str) -> String {

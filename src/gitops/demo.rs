@@ -36,6 +36,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         include_str!("../../examples/notification.yaml"),
     ),
     (
+        "examples/oauth-application.yaml",
+        include_str!("../../examples/oauth-application.yaml"),
+    ),
+    (
         "examples/organization.yaml",
         include_str!("../../examples/organization.yaml"),
     ),
@@ -252,6 +256,9 @@ async fn inventory(quay: &Quay, validated: &Validated) -> Result<Vec<String>, St
             .map_err(error)?;
         let robots: Vec<&str> = robots.iter().map(|r| r.name.as_str()).collect();
         lines.push(format!("  robots: {}", robots.join(", ")));
+        let applications = client.list_applications(&org).await.map_err(error)?;
+        let applications: Vec<&str> = applications.iter().map(|a| a.name.as_str()).collect();
+        lines.push(format!("  OAuth applications: {}", applications.join(", ")));
         for repo in client.list_repositories(&org).await.map_err(error)? {
             let notifications = client
                 .list_notifications(&org, &repo.name)

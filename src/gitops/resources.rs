@@ -7,12 +7,13 @@ use serde_json::Value;
 
 use crate::controller::ManagedResource;
 use crate::crd::{
-    QuayConnection, QuayGlobalMessage, QuayMirrorConfig, QuayNotification, QuayOrganization,
-    QuayQuota, QuayRepository, QuayRobotAccount, QuayTeam,
+    QuayConnection, QuayGlobalMessage, QuayMirrorConfig, QuayNotification, QuayOAuthApplication,
+    QuayOrganization, QuayQuota, QuayRepository, QuayRobotAccount, QuayTeam,
 };
 use crate::engine::global_message::DesiredMessage;
 use crate::engine::mirror::DesiredMirror;
 use crate::engine::notification::DesiredNotification;
+use crate::engine::oauth_application::DesiredApplication;
 use crate::engine::organization::DesiredOrganization;
 use crate::engine::quota::DesiredQuota;
 use crate::engine::repository::DesiredRepository;
@@ -41,11 +42,13 @@ pub enum Kind {
     Quota,
     /// `QuayGlobalMessage` (cluster-scoped).
     GlobalMessage,
+    /// `QuayOAuthApplication`.
+    OAuthApplication,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Connection,
         Kind::Organization,
         Kind::RobotAccount,
@@ -55,6 +58,7 @@ impl Kind {
         Kind::MirrorConfig,
         Kind::Quota,
         Kind::GlobalMessage,
+        Kind::OAuthApplication,
     ];
 
     /// The kind's name, e.g. `QuayRepository`.
@@ -69,6 +73,7 @@ impl Kind {
             Kind::MirrorConfig => "QuayMirrorConfig",
             Kind::Quota => "QuayQuota",
             Kind::GlobalMessage => "QuayGlobalMessage",
+            Kind::OAuthApplication => "QuayOAuthApplication",
         }
     }
 
@@ -78,15 +83,15 @@ impl Kind {
     }
 
     /// Position in the dependency order: organizations; robots and teams;
-    /// repositories; notifications, mirrors and quotas; global messages
-    /// depend on nothing and come with the organizations.
+    /// repositories; notifications, mirrors, quotas and OAuth applications;
+    /// global messages depend on nothing and come with the organizations.
     pub fn rank(self) -> u8 {
         match self {
             Kind::Connection => 0,
             Kind::Organization | Kind::GlobalMessage => 1,
             Kind::RobotAccount | Kind::Team => 2,
             Kind::Repository => 3,
-            Kind::Notification | Kind::MirrorConfig | Kind::Quota => 4,
+            Kind::Notification | Kind::MirrorConfig | Kind::Quota | Kind::OAuthApplication => 4,
         }
     }
 
@@ -102,6 +107,7 @@ impl Kind {
             Kind::MirrorConfig => crate::crd::definition::<QuayMirrorConfig>(),
             Kind::Quota => crate::crd::definition::<QuayQuota>(),
             Kind::GlobalMessage => crate::crd::definition::<QuayGlobalMessage>(),
+            Kind::OAuthApplication => crate::crd::definition::<QuayOAuthApplication>(),
         }
     }
 }
@@ -139,6 +145,8 @@ pub enum Typed {
     Quota(Box<QuayQuota>),
     /// A QuayGlobalMessage.
     GlobalMessage(Box<QuayGlobalMessage>),
+    /// A QuayOAuthApplication.
+    OAuthApplication(Box<QuayOAuthApplication>),
 }
 
 impl Typed {
@@ -154,6 +162,7 @@ impl Typed {
             Kind::MirrorConfig => Typed::MirrorConfig(serde_json::from_value(value)?),
             Kind::Quota => Typed::Quota(serde_json::from_value(value)?),
             Kind::GlobalMessage => Typed::GlobalMessage(serde_json::from_value(value)?),
+            Kind::OAuthApplication => Typed::OAuthApplication(serde_json::from_value(value)?),
         })
     }
 }
@@ -172,6 +181,7 @@ macro_rules! with_managed {
             Typed::MirrorConfig($r) => $body,
             Typed::Quota($r) => $body,
             Typed::GlobalMessage($r) => $body,
+            Typed::OAuthApplication($r) => $body,
         }
     };
 }
@@ -196,6 +206,8 @@ pub enum Desired {
     Quota(DesiredQuota),
     /// A global message.
     GlobalMessage(DesiredMessage),
+    /// An organization's OAuth application.
+    OAuthApplication(DesiredApplication),
 }
 
 /// Wraps a kind's desired state into [`Desired`].
@@ -249,6 +261,11 @@ impl IntoDesired for QuayGlobalMessage {
         Desired::GlobalMessage(d)
     }
 }
+impl IntoDesired for QuayOAuthApplication {
+    fn wrap(d: DesiredApplication) -> Desired {
+        Desired::OAuthApplication(d)
+    }
+}
 
 /// What one engine run found (and did), without the kind-specific live object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -273,6 +290,7 @@ impl Desired {
             Desired::MirrorConfig(d) => d.describe(),
             Desired::Quota(d) => d.describe(),
             Desired::GlobalMessage(d) => d.describe(),
+            Desired::OAuthApplication(d) => d.describe(),
         }
     }
 
@@ -295,6 +313,7 @@ impl Desired {
             Desired::MirrorConfig(d) => run(d, quay, mode).await,
             Desired::Quota(d) => run(d, quay, mode).await,
             Desired::GlobalMessage(d) => run(d, quay, mode).await,
+            Desired::OAuthApplication(d) => run(d, quay, mode).await,
         }
     }
 }

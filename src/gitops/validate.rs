@@ -434,6 +434,9 @@ fn prepare<K: IntoDesired>(
             robot.spec.secret_name(&p.name)
         ));
     }
+    if let Typed::OAuthApplication(app) = &p.typed {
+        cluster_only.push(format!("client Secret {}", app.spec.secret_name(&p.name)));
+    }
     cluster_only.extend(
         ONE_SHOT_ANNOTATIONS
             .iter()

@@ -430,6 +430,7 @@ const ROUTE_WORDS: &[&str] = &[
     "quota",
     "regenerate",
     "repository",
+    "resetclientsecret",
     "robots",
     "superuser",
     "sync-cancel",

@@ -175,6 +175,21 @@ fn table() -> Vec<(&'static str, Value, &'static str)> {
                    "rootRule": ["latest"]}),
             "spec.syncStartDate",
         ),
+        (
+            "QuayOAuthApplication",
+            json!({"organization": "acme", "description": "a".repeat(TEN_MB)}),
+            "spec.description",
+        ),
+        (
+            "QuayOAuthApplication",
+            json!({"organization": "acme/../x"}),
+            "spec.organization",
+        ),
+        (
+            "QuayOAuthApplication",
+            json!({"organization": "acme", "secretName": "../token"}),
+            "spec.secretName",
+        ),
     ]
 }
 

@@ -104,7 +104,6 @@ const SHALLOW: &[(&str, &str)] = &[(
 /// Wave 2 sections not replayed yet (by the start of their title), with the reason.
 const WAVE2_SKIPPED_SECTIONS: &[(&str, &str)] = &[
     ("2. ", "proxy cache: not emulated faithfully yet"),
-    ("4. ", "OAuth applications: not emulated yet"),
     ("6. ", "user namespace: not emulated faithfully yet"),
     ("7. ", "team invitations: not emulated yet"),
     ("8. ", "cleanup of what the skipped sections created"),
@@ -148,7 +147,12 @@ const WAVE2_GENERATED_KEYS: &[&str] = &[
     "policy_uuid",
 ];
 
+/// A recording: in `$QUAY_RECORDINGS_DIR` when set (e.g. from a git worktree
+/// elsewhere), else in `shared/quay-observed` next to the checkout.
 fn recording_path(file: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os("QUAY_RECORDINGS_DIR") {
+        return PathBuf::from(dir).join(file);
+    }
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map(|p| p.join("shared/quay-observed").join(file))

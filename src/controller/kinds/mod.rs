@@ -18,12 +18,14 @@ macro_rules! common_accessors {
 
 mod access;
 mod global_message;
+mod oauth_application;
 mod organization;
+mod owned_secret;
 mod repository;
 mod robot;
 mod team;
 
-pub use robot::MANAGED_BY;
+pub use owned_secret::MANAGED_BY;
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;

@@ -1,18 +1,15 @@
 //! QuayRobotAccount → the engine's robot, plus the credentials Secret the
 //! operator owns, and token rotation on request.
 
-use std::collections::BTreeMap;
-
-use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{ObjectMeta, Patch, PatchParams};
+use kube::ResourceExt;
 use kube::runtime::events::EventType;
-use kube::{Api, Resource, ResourceExt};
 use secrecy::ExposeSecret;
 use serde_json::json;
 
+use super::owned_secret::{ensure_owned_secret, owned_secret, record_in_status};
 use super::{Inputs, ManagedResource, StepError};
-use crate::controller::context::{Context, MANAGER};
+use crate::controller::context::Context;
 use crate::controller::status::Conditions;
 use crate::crd::{DeletionPolicy, QuayRobotAccount, QuayRobotAccountStatus, ROTATE_ANNOTATION};
 use crate::engine::robot::{DesiredRobot, LiveRobot};
@@ -27,9 +24,6 @@ pub struct RobotExtra {
     /// Quay's description, when it differs from the spec.
     live_description: Option<String>,
 }
-
-/// Label on every Secret the operator writes.
-pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", MANAGER);
 
 impl QuayRobotAccount {
     fn engine_robot(&self) -> DesiredRobot {
@@ -59,66 +53,16 @@ impl QuayRobotAccount {
         use base64::Engine as _;
         let auth = base64::engine::general_purpose::STANDARD.encode(format!("{robot}:{token}"));
         let docker = json!({"auths": {host: {"username": robot, "password": token, "auth": auth}}});
-        let data = BTreeMap::from([
-            (
-                ".dockerconfigjson".to_owned(),
-                ByteString(docker.to_string().into_bytes()),
-            ),
-            ("username".to_owned(), ByteString(robot.as_bytes().to_vec())),
-            ("password".to_owned(), ByteString(token.as_bytes().to_vec())),
-        ]);
-        Secret {
-            metadata: ObjectMeta {
-                name: Some(name.to_owned()),
-                namespace: self.namespace(),
-                labels: Some(BTreeMap::from([(
-                    MANAGED_BY.0.to_owned(),
-                    MANAGED_BY.1.to_owned(),
-                )])),
-                owner_references: self.controller_owner_ref(&()).map(|r| vec![r]),
-                ..ObjectMeta::default()
-            },
-            type_: Some("kubernetes.io/dockerconfigjson".to_owned()),
-            data: Some(data),
-            ..Secret::default()
-        }
-    }
-
-    /// Writes the Secret unless it already holds exactly this; removes the
-    /// Secret of a previous `secretName`.
-    async fn ensure_secret(&self, ctx: &Context, secret: Secret) -> Result<(), StepError> {
-        let api: Api<Secret> =
-            Api::namespaced(ctx.client.clone(), &self.namespace().unwrap_or_default());
-        let name = secret.name_any();
-        let current = api.get_opt(&name).await?;
-        let owned = |s: &Secret| {
-            s.owner_references()
-                .iter()
-                .any(|r| Some(&r.uid) == self.uid().as_ref())
-        };
-        if let Some(c) = &current
-            && !owned(c)
-        {
-            return Err(StepError::Quay(EngineError::Rejected(format!(
-                "Secret {name:?} exists and is not owned by this QuayRobotAccount; choose another spec.secretName \
-                 or delete that Secret"
-            ))));
-        }
-        let up_to_date = current
-            .as_ref()
-            .is_some_and(|c| c.data == secret.data && c.type_ == secret.type_);
-        if !up_to_date {
-            let params = PatchParams::apply(MANAGER).force();
-            api.patch(&name, &params, &Patch::Apply(&secret)).await?;
-        }
-        let previous = self.status.as_ref().and_then(|s| s.secret_name.clone());
-        if let Some(previous) = previous.filter(|p| *p != name)
-            && let Some(old) = api.get_opt(&previous).await?
-            && owned(&old)
-        {
-            api.delete(&previous, &Default::default()).await?;
-        }
-        Ok(())
+        owned_secret(
+            self,
+            name,
+            "kubernetes.io/dockerconfigjson",
+            &[
+                (".dockerconfigjson", &docker.to_string()),
+                ("username", robot),
+                ("password", token),
+            ],
+        )
     }
 }
 
@@ -197,14 +141,11 @@ impl ManagedResource for QuayRobotAccount {
             &robot.name,
             token.expose_secret(),
         );
-        if let Err(e) = self.ensure_secret(ctx, secret).await {
+        let previous = self.status.as_ref().and_then(|s| s.secret_name.as_deref());
+        if let Err(e) = ensure_owned_secret(ctx, self, secret, previous).await {
             // The token was rotated: record that, or the next attempt would rotate again.
             if rotation != handled {
-                let api: Api<QuayRobotAccount> =
-                    Api::namespaced(ctx.client.clone(), &self.namespace().unwrap_or_default());
-                let patch = Patch::Merge(json!({"status": {"rotation": rotation}}));
-                api.patch_status(&self.name_any(), &PatchParams::default(), &patch)
-                    .await?;
+                record_in_status(ctx, self, json!({"rotation": rotation})).await?;
             }
             return Err(e);
         }

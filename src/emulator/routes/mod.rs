@@ -1,5 +1,6 @@
 //! Quay's API rules and their handlers, one module per API area.
 
+mod application;
 mod autoprune;
 mod discovery;
 mod logs;
@@ -64,9 +65,14 @@ pub fn random_password() -> String {
 
 /// A 64-character robot token (upper-case letters and digits, like Quay's).
 pub fn random_robot_token() -> String {
+    random_upper(64)
+}
+
+/// `len` random upper-case letters and digits (Quay's `random_string_generator`).
+pub fn random_upper(len: usize) -> String {
     rand::rng()
         .sample_iter(&Alphanumeric)
-        .take(64)
+        .take(len)
         .map(|b| char::from(b).to_ascii_uppercase())
         .collect()
 }
@@ -148,6 +154,49 @@ pub fn table() -> Vec<Route> {
             "/api/v1/organization/{orgname}/members",
             Some(OrgAdmin),
             organization::members,
+        ),
+        // OAuth applications
+        r(
+            M::GET,
+            "/api/v1/organization/{orgname}/applications",
+            Some(OrgAdmin),
+            application::list,
+        ),
+        r(
+            M::POST,
+            "/api/v1/organization/{orgname}/applications",
+            Some(OrgAdmin),
+            application::create,
+        ),
+        r(
+            M::GET,
+            "/api/v1/organization/{orgname}/applications/{client_id}",
+            Some(OrgAdmin),
+            application::get,
+        ),
+        r(
+            M::PUT,
+            "/api/v1/organization/{orgname}/applications/{client_id}",
+            Some(OrgAdmin),
+            application::update,
+        ),
+        r(
+            M::DELETE,
+            "/api/v1/organization/{orgname}/applications/{client_id}",
+            Some(OrgAdmin),
+            application::delete,
+        ),
+        r(
+            M::POST,
+            "/api/v1/organization/{orgname}/applications/{client_id}/resetclientsecret",
+            Some(OrgAdmin),
+            application::reset_secret,
+        ),
+        r(
+            M::GET,
+            "/api/v1/app/{client_id}",
+            None,
+            application::public_view,
         ),
         // robots
         r(

@@ -44,6 +44,12 @@ pub fn team_view(state: &State, org: &str, team: &Team, can_view: bool) -> Value
 }
 
 fn org_view(ctx: &Ctx, state: &State, ns: &Namespace) -> Value {
+    org_view_with_teams(ctx, state, ns, true)
+}
+
+/// The organization view; without `with_teams` its teams show empty (as
+/// in an OAuth application's public view).
+pub fn org_view_with_teams(ctx: &Ctx, state: &State, ns: &Namespace, with_teams: bool) -> Value {
     let is_admin = ctx.caller.is_org_admin(state, &ns.name);
     let is_member = ctx.caller.is_org_member(state, &ns.name);
     let mut view = Map::new();
@@ -58,7 +64,7 @@ fn org_view(ctx: &Ctx, state: &State, ns: &Namespace) -> Value {
     if is_member && let Some(org) = ns.org() {
         let user = ctx.caller.username().unwrap_or_default();
         let mut teams = Map::new();
-        for team in &org.teams {
+        for team in org.teams.iter().filter(|_| with_teams) {
             let can_view = is_admin || team.members.iter().any(|m| m == user);
             teams.insert(
                 team.name.clone(),
@@ -68,7 +74,13 @@ fn org_view(ctx: &Ctx, state: &State, ns: &Namespace) -> Value {
         view.insert("teams".into(), Value::Object(teams));
         view.insert(
             "ordered_teams".into(),
-            json!(org.teams.iter().map(|t| t.name.clone()).collect::<Vec<_>>()),
+            json!(
+                org.teams
+                    .iter()
+                    .filter(|_| with_teams)
+                    .map(|t| t.name.clone())
+                    .collect::<Vec<_>>()
+            ),
         );
         view.insert(
             "quotas".into(),

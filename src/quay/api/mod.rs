@@ -1,5 +1,6 @@
 //! Typed calls and models, one module per Quay API area.
 
+pub mod application;
 pub mod autoprune;
 pub mod logs;
 pub mod message;

@@ -4,6 +4,7 @@
 //! unique names per run and cleanup. Assertions are about what a real Quay
 //! does, so these tests are also how the emulator's fidelity is checked.
 
+mod applications;
 mod autoprune;
 mod errors;
 mod export;

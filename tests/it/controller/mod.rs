@@ -8,6 +8,7 @@ mod global_message;
 mod health;
 mod mirror;
 mod notification;
+mod oauth_application;
 mod quota;
 mod repository;
 mod robot;

@@ -6,6 +6,7 @@ pub mod feed;
 mod global_message;
 mod mirror;
 mod notification;
+mod oauth_application;
 mod organization;
 mod quota;
 mod repository;
