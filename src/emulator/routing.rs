@@ -3,7 +3,7 @@
 //! work and unknown sub-paths fall through to the repository resource), rules
 //! that need a trailing slash redirect (308), GETs of unknown paths redirect to
 //! the slash URL (Quay's UI catch-all), slash-terminated unknown paths get the
-//! UI's 404 page, and a known path with an unsupported method gets 405.
+//! UI's 404 page (a 405 page for other methods), and a known path with an unsupported method gets 405.
 
 use axum::http::Method;
 
@@ -131,7 +131,7 @@ pub enum Resolution<'a> {
     Redirect(String),
     /// 405 with `{"message"}` (a rule matches the path but not the method).
     MethodNotAllowed,
-    /// 405 HTML page (`/api/v1/repository/` with a non-GET method).
+    /// 405 HTML page (an unknown slash-terminated path with a non-GET method).
     MethodNotAllowedPage,
     /// The UI's 404 HTML page.
     NotFoundPage,
@@ -176,7 +176,8 @@ pub fn resolve<'a>(routes: &'a [Route], method: &Method, path: &str) -> Resoluti
         return Resolution::MethodNotAllowed;
     }
     if ends_with_slash {
-        if path == "/api/v1/repository/" && method != Method::GET {
+        // Quay's UI catch-all takes slash-terminated paths for GET only.
+        if method != Method::GET && method != Method::HEAD {
             return Resolution::MethodNotAllowedPage;
         }
         return Resolution::NotFoundPage;

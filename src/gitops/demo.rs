@@ -131,6 +131,7 @@ pub async fn run(out: &mut dyn Write) -> Result<DemoReport, String> {
     let emulator = Emulator::start(EmulatorConfig {
         token: Some(TOKEN.to_owned()),
         superusers_full_access: true,
+        mailing: false,
     })
     .await
     .map_err(|e| format!("cannot start the emulator: {e}"))?;

@@ -40,6 +40,7 @@ impl Target {
         Target::with_config(EmulatorConfig {
             token: Some(EMULATOR_TOKEN.to_owned()),
             superusers_full_access: false,
+            mailing: false,
         })
         .await
     }

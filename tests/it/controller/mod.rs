@@ -107,6 +107,7 @@ pub async fn emulator() -> Emulator {
     Emulator::start(EmulatorConfig {
         token: Some(TOKEN.to_owned()),
         superusers_full_access: false,
+        mailing: false,
     })
     .await
     .expect("emulator")
@@ -187,6 +188,7 @@ pub async fn emulator_with(superusers_full_access: bool) -> Emulator {
     Emulator::start(EmulatorConfig {
         token: Some(TOKEN.to_owned()),
         superusers_full_access,
+        mailing: false,
     })
     .await
     .expect("emulator")

@@ -31,6 +31,7 @@ impl Setup {
         let emulator = Emulator::start(EmulatorConfig {
             token: Some(TOKEN.to_owned()),
             superusers_full_access: false,
+            mailing: false,
         })
         .await
         .expect("emulator");
