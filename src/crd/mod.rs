@@ -24,6 +24,7 @@ pub mod repository;
 pub mod robot;
 pub mod schema;
 pub mod team;
+pub mod user_namespace;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
@@ -51,6 +52,7 @@ pub use robot::{
     QuayRobotAccount, QuayRobotAccountSpec, QuayRobotAccountStatus, ROTATE_ANNOTATION,
 };
 pub use team::{MemberKind, QuayTeam, QuayTeamSpec, QuayTeamStatus, TeamMember, TeamRole};
+pub use user_namespace::{QuayUserNamespace, QuayUserNamespaceSpec, QuayUserNamespaceStatus};
 
 /// The API group of every kind.
 pub const GROUP: &str = "quayconfig.io";
@@ -73,6 +75,7 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
         definition::<QuayNotification>(),
         definition::<QuayMirrorConfig>(),
         definition::<QuayQuota>(),
+        definition::<QuayUserNamespace>(),
     ]
 }
 
@@ -162,6 +165,7 @@ pub(crate) mod tests {
                 "quayconfig.io_quaynotifications.yaml",
                 "quayconfig.io_quaymirrorconfigs.yaml",
                 "quayconfig.io_quayquotas.yaml",
+                "quayconfig.io_quayusernamespaces.yaml",
             ]
         );
         for crd in &crds {

@@ -42,6 +42,18 @@ pub enum EngineError {
     /// The desired state cannot be reached for a reason Quay would not say clearly.
     #[error("{0}")]
     Rejected(String),
+    /// Quay changes this only for the caller, and the connection's token is another user's.
+    #[error(
+        "Quay lets only user {user:?} change its own {what}, but this connection's token belongs to {token_user:?}; use a QuayConnection with a token of {user:?}"
+    )]
+    TokenUser {
+        /// The user whose namespace the object belongs to.
+        user: String,
+        /// The user the connection's token belongs to.
+        token_user: String,
+        /// What would be changed, e.g. `auto-prune policies`.
+        what: String,
+    },
     /// A create failed half-way and left the object in Quay (e.g. a quota
     /// whose thresholds Quay refused): the caller created it.
     #[error(transparent)]
@@ -66,6 +78,7 @@ impl EngineError {
             EngineError::Waiting { .. } => "WaitingForDependency",
             EngineError::Immutable { .. } => "ImmutableField",
             EngineError::Rejected(_) => "QuayRejected",
+            EngineError::TokenUser { .. } => "WrongTokenUser",
             EngineError::CreatedThenFailed(e) => e.reason(),
         }
     }

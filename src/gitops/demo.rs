@@ -51,6 +51,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "examples/team.yaml",
         include_str!("../../examples/team.yaml"),
     ),
+    (
+        "examples/user-namespace.yaml",
+        include_str!("../../examples/user-namespace.yaml"),
+    ),
 ];
 
 /// What exists in Quay before the demo: what the examples use without

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::controller::ManagedResource;
 use crate::crd::{
     QuayConnection, QuayMirrorConfig, QuayNotification, QuayOrganization, QuayQuota,
-    QuayRepository, QuayRobotAccount, QuayTeam,
+    QuayRepository, QuayRobotAccount, QuayTeam, QuayUserNamespace,
 };
 use crate::engine::mirror::DesiredMirror;
 use crate::engine::notification::DesiredNotification;
@@ -17,6 +17,7 @@ use crate::engine::quota::DesiredQuota;
 use crate::engine::repository::DesiredRepository;
 use crate::engine::robot::DesiredRobot;
 use crate::engine::team::DesiredTeam;
+use crate::engine::user_namespace::DesiredUserNamespace;
 use crate::engine::{self, EngineError, FieldChange, Managed, Mode, Quay};
 
 /// A custom resource kind of group `quayconfig.io`.
@@ -38,11 +39,13 @@ pub enum Kind {
     MirrorConfig,
     /// `QuayQuota`.
     Quota,
+    /// `QuayUserNamespace`.
+    UserNamespace,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Connection,
         Kind::Organization,
         Kind::RobotAccount,
@@ -51,6 +54,7 @@ impl Kind {
         Kind::Notification,
         Kind::MirrorConfig,
         Kind::Quota,
+        Kind::UserNamespace,
     ];
 
     /// The kind's name, e.g. `QuayRepository`.
@@ -64,6 +68,7 @@ impl Kind {
             Kind::Notification => "QuayNotification",
             Kind::MirrorConfig => "QuayMirrorConfig",
             Kind::Quota => "QuayQuota",
+            Kind::UserNamespace => "QuayUserNamespace",
         }
     }
 
@@ -72,12 +77,12 @@ impl Kind {
         Kind::ALL.into_iter().find(|k| k.name() == name)
     }
 
-    /// Position in the dependency order: organizations; robots and teams;
-    /// repositories; notifications, mirrors and quotas.
+    /// Position in the dependency order: organizations and user namespaces;
+    /// robots and teams; repositories; notifications, mirrors and quotas.
     pub fn rank(self) -> u8 {
         match self {
             Kind::Connection => 0,
-            Kind::Organization => 1,
+            Kind::Organization | Kind::UserNamespace => 1,
             Kind::RobotAccount | Kind::Team => 2,
             Kind::Repository => 3,
             Kind::Notification | Kind::MirrorConfig | Kind::Quota => 4,
@@ -95,6 +100,7 @@ impl Kind {
             Kind::Notification => crate::crd::definition::<QuayNotification>(),
             Kind::MirrorConfig => crate::crd::definition::<QuayMirrorConfig>(),
             Kind::Quota => crate::crd::definition::<QuayQuota>(),
+            Kind::UserNamespace => crate::crd::definition::<QuayUserNamespace>(),
         }
     }
 }
@@ -130,6 +136,8 @@ pub enum Typed {
     MirrorConfig(Box<QuayMirrorConfig>),
     /// A QuayQuota.
     Quota(Box<QuayQuota>),
+    /// A QuayUserNamespace.
+    UserNamespace(Box<QuayUserNamespace>),
 }
 
 impl Typed {
@@ -144,6 +152,7 @@ impl Typed {
             Kind::Notification => Typed::Notification(serde_json::from_value(value)?),
             Kind::MirrorConfig => Typed::MirrorConfig(serde_json::from_value(value)?),
             Kind::Quota => Typed::Quota(serde_json::from_value(value)?),
+            Kind::UserNamespace => Typed::UserNamespace(serde_json::from_value(value)?),
         })
     }
 }
@@ -161,6 +170,7 @@ macro_rules! with_managed {
             Typed::Notification($r) => $body,
             Typed::MirrorConfig($r) => $body,
             Typed::Quota($r) => $body,
+            Typed::UserNamespace($r) => $body,
         }
     };
 }
@@ -183,6 +193,8 @@ pub enum Desired {
     MirrorConfig(DesiredMirror),
     /// A namespace quota.
     Quota(DesiredQuota),
+    /// A user's own namespace.
+    UserNamespace(DesiredUserNamespace),
 }
 
 /// Wraps a kind's desired state into [`Desired`].
@@ -231,6 +243,11 @@ impl IntoDesired for QuayQuota {
         Desired::Quota(d)
     }
 }
+impl IntoDesired for QuayUserNamespace {
+    fn wrap(d: DesiredUserNamespace) -> Desired {
+        Desired::UserNamespace(d)
+    }
+}
 
 /// What one engine run found (and did), without the kind-specific live object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,6 +271,7 @@ impl Desired {
             Desired::Notification(d) => d.describe(),
             Desired::MirrorConfig(d) => d.describe(),
             Desired::Quota(d) => d.describe(),
+            Desired::UserNamespace(d) => d.describe(),
         }
     }
 
@@ -275,6 +293,7 @@ impl Desired {
             Desired::Notification(d) => run(d, quay, mode).await,
             Desired::MirrorConfig(d) => run(d, quay, mode).await,
             Desired::Quota(d) => run(d, quay, mode).await,
+            Desired::UserNamespace(d) => run(d, quay, mode).await,
         }
     }
 }

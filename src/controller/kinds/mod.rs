@@ -21,6 +21,7 @@ mod organization;
 mod repository;
 mod robot;
 mod team;
+mod user_namespace;
 
 pub use robot::MANAGED_BY;
 

@@ -9,6 +9,7 @@ mod organization;
 mod quota;
 mod repository;
 mod robot_team;
+mod user_namespace;
 mod workload;
 
 use std::time::Duration;
