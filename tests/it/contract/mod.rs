@@ -17,6 +17,7 @@ mod quota;
 mod repositories;
 mod robots;
 mod teams;
+mod user_namespace;
 
 use quay_config_operator::emulator::{Emulator, EmulatorConfig};
 use quay_config_operator::quay::{ClientOptions, QuayClient};
