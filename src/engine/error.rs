@@ -54,6 +54,15 @@ pub enum EngineError {
         /// What would be changed, e.g. `auto-prune policies`.
         what: String,
     },
+    /// Quay runs without a feature the spec needs (e.g. FEATURE_MAILING for
+    /// e-mail invitations); everything else was done.
+    #[error("{message}")]
+    FeatureUnavailable {
+        /// CamelCase reason, e.g. `InvitationsUnavailable`.
+        reason: &'static str,
+        /// What could not be done and why, in plain words.
+        message: String,
+    },
     /// A create failed half-way and left the object in Quay (e.g. a quota
     /// whose thresholds Quay refused): the caller created it.
     #[error(transparent)]
@@ -79,6 +88,7 @@ impl EngineError {
             EngineError::Immutable { .. } => "ImmutableField",
             EngineError::Rejected(_) => "QuayRejected",
             EngineError::TokenUser { .. } => "WrongTokenUser",
+            EngineError::FeatureUnavailable { reason, .. } => reason,
             EngineError::CreatedThenFailed(e) => e.reason(),
         }
     }

@@ -357,11 +357,12 @@ fn team_resource(
         let mut list: Vec<TeamMember> = members
             .iter()
             .map(|m| TeamMember {
-                kind: match m.is_robot {
-                    true => MemberKind::Robot,
-                    false => MemberKind::User,
+                kind: match (m.invited_email(), m.is_robot) {
+                    (Some(_), _) => MemberKind::Email,
+                    (None, true) => MemberKind::Robot,
+                    (None, false) => MemberKind::User,
                 },
-                name: m.name.clone(),
+                name: m.key().to_owned(),
             })
             .collect();
         list.sort_by(|a, b| a.name.cmp(&b.name));

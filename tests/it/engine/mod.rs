@@ -9,6 +9,7 @@ mod organization;
 mod quota;
 mod repository;
 mod robot_team;
+mod team_invites;
 mod user_namespace;
 mod workload;
 
