@@ -179,7 +179,10 @@ mod tests {
             (MemberKind::Robot, "bot@example.com"),
         ] {
             let err = cel(&team(&[bad]), None).unwrap_err();
-            assert!(err.contains("e-mail address for kind email"), "{bad:?}: {err}");
+            assert!(
+                err.contains("e-mail address for kind email"),
+                "{bad:?}: {err}"
+            );
         }
     }
 }

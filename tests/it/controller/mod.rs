@@ -11,6 +11,7 @@ mod quota;
 mod repository;
 mod robot;
 mod tenancy;
+mod user_namespace;
 mod watches;
 
 use std::sync::Arc;
