@@ -320,6 +320,7 @@ fn quantity(bytes: u64) -> String {
 fn robot_account(cx: &Context, org: &str, full: &str, description: &str, name: &str) -> Group {
     let spec = QuayRobotAccountSpec {
         organization: Some(org.to_owned()),
+        user: None,
         name: differs(short(full), name),
         description: non_empty(description),
         secret_name: None,
