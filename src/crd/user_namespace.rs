@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::access::AutoPrunePolicySpec;
-use super::common::{DeletionPolicy, ManagedStatus, Management};
+use super::common::{ManagedStatus, Management};
 
 /// Desired state of a Quay user's namespace.
 // Printer columns repeat `type_`/`priority` values, which clippy mistakes for duplicates.
@@ -48,15 +48,6 @@ pub struct QuayUserNamespaceSpec {
     pub management: Management,
 }
 
-impl QuayUserNamespaceSpec {
-    /// The deletion policy in effect: `spec.deletionPolicy`, or `Retain` when unset.
-    pub fn effective_deletion_policy(&self) -> DeletionPolicy {
-        self.management
-            .deletion_policy
-            .unwrap_or(DeletionPolicy::Retain)
-    }
-}
-
 /// Observed state of a QuayUserNamespace.
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -94,9 +85,5 @@ mod tests {
         assert_eq!(cel(&of("alice"), Some(&of("alice"))), Ok(()));
         let err = cel(&of("bob"), Some(&of("alice"))).unwrap_err();
         assert!(err.contains("user is immutable"), "{err}");
-        assert_eq!(
-            of("alice").spec.effective_deletion_policy(),
-            DeletionPolicy::Retain
-        );
     }
 }
