@@ -45,6 +45,7 @@ fuzz_target!(|data: &[u8]| {
     let app = service(EmulatorConfig {
         token: Some(TOKEN.to_owned()),
         superusers_full_access: first & 0x40 != 0,
+        mailing: false,
     });
     let response = runtime().block_on(app.oneshot(request));
     let Ok(response) = response;

@@ -27,7 +27,7 @@ use super::status::{Conditions, Progress, patch_status};
 use crate::crd::{
     ClusterQuayConnection, ConnectionKind, ConnectionRef, QuayConnection, QuayConnectionStatus,
     QuayMirrorConfig, QuayNotification, QuayOAuthApplication, QuayOrganization, QuayQuota,
-    QuayRepository, QuayRobotAccount, QuayTeam,
+    QuayRepository, QuayRobotAccount, QuayTeam, QuayUserNamespace,
 };
 use crate::engine::{ErrorClass, Quay};
 use crate::quay::ErrorKind;
@@ -366,6 +366,7 @@ async fn users(
     found.extend(users_of::<QuayMirrorConfig>(client, namespace, target).await?);
     found.extend(users_of::<QuayQuota>(client, namespace, target).await?);
     found.extend(users_of::<QuayOAuthApplication>(client, namespace, target).await?);
+    found.extend(users_of::<QuayUserNamespace>(client, namespace, target).await?);
     Ok(found)
 }
 

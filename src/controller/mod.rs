@@ -39,7 +39,7 @@ pub use reconcile::{Error, FINALIZER, KindContext};
 use crate::crd::{
     ClusterQuayConnection, ConnectionKind, QuayConnection, QuayGlobalMessage, QuayMirrorConfig,
     QuayNotification, QuayOAuthApplication, QuayOrganization, QuayQuota, QuayRepository,
-    QuayRobotAccount, QuayTeam,
+    QuayRobotAccount, QuayTeam, QuayUserNamespace,
 };
 
 /// Settings of `quay-config-operator run`.
@@ -102,6 +102,7 @@ pub async fn check_crds(client: &Client, namespace: Option<&str>) -> Result<(), 
     probe::<QuayMirrorConfig>(client, namespace).await?;
     probe::<QuayQuota>(client, namespace).await?;
     probe::<QuayOAuthApplication>(client, namespace).await?;
+    probe::<QuayUserNamespace>(client, namespace).await?;
     // Cluster-scoped kinds: only a cluster-wide install can list them.
     if namespace.is_none() {
         probe::<ClusterQuayConnection>(client, None).await?;
@@ -214,6 +215,8 @@ pub async fn run(client: Client, config: RunConfig) {
     let quotas = managed::<QuayQuota>(&client, ns, ctx.clone(), controller_config.clone());
     let applications =
         managed::<QuayOAuthApplication>(&client, ns, ctx.clone(), controller_config.clone());
+    let user_namespaces =
+        managed::<QuayUserNamespace>(&client, ns, ctx.clone(), controller_config.clone());
     // Cluster-scoped kinds: only a cluster-wide install can watch them.
     let message_client = client.clone();
     let messages = async move {
@@ -232,6 +235,7 @@ pub async fn run(client: Client, config: RunConfig) {
         mirrors,
         quotas,
         applications,
+        user_namespaces,
         messages
     );
     feeds.abort();

@@ -27,6 +27,7 @@ pub mod repository;
 pub mod robot;
 pub mod schema;
 pub mod team;
+pub mod user_namespace;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
@@ -58,6 +59,7 @@ pub use robot::{
     QuayRobotAccount, QuayRobotAccountSpec, QuayRobotAccountStatus, ROTATE_ANNOTATION,
 };
 pub use team::{MemberKind, QuayTeam, QuayTeamSpec, QuayTeamStatus, TeamMember, TeamRole};
+pub use user_namespace::{QuayUserNamespace, QuayUserNamespaceSpec, QuayUserNamespaceStatus};
 
 /// The API group of every kind.
 pub const GROUP: &str = "quayconfig.io";
@@ -82,6 +84,7 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
         definition::<QuayQuota>(),
         definition::<QuayGlobalMessage>(),
         definition::<QuayOAuthApplication>(),
+        definition::<QuayUserNamespace>(),
     ]
 }
 
@@ -173,6 +176,7 @@ pub(crate) mod tests {
                 "quayconfig.io_quayquotas.yaml",
                 "quayconfig.io_quayglobalmessages.yaml",
                 "quayconfig.io_quayoauthapplications.yaml",
+                "quayconfig.io_quayusernamespaces.yaml",
             ]
         );
         for crd in &crds {

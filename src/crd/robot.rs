@@ -42,6 +42,15 @@ pub const ROTATE_ANNOTATION: &str = "quayconfig.io/rotate";
     )
     .message("organization is immutable")
     .field_path(".spec.organization"),
+    validation = Rule::new(
+        "has(self.spec.user) == has(oldSelf.spec.user) && \
+         (!has(self.spec.user) || self.spec.user == oldSelf.spec.user)"
+    )
+    .message("user is immutable")
+    .field_path(".spec.user"),
+    validation = Rule::new("!has(self.spec.organization) || !has(self.spec.user)")
+        .message("set organization or user, not both")
+        .field_path(".spec.user"),
     printcolumn(name = "Robot", type_ = "string", json_path = ".status.fullName"),
     printcolumn(name = "Secret", type_ = "string", json_path = ".status.secretName")
 )]
@@ -55,6 +64,17 @@ pub struct QuayRobotAccountSpec {
         regex(pattern = r"^[a-z0-9]+([._-][a-z0-9]+)*$")
     )]
     pub organization: Option<String>,
+
+    /// For a robot of a user namespace (no `organization`): the Quay user. Quay
+    /// manages only the caller's own robots, so the connection's token must be
+    /// this user's; otherwise the robot is not touched and `Ready` says so
+    /// (reason `WrongTokenUser`). When unset, the token's user. Cannot be changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 2, max = 255),
+        regex(pattern = r"^[a-z0-9]+([._-][a-z0-9]+)*$")
+    )]
+    pub user: Option<String>,
 
     /// Short name of the robot (Quay's full name is `namespace+name`). Defaults to
     /// `metadata.name`. Cannot be changed after creation.
@@ -162,4 +182,34 @@ pub struct QuayRobotAccountStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 1024))]
     pub rotation: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::tests::cel;
+
+    fn robot(organization: Option<&str>, user: Option<&str>) -> QuayRobotAccount {
+        QuayRobotAccount::new(
+            "bot",
+            QuayRobotAccountSpec {
+                organization: organization.map(Into::into),
+                user: user.map(Into::into),
+                ..Default::default()
+            },
+        )
+    }
+
+    #[test]
+    fn user_is_exclusive_with_organization_and_immutable() {
+        assert_eq!(cel(&robot(None, Some("alice")), None), Ok(()));
+        let both = cel(&robot(Some("acme"), Some("alice")), None).unwrap_err();
+        assert!(both.contains("not both"), "{both}");
+        let old = robot(None, Some("alice"));
+        assert_eq!(cel(&robot(None, Some("alice")), Some(&old)), Ok(()));
+        for new in [robot(None, Some("bob")), robot(None, None)] {
+            let err = cel(&new, Some(&old)).unwrap_err();
+            assert!(err.contains("user is immutable"), "{err}");
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! `QuayTeam`: a team of a Quay organization, optionally with its members.
 
-use kube::CustomResource;
+use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -60,7 +60,11 @@ pub struct QuayTeamSpec {
     pub description: Option<String>,
 
     /// Members of the team. When given, the list is authoritative: members not listed
-    /// are removed. When absent, membership is not managed.
+    /// are removed and invitations not listed are withdrawn. When absent, membership
+    /// is not managed. An `email` entry is invited by e-mail (Quay needs
+    /// FEATURE_MAILING); once the invitee accepts, Quay lists them as a user and
+    /// forgets the address: replace the entry by `{kind: user, name: <their user>}`,
+    /// or the user is removed and the address invited again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 1000))]
     pub members: Option<Vec<TeamMember>>,
@@ -101,13 +105,17 @@ impl TeamRole {
     }
 }
 
-/// A team member: a Quay user, or a robot of the team's organization.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+/// A team member: a Quay user, a robot of the team's organization, or an
+/// e-mail address to invite.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, KubeSchema)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new(
+    "self.kind == 'email' ? self.name.matches('^[^@ ]+@[^@ ]+[.][^@ ]+$') : !self.name.contains('@')"
+).message("name must be an e-mail address for kind email, and a user or robot name (no @) otherwise"))]
 pub struct TeamMember {
-    /// `user` or `robot`.
+    /// `user`, `robot` or `email`.
     pub kind: MemberKind,
-    /// User name, or robot short name (or full name `org+short`).
+    /// User name, robot short name (or full name `org+short`), or e-mail address.
     #[schemars(length(min = 1, max = 255))]
     pub name: String,
 }
@@ -120,6 +128,8 @@ pub enum MemberKind {
     User,
     /// A robot account.
     Robot,
+    /// An e-mail address, invited to join (needs FEATURE_MAILING in Quay).
+    Email,
 }
 
 /// Observed state of a QuayTeam.
@@ -129,4 +139,50 @@ pub struct QuayTeamStatus {
     /// Conditions, generation, origin and drift, as every kind has them.
     #[serde(flatten)]
     pub common: ManagedStatus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::tests::cel;
+
+    fn team(members: &[(MemberKind, &str)]) -> QuayTeam {
+        let members = members
+            .iter()
+            .map(|(kind, name)| TeamMember {
+                kind: *kind,
+                name: (*name).into(),
+            })
+            .collect();
+        QuayTeam::new(
+            "devs",
+            QuayTeamSpec {
+                organization: "acme".into(),
+                members: Some(members),
+                ..Default::default()
+            },
+        )
+    }
+
+    #[test]
+    fn email_members_must_be_addresses_and_only_they() {
+        let ok = team(&[
+            (MemberKind::User, "alice"),
+            (MemberKind::Robot, "bot"),
+            (MemberKind::Email, "new.dev@example.com"),
+        ]);
+        assert_eq!(cel(&ok, None), Ok(()));
+        for bad in [
+            (MemberKind::Email, "alice"),
+            (MemberKind::Email, "a@b"),
+            (MemberKind::User, "alice@example.com"),
+            (MemberKind::Robot, "bot@example.com"),
+        ] {
+            let err = cel(&team(&[bad]), None).unwrap_err();
+            assert!(
+                err.contains("e-mail address for kind email"),
+                "{bad:?}: {err}"
+            );
+        }
+    }
 }

@@ -13,9 +13,9 @@
 //!   superuser), the configured feature flag, zero stats, no faults (the
 //!   cost model stays as it is).
 //! - `POST /__emulator/config` `{"superusers_full_access"?: bool,
-//!   "workers"?: int, "request_cost"?: "190ms"}` → 200 with the resulting
-//!   `{"superusers_full_access", "workers", "request_cost"}` (`null`s without a
-//!   cost model); fields left out keep their value, `"workers": 0` or
+//!   "mailing"?: bool, "workers"?: int, "request_cost"?: "190ms"}` → 200 with
+//!   the resulting `{"superusers_full_access", "mailing", "workers",
+//!   "request_cost"}` (`null`s without a cost model); fields left out keep their value, `"workers": 0` or
 //!   `"request_cost": "0s"` removes the cost model.
 //! - `POST /__emulator/users` `{"username", "email"?, "superuser"?: bool}` → 201.
 //! - `POST /__emulator/tokens` `{"username", "scopes"?: [...] (default all),
@@ -40,6 +40,20 @@
 //! or deleted from, a missing namespace and for a repository permission set on
 //! a missing repository, 400 `Organization does not exist: X` for robots and
 //! teams created in a missing organization, and 404 elsewhere.
+//!
+//! # FEATURE_MAILING
+//!
+//! Off by default ([`EmulatorConfig::mailing`], `--mailing` or
+//! `POST /__emulator/config`). Off, as recorded: `PUT`/`DELETE
+//! /organization/{org}/team/{team}/invite/{email}` answer Quay's 405 HTML page
+//! for any team, and a user is added to a team directly. On, as Quay's source
+//! does it: the invite resource creates and deletes e-mail invitations,
+//! `PUT .../members/{user}` invites (`"invited": true`) a user who is in no
+//! team of the organization (robots are always added), `DELETE
+//! .../members/{user}` withdraws a user's pending invitation first, and
+//! `GET .../members?includePending=true` lists pending invitations after the
+//! members for an organization admin. Accepting an invitation is not
+//! reproduced (it needs the invitee's e-mailed code).
 //!
 //! # Cost model
 //!
@@ -124,6 +138,9 @@ pub struct EmulatorArgs {
     /// Behave as Quay with FEATURE_SUPERUSERS_FULL_ACCESS: true (default false, like Quay).
     #[arg(long)]
     pub superusers_full_access: bool,
+    /// Behave as Quay with FEATURE_MAILING: true (team invitations by e-mail; default false).
+    #[arg(long)]
+    pub mailing: bool,
     /// Cost model: calls served at once; each call with a known token holds one
     /// worker for --request-cost before it is answered (default: no cost).
     #[arg(long, value_name = "N", requires = "request_cost", value_parser = parse_workers)]
@@ -162,6 +179,10 @@ pub struct EmulatorConfig {
     pub token: Option<String>,
     /// FEATURE_SUPERUSERS_FULL_ACCESS.
     pub superusers_full_access: bool,
+    /// FEATURE_MAILING: team invitations by e-mail exist, and adding a user who
+    /// is not yet in the organization to a team invites them (Quay's default
+    /// FEATURE_REQUIRE_TEAM_INVITE).
+    pub mailing: bool,
 }
 
 /// Username of the superuser created for [`EmulatorConfig::token`].
@@ -220,6 +241,7 @@ impl Shared {
 
 fn initial_state(config: &EmulatorConfig) -> State {
     let mut state = State::new(config.superusers_full_access);
+    state.mailing = config.mailing;
     if let Some(token) = &config.token {
         state.create_user(
             PRECREATED_SUPERUSER,
@@ -363,6 +385,7 @@ pub async fn serve(args: EmulatorArgs) -> std::io::Result<()> {
     let config = EmulatorConfig {
         token: args.token,
         superusers_full_access: args.superusers_full_access,
+        mailing: args.mailing,
     };
     let listener = TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;

@@ -187,6 +187,17 @@ pub struct Team {
     pub role: TeamRole,
     /// User and robot names, in the order they were added.
     pub members: Vec<String>,
+    /// Pending invitations, in the order they were made (only with FEATURE_MAILING).
+    pub invites: Vec<Invite>,
+}
+
+/// A pending invitation to join a team.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Invite {
+    /// An existing user who is not in the organization yet.
+    User(String),
+    /// An e-mail address.
+    Email(String),
 }
 
 /// Who a prototype grants to.
@@ -328,6 +339,8 @@ pub struct LogEntry {
 pub struct State {
     /// FEATURE_SUPERUSERS_FULL_ACCESS.
     pub superusers_full_access: bool,
+    /// FEATURE_MAILING.
+    pub mailing: bool,
     pub namespaces: BTreeMap<String, Namespace>,
     pub repos: BTreeMap<(String, String), Repository>,
     pub tokens: HashMap<String, Token>,
@@ -399,6 +412,7 @@ impl State {
             description: String::new(),
             role: TeamRole::Admin,
             members: vec![creator.to_string()],
+            invites: Vec::new(),
         };
         self.namespaces.insert(
             name.to_string(),

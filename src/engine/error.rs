@@ -42,6 +42,27 @@ pub enum EngineError {
     /// The desired state cannot be reached for a reason Quay would not say clearly.
     #[error("{0}")]
     Rejected(String),
+    /// Quay changes this only for the caller, and the connection's token is another user's.
+    #[error(
+        "Quay lets only user {user:?} change its own {what}, but this connection's token belongs to {token_user:?}; use a QuayConnection with a token of {user:?}"
+    )]
+    TokenUser {
+        /// The user whose namespace the object belongs to.
+        user: String,
+        /// The user the connection's token belongs to.
+        token_user: String,
+        /// What would be changed, e.g. `auto-prune policies`.
+        what: String,
+    },
+    /// Quay runs without a feature the spec needs (e.g. FEATURE_MAILING for
+    /// e-mail invitations); everything else was done.
+    #[error("{message}")]
+    FeatureUnavailable {
+        /// CamelCase reason, e.g. `InvitationsUnavailable`.
+        reason: &'static str,
+        /// What could not be done and why, in plain words.
+        message: String,
+    },
     /// A create failed half-way and left the object in Quay (e.g. a quota
     /// whose thresholds Quay refused): the caller created it.
     #[error(transparent)]
@@ -66,6 +87,8 @@ impl EngineError {
             EngineError::Waiting { .. } => "WaitingForDependency",
             EngineError::Immutable { .. } => "ImmutableField",
             EngineError::Rejected(_) => "QuayRejected",
+            EngineError::TokenUser { .. } => "WrongTokenUser",
+            EngineError::FeatureUnavailable { reason, .. } => reason,
             EngineError::CreatedThenFailed(e) => e.reason(),
         }
     }

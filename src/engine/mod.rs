@@ -22,6 +22,7 @@ mod replace;
 pub mod repository;
 pub mod robot;
 pub mod team;
+pub mod user_namespace;
 
 pub use driver::{FieldChange, Managed, Mode, Report, delete, reconcile};
 pub use error::{EngineError, ErrorClass};

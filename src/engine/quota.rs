@@ -240,9 +240,13 @@ impl DesiredQuota {
                     .client
                     .list_quotas(&QuotaScope::SuperuserUser(user.clone()))
                     .await
+                    // An unknown user: 404 here (Quay's create would answer a
+                    // bare 500), so nothing is written until the user exists.
                     .map_err(|e| match e.is_not_found() {
                         true => EngineError::Waiting {
-                            what: format!("user {user}"),
+                            what: format!(
+                                "Quay user {user:?}, which does not exist (the operator does not create users)"
+                            ),
                         },
                         false => e.into(),
                     })?;

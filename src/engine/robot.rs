@@ -26,6 +26,9 @@ pub struct LiveRobot {
 pub struct DesiredRobot {
     /// Organization or the token's user.
     pub owner: RobotOwner,
+    /// For a robot of the token's user: the user it must be (checked before
+    /// anything is sent); `None` takes whoever the token belongs to.
+    pub user: Option<String>,
     /// Short name.
     pub short_name: String,
     /// Description given at creation.
@@ -116,6 +119,9 @@ impl Managed for DesiredRobot {
     }
 
     async fn observe(&self, quay: &Quay) -> Result<Option<LiveRobot>, EngineError> {
+        if let (RobotOwner::CurrentUser, Some(user)) = (&self.owner, &self.user) {
+            super::user_namespace::require_token_user(quay, user, "robot accounts").await?;
+        }
         let robots = match quay.robots(&self.owner).await {
             // Quay answers 403 (or 404) for the robots of an unknown organization.
             Err(e)

@@ -1,4 +1,12 @@
 //! Teams: role and description kept in line; members too when listed.
+//!
+//! A member list names users and robots, and e-mail addresses to invite
+//! (entries with an `@`; Quay user and robot names never have one). Pending
+//! invitations come in the same members call (`includePending=true`). A user
+//! Quay invited rather than added (Quay with FEATURE_MAILING invites users who
+//! are not in the organization yet) counts as listed while the invitation is
+//! pending. Without FEATURE_MAILING Quay has no invitations: the other members
+//! are still synced and the team reports `InvitationsUnavailable`.
 
 use std::collections::BTreeSet;
 
@@ -19,7 +27,8 @@ pub struct DesiredTeam {
     pub role: String,
     /// Description; not managed when `None`.
     pub description: Option<String>,
-    /// Members (user names, robot full names); not managed when `None`.
+    /// Members (user names, robot full names, e-mail addresses to invite);
+    /// not managed when `None`.
     pub members: Option<BTreeSet<String>>,
 }
 
@@ -28,7 +37,7 @@ pub struct DesiredTeam {
 pub struct LiveTeam {
     /// The team as the organization view lists it.
     pub team: TeamSummary,
-    /// Its members, when managed.
+    /// Its members and pending invitations (by address), when managed.
     pub members: Option<BTreeSet<String>>,
 }
 
@@ -45,7 +54,9 @@ impl DesiredTeam {
         let Some(desired) = &self.members else {
             return Ok(());
         };
-        for name in desired.difference(current) {
+        let (emails, names): (Vec<&String>, Vec<&String>) =
+            desired.difference(current).partition(|n| is_email(n));
+        for name in names {
             match quay
                 .client
                 .add_team_member(&self.org, &self.name, name)
@@ -62,17 +73,64 @@ impl DesiredTeam {
             }
         }
         for name in current.difference(desired) {
+            let removed = match is_email(name) {
+                true => {
+                    quay.client
+                        .delete_team_email_invite(&self.org, &self.name, name)
+                        .await
+                }
+                false => {
+                    quay.client
+                        .remove_team_member(&self.org, &self.name, name)
+                        .await
+                }
+            };
+            match removed {
+                Err(e) if e.is_not_found() => {}
+                other => other?,
+            }
+        }
+        self.invite(quay, &emails).await
+    }
+
+    /// Invites the addresses, last: without FEATURE_MAILING the first refusal
+    /// stops the others and is reported once the rest is done.
+    async fn invite(&self, quay: &Quay, emails: &[&String]) -> Result<(), EngineError> {
+        for email in emails {
             match quay
                 .client
-                .remove_team_member(&self.org, &self.name, name)
+                .invite_team_email(&self.org, &self.name, email)
                 .await
             {
-                Err(e) if e.is_not_found() => {}
+                Err(e) if e.is_mailing_off() => {
+                    return Err(EngineError::FeatureUnavailable {
+                        reason: "InvitationsUnavailable",
+                        message: format!(
+                            "cannot invite {} to team {}/{}: this Quay does not send e-mail \
+                             (FEATURE_MAILING is off, so it has no team invitations; it answered \
+                             {} to {}); the other members are in place",
+                            emails
+                                .iter()
+                                .map(|e| e.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            self.org,
+                            self.name,
+                            e.status.unwrap_or_default(),
+                            e.endpoint
+                        ),
+                    });
+                }
                 other => other?,
             }
         }
         Ok(())
     }
+}
+
+/// Whether a member entry is an e-mail address to invite.
+fn is_email(name: &str) -> bool {
+    name.contains('@')
 }
 
 impl Managed for DesiredTeam {
@@ -97,7 +155,7 @@ impl Managed for DesiredTeam {
                 .client
                 .list_team_members(&self.org, &self.name)
                 .await?
-                .map(|m| m.into_iter().map(|m| m.name).collect()),
+                .map(|m| m.iter().map(|m| m.key().to_owned()).collect()),
             None => None,
         };
         Ok(Some(LiveTeam { team, members }))
@@ -118,17 +176,21 @@ impl Managed for DesiredTeam {
             ));
         }
         if let (Some(desired), Some(current)) = (&self.members, &live.members) {
+            let what = |name: &str| match is_email(name) {
+                true => "invited",
+                false => "member",
+            };
             for name in desired.difference(current) {
                 changes.push(FieldChange::new(
                     &Self::member_label(name),
                     "absent",
-                    "member",
+                    what(name),
                 ));
             }
             for name in current.difference(desired) {
                 changes.push(FieldChange::new(
                     &Self::member_label(name),
-                    "member",
+                    what(name),
                     "absent",
                 ));
             }

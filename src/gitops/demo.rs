@@ -59,6 +59,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "examples/team.yaml",
         include_str!("../../examples/team.yaml"),
     ),
+    (
+        "examples/user-namespace.yaml",
+        include_str!("../../examples/user-namespace.yaml"),
+    ),
 ];
 
 /// What exists in Quay before the demo: what the examples use without
@@ -139,6 +143,7 @@ pub async fn run(out: &mut dyn Write) -> Result<DemoReport, String> {
     let emulator = Emulator::start(EmulatorConfig {
         token: Some(TOKEN.to_owned()),
         superusers_full_access: true,
+        mailing: false,
     })
     .await
     .map_err(|e| format!("cannot start the emulator: {e}"))?;

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::controller::ManagedResource;
 use crate::crd::{
     QuayConnection, QuayGlobalMessage, QuayMirrorConfig, QuayNotification, QuayOAuthApplication,
-    QuayOrganization, QuayQuota, QuayRepository, QuayRobotAccount, QuayTeam,
+    QuayOrganization, QuayQuota, QuayRepository, QuayRobotAccount, QuayTeam, QuayUserNamespace,
 };
 use crate::engine::global_message::DesiredMessage;
 use crate::engine::mirror::DesiredMirror;
@@ -19,6 +19,7 @@ use crate::engine::quota::DesiredQuota;
 use crate::engine::repository::DesiredRepository;
 use crate::engine::robot::DesiredRobot;
 use crate::engine::team::DesiredTeam;
+use crate::engine::user_namespace::DesiredUserNamespace;
 use crate::engine::{self, EngineError, FieldChange, Managed, Mode, Quay};
 
 /// A custom resource kind of group `quayconfig.io`.
@@ -44,11 +45,13 @@ pub enum Kind {
     GlobalMessage,
     /// `QuayOAuthApplication`.
     OAuthApplication,
+    /// `QuayUserNamespace`.
+    UserNamespace,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Connection,
         Kind::Organization,
         Kind::RobotAccount,
@@ -59,6 +62,7 @@ impl Kind {
         Kind::Quota,
         Kind::GlobalMessage,
         Kind::OAuthApplication,
+        Kind::UserNamespace,
     ];
 
     /// The kind's name, e.g. `QuayRepository`.
@@ -74,6 +78,7 @@ impl Kind {
             Kind::Quota => "QuayQuota",
             Kind::GlobalMessage => "QuayGlobalMessage",
             Kind::OAuthApplication => "QuayOAuthApplication",
+            Kind::UserNamespace => "QuayUserNamespace",
         }
     }
 
@@ -82,13 +87,13 @@ impl Kind {
         Kind::ALL.into_iter().find(|k| k.name() == name)
     }
 
-    /// Position in the dependency order: organizations; robots and teams;
-    /// repositories; notifications, mirrors, quotas and OAuth applications;
-    /// global messages depend on nothing and come with the organizations.
+    /// Position in the dependency order: organizations and user namespaces
+    /// (and global messages, which depend on nothing); robots and teams;
+    /// repositories; notifications, mirrors, quotas and OAuth applications.
     pub fn rank(self) -> u8 {
         match self {
             Kind::Connection => 0,
-            Kind::Organization | Kind::GlobalMessage => 1,
+            Kind::Organization | Kind::UserNamespace | Kind::GlobalMessage => 1,
             Kind::RobotAccount | Kind::Team => 2,
             Kind::Repository => 3,
             Kind::Notification | Kind::MirrorConfig | Kind::Quota | Kind::OAuthApplication => 4,
@@ -108,6 +113,7 @@ impl Kind {
             Kind::Quota => crate::crd::definition::<QuayQuota>(),
             Kind::GlobalMessage => crate::crd::definition::<QuayGlobalMessage>(),
             Kind::OAuthApplication => crate::crd::definition::<QuayOAuthApplication>(),
+            Kind::UserNamespace => crate::crd::definition::<QuayUserNamespace>(),
         }
     }
 }
@@ -147,6 +153,8 @@ pub enum Typed {
     GlobalMessage(Box<QuayGlobalMessage>),
     /// A QuayOAuthApplication.
     OAuthApplication(Box<QuayOAuthApplication>),
+    /// A QuayUserNamespace.
+    UserNamespace(Box<QuayUserNamespace>),
 }
 
 impl Typed {
@@ -163,6 +171,7 @@ impl Typed {
             Kind::Quota => Typed::Quota(serde_json::from_value(value)?),
             Kind::GlobalMessage => Typed::GlobalMessage(serde_json::from_value(value)?),
             Kind::OAuthApplication => Typed::OAuthApplication(serde_json::from_value(value)?),
+            Kind::UserNamespace => Typed::UserNamespace(serde_json::from_value(value)?),
         })
     }
 }
@@ -182,6 +191,7 @@ macro_rules! with_managed {
             Typed::Quota($r) => $body,
             Typed::GlobalMessage($r) => $body,
             Typed::OAuthApplication($r) => $body,
+            Typed::UserNamespace($r) => $body,
         }
     };
 }
@@ -208,6 +218,8 @@ pub enum Desired {
     GlobalMessage(DesiredMessage),
     /// An organization's OAuth application.
     OAuthApplication(DesiredApplication),
+    /// A user's own namespace.
+    UserNamespace(DesiredUserNamespace),
 }
 
 /// Wraps a kind's desired state into [`Desired`].
@@ -266,6 +278,11 @@ impl IntoDesired for QuayOAuthApplication {
         Desired::OAuthApplication(d)
     }
 }
+impl IntoDesired for QuayUserNamespace {
+    fn wrap(d: DesiredUserNamespace) -> Desired {
+        Desired::UserNamespace(d)
+    }
+}
 
 /// What one engine run found (and did), without the kind-specific live object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -291,6 +308,7 @@ impl Desired {
             Desired::Quota(d) => d.describe(),
             Desired::GlobalMessage(d) => d.describe(),
             Desired::OAuthApplication(d) => d.describe(),
+            Desired::UserNamespace(d) => d.describe(),
         }
     }
 
@@ -314,6 +332,7 @@ impl Desired {
             Desired::Quota(d) => run(d, quay, mode).await,
             Desired::GlobalMessage(d) => run(d, quay, mode).await,
             Desired::OAuthApplication(d) => run(d, quay, mode).await,
+            Desired::UserNamespace(d) => run(d, quay, mode).await,
         }
     }
 }

@@ -65,6 +65,12 @@ pub struct QuayError {
 }
 
 impl QuayError {
+    /// Whether this is Quay without FEATURE_MAILING answering an invitation
+    /// call (405: the invite resource does not exist).
+    pub fn is_mailing_off(&self) -> bool {
+        self.status == Some(405)
+    }
+
     pub(crate) fn new(
         kind: ErrorKind,
         endpoint: impl Into<String>,

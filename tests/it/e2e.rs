@@ -83,6 +83,7 @@ impl QuayUnderTest {
                 let emulator = Emulator::start(EmulatorConfig {
                     token: Some("e2e-token".into()),
                     superusers_full_access: false,
+                    mailing: false,
                 })
                 .await
                 .unwrap();

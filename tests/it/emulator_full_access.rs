@@ -373,6 +373,7 @@ async fn start(full_access: bool) -> Emulator {
     let emulator = Emulator::start(EmulatorConfig {
         token: Some(TOKEN.to_owned()),
         superusers_full_access: full_access,
+        mailing: false,
     })
     .await
     .expect("start emulator");

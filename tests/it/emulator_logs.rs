@@ -30,6 +30,7 @@ impl Api {
         let emulator = Emulator::start(EmulatorConfig {
             token: Some(TOKEN.to_owned()),
             superusers_full_access: true,
+            mailing: false,
         })
         .await
         .expect("start emulator");

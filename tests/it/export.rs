@@ -28,6 +28,7 @@ async fn emulator() -> Emulator {
     Emulator::start(EmulatorConfig {
         token: Some(TOKEN.to_owned()),
         superusers_full_access: true,
+        mailing: false,
     })
     .await
     .expect("emulator")

@@ -198,6 +198,7 @@ async fn every_hostile_value_is_refused_naming_its_field_and_quay_hears_nothing(
     let emulator = Emulator::start(EmulatorConfig {
         token: Some("hostile-token".into()),
         superusers_full_access: true,
+        mailing: false,
     })
     .await
     .unwrap();

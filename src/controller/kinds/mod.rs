@@ -24,6 +24,7 @@ mod owned_secret;
 mod repository;
 mod robot;
 mod team;
+mod user_namespace;
 
 pub use owned_secret::MANAGED_BY;
 

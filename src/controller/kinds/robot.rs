@@ -32,6 +32,7 @@ impl QuayRobotAccount {
                 Some(org) => RobotOwner::Organization(org.clone()),
                 None => RobotOwner::CurrentUser,
             },
+            user: self.spec.user.clone(),
             short_name: self.spec.short_name(&self.name_any()),
             description: self.spec.description.clone().unwrap_or_default(),
             federation: self.spec.federation.as_ref().map(|list| {
@@ -75,13 +76,19 @@ impl ManagedResource for QuayRobotAccount {
         Ok(self.engine_robot())
     }
     fn quay_identity(&self) -> String {
-        let owner = self.spec.organization.as_deref().unwrap_or("(token user)");
+        let owner = self
+            .spec
+            .organization
+            .as_deref()
+            .or(self.spec.user.as_deref())
+            .unwrap_or("(token user)");
         format!("{owner}+{}", self.spec.short_name(&self.name_any()))
     }
     fn quay_location(&self) -> Option<super::QuayLocation> {
         self.spec
             .organization
             .as_deref()
+            .or(self.spec.user.as_deref())
             .map(super::QuayLocation::of_namespace)
     }
     common_accessors!();

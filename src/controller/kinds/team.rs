@@ -35,7 +35,7 @@ impl ManagedResource for QuayTeam {
                 members
                     .iter()
                     .map(|m| match m.kind {
-                        MemberKind::User => m.name.clone(),
+                        MemberKind::User | MemberKind::Email => m.name.clone(),
                         MemberKind::Robot => robot_full_name(org, &m.name, inputs),
                     })
                     .collect()

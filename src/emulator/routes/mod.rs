@@ -339,6 +339,18 @@ pub fn table() -> Vec<Route> {
             team::remove_member,
         ),
         r(
+            M::PUT,
+            "/api/v1/organization/{orgname}/team/{teamname}/invite/{email}",
+            Some(OrgAdmin),
+            team::invite_email,
+        ),
+        r(
+            M::DELETE,
+            "/api/v1/organization/{orgname}/team/{teamname}/invite/{email}",
+            Some(OrgAdmin),
+            team::delete_email_invite,
+        ),
+        r(
             M::GET,
             "/api/v1/organization/{orgname}/team/{teamname}/permissions",
             None,

@@ -1,12 +1,14 @@
-//! Teams: `/api/v1/organization/{orgname}/team/{teamname}[/members[/{membername}]|/permissions]`.
+//! Teams: `/api/v1/organization/{orgname}/team/{teamname}[/members[/{membername}]|/permissions]`
+//! and, with FEATURE_MAILING, `.../invite/{email}`.
 
 use serde_json::{Value, json};
 
 use super::super::audit::log_action;
-use super::super::errors::{ApiError, ApiResult, Reply};
+use super::super::auth::is_org_member_name;
+use super::super::errors::{ApiError, ApiResult, Html, Reply};
 use super::super::request::{Ctx, JsonFields};
-use super::super::state::{Delegate, State, Team, TeamRole};
-use super::super::views::{team_avatar, team_member_view};
+use super::super::state::{Delegate, Invite, State, Team, TeamRole};
+use super::super::views::{avatar, team_avatar, team_member_view};
 use super::robot::org_does_not_exist;
 use super::validate_namespace_name;
 
@@ -86,6 +88,7 @@ pub fn put(ctx: &Ctx, state: &mut State) -> ApiResult {
             description: description.unwrap_or_default(),
             role,
             members: Vec::new(),
+            invites: Vec::new(),
         };
         if let Some(o) = state.namespace_mut(&org).and_then(|n| n.org_mut()) {
             o.teams.push(team);
@@ -174,11 +177,14 @@ pub fn members(ctx: &Ctx, state: &mut State) -> ApiResult {
         return Err(ctx.deny());
     }
     let team = team.ok_or_else(ApiError::not_found)?;
-    let members: Vec<Value> = team
+    let mut members: Vec<Value> = team
         .members
         .iter()
         .map(|m| team_member_view(state, m))
         .collect();
+    if ctx.query_bool("includePending", false) && is_admin {
+        members.extend(team.invites.iter().map(|i| invite_view(state, i)));
+    }
     Ok(Reply::ok(
         json!({ "name": team.name, "members": members, "can_edit": is_admin }),
     ))
@@ -201,7 +207,22 @@ pub fn add_member(ctx: &Ctx, state: &mut State) -> ApiResult {
             "Cannot add the specified robot to this team, as it is not a member of the organization",
         ));
     }
+    // With FEATURE_MAILING (and Quay's default REQUIRE_TEAM_INVITE) a user who
+    // is in no team of the organization is invited instead.
+    let invite = state.mailing
+        && !member.contains('+')
+        && !state
+            .namespace(&org)
+            .is_some_and(|ns| is_org_member_name(ns, &member));
     let team = find_team_mut(state, &org, &name).ok_or_else(ApiError::not_found)?;
+    if invite {
+        team.invites.push(Invite::User(member.clone()));
+        let metadata = json!({"user": member, "member": member, "team": name});
+        log_action(ctx, state, "org_invite_team_member", &org, None, metadata);
+        let mut view = team_member_view(state, &member);
+        view["invited"] = Value::Bool(true);
+        return Ok(Reply::ok(view));
+    }
     if team.members.contains(&member) {
         return Err(ApiError::message(format!(
             "User {member} is already a member of team {name}"
@@ -224,6 +245,23 @@ pub fn remove_member(ctx: &Ctx, state: &mut State) -> ApiResult {
     let (org, name) = require_admin(ctx, state)?;
     let member = ctx.param("membername").to_string();
     let team = find_team(state, &org, &name).ok_or_else(ApiError::not_found)?;
+    // A pending invitation of the user is withdrawn first.
+    let pending = Invite::User(member.clone());
+    if team.invites.contains(&pending) {
+        if let Some(team) = find_team_mut(state, &org, &name) {
+            team.invites.retain(|i| i != &pending);
+        }
+        let metadata = json!({"user": member, "team": name, "member": member});
+        log_action(
+            ctx,
+            state,
+            "org_delete_team_member_invite",
+            &org,
+            None,
+            metadata,
+        );
+        return Ok(Reply::no_content());
+    }
     if !team.members.contains(&member) {
         return Err(ApiError::message(format!(
             "User {member} does not belong to team {name}"
@@ -272,4 +310,70 @@ pub fn permissions(ctx: &Ctx, state: &mut State) -> ApiResult {
         })
         .collect();
     Ok(Reply::ok(json!({ "permissions": permissions })))
+}
+
+/// A pending invitation as the members list shows it.
+fn invite_view(state: &State, invite: &Invite) -> Value {
+    match invite {
+        Invite::User(user) => {
+            let mut view = team_member_view(state, user);
+            view["invited"] = Value::Bool(true);
+            view
+        }
+        Invite::Email(email) => json!({
+            "email": email,
+            "kind": "invite",
+            "avatar": avatar(email, email, "user"),
+            "invited": true,
+        }),
+    }
+}
+
+/// Without FEATURE_MAILING Quay has no invite resource: its 405 page, for any team.
+fn require_mailing(state: &State) -> Result<(), ApiError> {
+    if state.mailing {
+        Ok(())
+    } else {
+        Err(ApiError::Html(Html::MethodNotAllowed))
+    }
+}
+
+/// `PUT /api/v1/organization/{orgname}/team/{teamname}/invite/{email}`: invites
+/// an e-mail address (another invitation each time, as Quay does).
+pub fn invite_email(ctx: &Ctx, state: &mut State) -> ApiResult {
+    require_mailing(state)?;
+    let (org, name) = require_admin(ctx, state)?;
+    let email = ctx.param("email").to_string();
+    let team = find_team_mut(state, &org, &name).ok_or_else(ApiError::not_found)?;
+    let invite = Invite::Email(email.clone());
+    team.invites.push(invite.clone());
+    let metadata = json!({"email": email, "team": name, "member": email});
+    log_action(ctx, state, "org_invite_team_member", &org, None, metadata);
+    Ok(Reply::ok(invite_view(state, &invite)))
+}
+
+/// `DELETE /api/v1/organization/{orgname}/team/{teamname}/invite/{email}`:
+/// withdraws one invitation of the address (404 when there is none).
+pub fn delete_email_invite(ctx: &Ctx, state: &mut State) -> ApiResult {
+    require_mailing(state)?;
+    let (org, name) = require_admin(ctx, state)?;
+    let email = ctx.param("email").to_string();
+    let team = find_team_mut(state, &org, &name).ok_or_else(ApiError::not_found)?;
+    let invite = Invite::Email(email.clone());
+    let at = team
+        .invites
+        .iter()
+        .position(|i| i == &invite)
+        .ok_or_else(ApiError::not_found)?;
+    team.invites.remove(at);
+    let metadata = json!({"email": email, "team": name, "member": email});
+    log_action(
+        ctx,
+        state,
+        "org_delete_team_member_invite",
+        &org,
+        None,
+        metadata,
+    );
+    Ok(Reply::no_content())
 }

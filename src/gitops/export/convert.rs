@@ -320,6 +320,7 @@ fn quantity(bytes: u64) -> String {
 fn robot_account(cx: &Context, org: &str, full: &str, description: &str, name: &str) -> Group {
     let spec = QuayRobotAccountSpec {
         organization: Some(org.to_owned()),
+        user: None,
         name: differs(short(full), name),
         description: non_empty(description),
         secret_name: None,
@@ -357,11 +358,12 @@ fn team_resource(
         let mut list: Vec<TeamMember> = members
             .iter()
             .map(|m| TeamMember {
-                kind: match m.is_robot {
-                    true => MemberKind::Robot,
-                    false => MemberKind::User,
+                kind: match (m.invited_email(), m.is_robot) {
+                    (Some(_), _) => MemberKind::Email,
+                    (None, true) => MemberKind::Robot,
+                    (None, false) => MemberKind::User,
                 },
-                name: m.name.clone(),
+                name: m.key().to_owned(),
             })
             .collect();
         list.sort_by(|a, b| a.name.cmp(&b.name));

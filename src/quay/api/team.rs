@@ -20,17 +20,38 @@ pub struct Team {
     pub new_team: bool,
 }
 
-/// A team member: a user or a robot.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+/// A team member: a user or a robot, or (with `includePending`) a pending
+/// invitation of a user or of an e-mail address.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
 pub struct TeamMember {
-    /// User name, or robot full name.
+    /// User name, or robot full name (empty for an e-mail invitation).
+    #[serde(default)]
     pub name: String,
+    /// `user`, or `invite` for an e-mail invitation.
+    #[serde(default)]
+    pub kind: String,
+    /// The invited address, for an e-mail invitation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     /// Whether the member is a robot.
     #[serde(default)]
     pub is_robot: bool,
     /// Whether the member is only invited.
     #[serde(default)]
     pub invited: bool,
+}
+
+impl TeamMember {
+    /// The invited address, if this is an e-mail invitation.
+    pub fn invited_email(&self) -> Option<&str> {
+        self.email.as_deref().filter(|_| self.kind == "invite")
+    }
+
+    /// How the member is named in a member list: the user or robot name, or
+    /// the address of an e-mail invitation.
+    pub fn key(&self) -> &str {
+        self.invited_email().unwrap_or(&self.name)
+    }
 }
 
 /// A repository permission of a team (`GET .../team/{team}/permissions`).
@@ -90,7 +111,8 @@ impl QuayClient {
             .map_err(|e| e.not_found_if(TEAM_MISSING))
     }
 
-    /// The team's members, or `None` if the team does not exist.
+    /// The team's members with the pending invitations (one call), or `None` if
+    /// the team does not exist.
     pub async fn list_team_members(
         &self,
         org: &str,
@@ -135,7 +157,31 @@ impl QuayClient {
         })
     }
 
-    /// Removes a member from the team. A non-member gives `NotFound`.
+    /// Invites an e-mail address to the team (Quay sends the mail). Without
+    /// FEATURE_MAILING Quay answers 405: see [`QuayError::is_mailing_off`].
+    pub async fn invite_team_email(
+        &self,
+        org: &str,
+        team: &str,
+        email: &str,
+    ) -> Result<(), QuayError> {
+        let call = Call::put(format!("/organization/{org}/team/{team}/invite/{email}"));
+        self.send(call).await.map(|_| ())
+    }
+
+    /// Withdraws the e-mail invitation of `email`. None pending gives `NotFound`.
+    pub async fn delete_team_email_invite(
+        &self,
+        org: &str,
+        team: &str,
+        email: &str,
+    ) -> Result<(), QuayError> {
+        let call = Call::delete(format!("/organization/{org}/team/{team}/invite/{email}"));
+        self.send(call).await.map(|_| ())
+    }
+
+    /// Removes a member from the team (or withdraws a user's pending
+    /// invitation). A non-member gives `NotFound`.
     pub async fn remove_team_member(
         &self,
         org: &str,

@@ -23,6 +23,7 @@ async fn missing_objects_with_full_access() {
     let t = Target::with_config(EmulatorConfig {
         token: Some(EMULATOR_TOKEN.to_owned()),
         superusers_full_access: true,
+        mailing: false,
     })
     .await;
     let token = if t.is_real() {

@@ -297,6 +297,7 @@ async fn unknown_organization_is_not_found() {
     let t = Target::with_config(EmulatorConfig {
         token: Some(EMULATOR_TOKEN.to_owned()),
         superusers_full_access: true,
+        mailing: false,
     })
     .await;
     let missing = t.name("nosuchorg");

@@ -19,6 +19,7 @@ mod quota;
 mod repositories;
 mod robots;
 mod teams;
+mod user_namespace;
 
 use quay_config_operator::emulator::{Emulator, EmulatorConfig};
 use quay_config_operator::quay::{ClientOptions, QuayClient};
@@ -42,6 +43,7 @@ impl Target {
         Target::with_config(EmulatorConfig {
             token: Some(EMULATOR_TOKEN.to_owned()),
             superusers_full_access: false,
+            mailing: false,
         })
         .await
     }

@@ -48,6 +48,7 @@ async fn quota_and_limits_with_full_access() {
     let t = Target::with_config(EmulatorConfig {
         token: Some(EMULATOR_TOKEN.to_owned()),
         superusers_full_access: true,
+        mailing: false,
     })
     .await;
     let org = t.org("limits").await;

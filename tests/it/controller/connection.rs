@@ -192,7 +192,7 @@ fn list(kind: &str, items: Value) -> Value {
            "metadata": {"resourceVersion": "1"}, "items": items})
 }
 
-const MANAGED: [(&str, &str); 8] = [
+const MANAGED: [(&str, &str); 9] = [
     ("QuayOrganization", "quayorganizations"),
     ("QuayRepository", "quayrepositories"),
     ("QuayRobotAccount", "quayrobotaccounts"),
@@ -201,6 +201,7 @@ const MANAGED: [(&str, &str); 8] = [
     ("QuayMirrorConfig", "quaymirrorconfigs"),
     ("QuayQuota", "quayquotas"),
     ("QuayOAuthApplication", "quayoauthapplications"),
+    ("QuayUserNamespace", "quayusernamespaces"),
 ];
 
 /// Answers the list of each managed kind in the namespace: `repositories`

@@ -13,6 +13,7 @@ mod quota;
 mod repository;
 mod robot;
 mod tenancy;
+mod user_namespace;
 mod watches;
 
 use std::sync::Arc;
@@ -109,6 +110,7 @@ pub async fn emulator() -> Emulator {
     Emulator::start(EmulatorConfig {
         token: Some(TOKEN.to_owned()),
         superusers_full_access: false,
+        mailing: false,
     })
     .await
     .expect("emulator")
@@ -189,6 +191,7 @@ pub async fn emulator_with(superusers_full_access: bool) -> Emulator {
     Emulator::start(EmulatorConfig {
         token: Some(TOKEN.to_owned()),
         superusers_full_access,
+        mailing: false,
     })
     .await
     .expect("emulator")

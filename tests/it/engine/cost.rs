@@ -54,6 +54,7 @@ fn registry() -> Registry {
     let robots = (0..5)
         .map(|i| DesiredRobot {
             owner: RobotOwner::Organization("acme".into()),
+            user: None,
             short_name: format!("bot{i}"),
             description: "CI".into(),
             federation: None,

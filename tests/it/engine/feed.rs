@@ -24,6 +24,7 @@ async fn converged() -> (Emulator, Resources) {
     let emulator = Emulator::start(EmulatorConfig {
         token: Some(TOKEN.to_owned()),
         superusers_full_access: true,
+        mailing: false,
     })
     .await
     .unwrap();

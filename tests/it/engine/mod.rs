@@ -11,6 +11,8 @@ mod organization;
 mod quota;
 mod repository;
 mod robot_team;
+mod team_invites;
+mod user_namespace;
 mod workload;
 
 use std::time::Duration;
@@ -33,6 +35,7 @@ impl Setup {
         let emulator = Emulator::start(EmulatorConfig {
             token: Some(TOKEN.to_owned()),
             superusers_full_access: false,
+            mailing: false,
         })
         .await
         .expect("emulator");

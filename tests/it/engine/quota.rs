@@ -172,6 +172,26 @@ async fn a_user_namespace_quota_goes_through_the_superuser_endpoints() {
 }
 
 #[tokio::test]
+async fn an_unknown_user_is_waited_for_without_a_write() {
+    let s = Setup::new().await;
+    let desired = DesiredQuota {
+        namespace: QuotaNamespace::User("nobody".into()),
+        limit_bytes: GIB,
+        limits: None,
+    };
+    let err = reconcile(&desired, &s.quay, Mode::Apply).await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Waiting, "not a hot retry");
+    let message = err.to_string();
+    assert!(
+        message.contains("\"nobody\", which does not exist"),
+        "{message}"
+    );
+    let stats = s.emulator.stats();
+    assert_eq!(stats.writes(), 0, "Quay's create would only answer a 500");
+    assert_eq!(stats.server_errors, 0);
+}
+
+#[tokio::test]
 async fn a_write_failing_mid_way_is_completed_without_repeating_what_took() {
     let s = with_org(true).await;
     reconcile(&quota(Some(vec![])), &s.quay, Mode::Apply)

@@ -13,6 +13,7 @@ use super::Setup;
 fn robot(description: &str) -> DesiredRobot {
     DesiredRobot {
         owner: RobotOwner::Organization("acme".into()),
+        user: None,
         short_name: "builder".into(),
         description: description.into(),
         federation: None,
@@ -95,10 +96,36 @@ async fn robot_waits_for_its_organization_and_deletes() {
 }
 
 #[tokio::test]
+async fn a_named_user_robot_needs_that_users_token() {
+    let s = Setup::new().await;
+    let named = |user: &str| DesiredRobot {
+        owner: RobotOwner::CurrentUser,
+        user: Some(user.into()),
+        short_name: "mine".into(),
+        description: String::new(),
+        federation: None,
+    };
+    let err = reconcile(&named("alice"), &s.quay, Mode::Apply)
+        .await
+        .unwrap_err();
+    assert_eq!(err.reason(), "WrongTokenUser");
+    assert_eq!(err.class(), ErrorClass::Terminal);
+    assert!(err.to_string().contains("robot accounts"), "{err}");
+    let stats = s.emulator.stats();
+    assert_eq!((stats.writes(), stats.total), (0, 1), "only who-am-I");
+
+    let report = reconcile(&named("quayadmin"), &s.quay, Mode::Apply)
+        .await
+        .unwrap();
+    assert_eq!(report.live.unwrap().robot.name, "quayadmin+mine");
+}
+
+#[tokio::test]
 async fn user_robots_live_in_the_token_users_namespace() {
     let s = Setup::new().await;
     let desired = DesiredRobot {
         owner: RobotOwner::CurrentUser,
+        user: None,
         short_name: "mine".into(),
         description: String::new(),
         federation: None,

@@ -30,6 +30,7 @@ async fn the_ansible_workload_converges_near_the_request_floor() {
     let emulator = Emulator::start(EmulatorConfig {
         token: Some(TOKEN.to_owned()),
         superusers_full_access: true,
+        mailing: false,
     })
     .await
     .unwrap();

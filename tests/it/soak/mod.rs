@@ -118,6 +118,7 @@ impl Soak {
         let emulator = Emulator::start(EmulatorConfig {
             token: Some(TOKEN.to_owned()),
             superusers_full_access: true,
+            mailing: false,
         })
         .await
         .expect("emulator");
