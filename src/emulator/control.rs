@@ -58,6 +58,8 @@ struct ConfigBody {
     #[serde(default)]
     superusers_full_access: Option<bool>,
     #[serde(default)]
+    outside_dns: Option<bool>,
+    #[serde(default)]
     workers: Option<usize>,
     /// A duration like `"190ms"`.
     #[serde(default)]
@@ -97,16 +99,20 @@ async fn config(AxumState(shared): SharedState, Json(body): Json<ConfigBody>) ->
         };
         shared.set_cost_model(Some(model));
     }
-    let full_access = {
+    let (full_access, outside_dns) = {
         let mut state = lock(&shared.state);
         if let Some(flag) = body.superusers_full_access {
             state.superusers_full_access = flag;
         }
-        state.superusers_full_access
+        if let Some(flag) = body.outside_dns {
+            state.outside_dns = flag;
+        }
+        (state.superusers_full_access, state.outside_dns)
     };
     let cost = shared.cost_model();
     Json(json!({
         "superusers_full_access": full_access,
+        "outside_dns": outside_dns,
         "workers": cost.map(|m| m.workers),
         "request_cost": cost.map(|m| humantime::format_duration(m.request_cost).to_string()),
     }))

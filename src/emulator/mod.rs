@@ -13,8 +13,9 @@
 //!   superuser), the configured feature flag, zero stats, no faults (the
 //!   cost model stays as it is).
 //! - `POST /__emulator/config` `{"superusers_full_access"?: bool,
-//!   "workers"?: int, "request_cost"?: "190ms"}` → 200 with the resulting
-//!   `{"superusers_full_access", "workers", "request_cost"}` (`null`s without a
+//!   "outside_dns"?: bool, "workers"?: int, "request_cost"?: "190ms"}` → 200
+//!   with the resulting `{"superusers_full_access", "outside_dns", "workers",
+//!   "request_cost"}` (`null`s without a
 //!   cost model); fields left out keep their value, `"workers": 0` or
 //!   `"request_cost": "0s"` removes the cost model.
 //! - `POST /__emulator/users` `{"username", "email"?, "superuser"?: bool}` → 201.
@@ -345,6 +346,13 @@ impl Emulator {
     /// The cost model in force.
     pub fn cost_model(&self) -> Option<CostModel> {
         self.shared.cost_model()
+    }
+
+    /// Whether upstream registry names resolve (default true). `false` makes
+    /// the proxy-cache calls answer as a Quay without outside DNS does
+    /// ("Cannot resolve hostname"); a reset restores the default.
+    pub fn set_outside_dns(&self, resolves: bool) {
+        lock(&self.shared.state).outside_dns = resolves;
     }
 }
 

@@ -3,7 +3,8 @@
 //! work and unknown sub-paths fall through to the repository resource), rules
 //! that need a trailing slash redirect (308), GETs of unknown paths redirect to
 //! the slash URL (Quay's UI catch-all), slash-terminated unknown paths get the
-//! UI's 404 page, and a known path with an unsupported method gets 405.
+//! UI's 404 page for GET and its 405 page for other methods, and a known path
+//! with an unsupported method gets 405.
 
 use axum::http::Method;
 
@@ -131,7 +132,7 @@ pub enum Resolution<'a> {
     Redirect(String),
     /// 405 with `{"message"}` (a rule matches the path but not the method).
     MethodNotAllowed,
-    /// 405 HTML page (`/api/v1/repository/` with a non-GET method).
+    /// 405 HTML page (an unknown slash URL with a non-GET method).
     MethodNotAllowedPage,
     /// The UI's 404 HTML page.
     NotFoundPage,
@@ -176,7 +177,9 @@ pub fn resolve<'a>(routes: &'a [Route], method: &Method, path: &str) -> Resoluti
         return Resolution::MethodNotAllowed;
     }
     if ends_with_slash {
-        if path == "/api/v1/repository/" && method != Method::GET {
+        // The UI's catch-all page route takes only GET: Quay answers any
+        // other method on an unknown slash URL with its 405 page.
+        if method != Method::GET && method != Method::HEAD {
             return Resolution::MethodNotAllowedPage;
         }
         return Resolution::NotFoundPage;

@@ -302,6 +302,10 @@ pub struct LogEntry {
 pub struct State {
     /// FEATURE_SUPERUSERS_FULL_ACCESS.
     pub superusers_full_access: bool,
+    /// Whether upstream registry names resolve (a Quay with outside DNS); when
+    /// false, every name is answered "Cannot resolve hostname", as the recording's
+    /// Quay did.
+    pub outside_dns: bool,
     pub namespaces: BTreeMap<String, Namespace>,
     pub repos: BTreeMap<(String, String), Repository>,
     pub tokens: HashMap<String, Token>,
@@ -319,6 +323,7 @@ impl State {
     pub fn new(superusers_full_access: bool) -> State {
         State {
             superusers_full_access,
+            outside_dns: true,
             ..State::default()
         }
     }

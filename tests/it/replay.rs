@@ -103,7 +103,6 @@ const SHALLOW: &[(&str, &str)] = &[(
 
 /// Wave 2 sections not replayed yet (by the start of their title), with the reason.
 const WAVE2_SKIPPED_SECTIONS: &[(&str, &str)] = &[
-    ("2. ", "proxy cache: not emulated faithfully yet"),
     ("3. ", "robot federation: token exchange not emulated yet"),
     ("4. ", "OAuth applications: not emulated yet"),
     ("5. ", "global messages: not emulated yet"),
@@ -151,6 +150,9 @@ const WAVE2_GENERATED_KEYS: &[&str] = &[
 ];
 
 fn recording_path(file: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os("QUAY_OBSERVED_DIR") {
+        return PathBuf::from(dir).join(file);
+    }
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map(|p| p.join("shared/quay-observed").join(file))
@@ -579,7 +581,14 @@ impl Replayer {
         let has_content_type = headers
             .keys()
             .any(|k| k.eq_ignore_ascii_case("content-type"));
-        if let Some(raw) = request["raw_body"].as_str() {
+        // Wave 2 recorded a body that is not JSON (e.g. `{not json`) as a string.
+        let unparsable = request["body"]
+            .as_str()
+            .filter(|b| self.json_bodies && serde_json::from_str::<Value>(b).is_err());
+        if let Some(raw) = request["raw_body"].as_str().or(unparsable) {
+            if self.json_bodies && !has_content_type {
+                builder = builder.header("Content-Type", "application/json");
+            }
             builder = builder.body(raw.to_string());
         } else if !request["body"].is_null() {
             if self.json_bodies && !has_content_type {
@@ -857,6 +866,8 @@ async fn replay_wave2_once(transcript: &[Value]) -> Option<Report> {
     })
     .await
     .expect("start emulator");
+    // The recording's Quay had no outside DNS: upstream registries did not resolve.
+    emulator.set_outside_dns(false);
     let mut replayer = Replayer::new(emulator, transcript.to_vec());
     replayer.json_bodies = true;
     replayer.date_shift_days = (today - recorded).num_days();

@@ -548,6 +548,12 @@ pub fn table() -> Vec<Route> {
             None,
             proxycache::delete,
         ),
+        r(
+            M::POST,
+            "/api/v1/organization/{orgname}/validateproxycache",
+            None,
+            proxycache::validate,
+        ),
         // audit logs
         r(
             M::GET,
