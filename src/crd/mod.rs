@@ -18,6 +18,7 @@ pub mod connection;
 pub mod mirror;
 pub mod notification;
 pub mod organization;
+pub mod proxy_cache;
 pub mod quota;
 pub mod reference;
 pub mod repository;
@@ -42,6 +43,7 @@ pub use connection::{CaBundle, QuayConnection, QuayConnectionSpec, QuayConnectio
 pub use mirror::{QuayMirrorConfig, QuayMirrorConfigSpec, QuayMirrorConfigStatus};
 pub use notification::{QuayNotification, QuayNotificationSpec, QuayNotificationStatus};
 pub use organization::{QuayOrganization, QuayOrganizationSpec, QuayOrganizationStatus};
+pub use proxy_cache::{QuayProxyCache, QuayProxyCacheSpec, QuayProxyCacheStatus};
 pub use quota::{QuayQuota, QuayQuotaSpec, QuayQuotaStatus};
 pub use reference::{LocalRef, SecretKeyRef};
 pub use repository::{
@@ -73,6 +75,7 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
         definition::<QuayNotification>(),
         definition::<QuayMirrorConfig>(),
         definition::<QuayQuota>(),
+        definition::<QuayProxyCache>(),
     ]
 }
 
@@ -162,6 +165,7 @@ pub(crate) mod tests {
                 "quayconfig.io_quaynotifications.yaml",
                 "quayconfig.io_quaymirrorconfigs.yaml",
                 "quayconfig.io_quayquotas.yaml",
+                "quayconfig.io_quayproxycaches.yaml",
             ]
         );
         for crd in &crds {
