@@ -6,6 +6,7 @@
 
 pub mod autoprune;
 mod cache;
+pub mod credentials;
 mod driver;
 mod error;
 pub mod feed;
@@ -14,6 +15,7 @@ pub mod notification;
 pub mod organization;
 pub mod permissions;
 pub mod prototypes;
+pub mod proxy_cache;
 mod quay;
 pub mod quota;
 pub mod repository;

@@ -6,6 +6,7 @@ pub mod feed;
 mod mirror;
 mod notification;
 mod organization;
+mod proxy_cache;
 mod quota;
 mod repository;
 mod robot_team;
