@@ -26,8 +26,8 @@ use super::signals::ConnectionId;
 use super::status::{Conditions, Progress, patch_status};
 use crate::crd::{
     ClusterQuayConnection, ConnectionKind, ConnectionRef, QuayConnection, QuayConnectionStatus,
-    QuayMirrorConfig, QuayNotification, QuayOrganization, QuayQuota, QuayRepository,
-    QuayRobotAccount, QuayTeam,
+    QuayMirrorConfig, QuayNotification, QuayOrganization, QuayProxyCache, QuayQuota,
+    QuayRepository, QuayRobotAccount, QuayTeam,
 };
 use crate::engine::{ErrorClass, Quay};
 use crate::quay::ErrorKind;
@@ -365,6 +365,7 @@ async fn users(
     found.extend(users_of::<QuayNotification>(client, namespace, target).await?);
     found.extend(users_of::<QuayMirrorConfig>(client, namespace, target).await?);
     found.extend(users_of::<QuayQuota>(client, namespace, target).await?);
+    found.extend(users_of::<QuayProxyCache>(client, namespace, target).await?);
     Ok(found)
 }
 

@@ -37,7 +37,7 @@ pub use reconcile::{Error, FINALIZER, KindContext};
 
 use crate::crd::{
     ClusterQuayConnection, ConnectionKind, QuayConnection, QuayMirrorConfig, QuayNotification,
-    QuayOrganization, QuayQuota, QuayRepository, QuayRobotAccount, QuayTeam,
+    QuayOrganization, QuayProxyCache, QuayQuota, QuayRepository, QuayRobotAccount, QuayTeam,
 };
 
 /// Settings of `quay-config-operator run`.
@@ -101,6 +101,7 @@ pub async fn check_crds(client: &Client, namespace: Option<&str>) -> Result<(), 
     probe::<QuayNotification>(client, namespace).await?;
     probe::<QuayMirrorConfig>(client, namespace).await?;
     probe::<QuayQuota>(client, namespace).await?;
+    probe::<QuayProxyCache>(client, namespace).await?;
     if namespace.is_none() {
         Api::<ClusterQuayConnection>::all(client.clone())
             .list(&kube::api::ListParams::default().limit(1))
@@ -215,7 +216,8 @@ pub async fn run(client: Client, config: RunConfig) {
     let notifications =
         managed::<QuayNotification>(&client, ns, ctx.clone(), controller_config.clone());
     let mirrors = managed::<QuayMirrorConfig>(&client, ns, ctx.clone(), controller_config.clone());
-    let quotas = managed::<QuayQuota>(&client, ns, ctx, controller_config);
+    let quotas = managed::<QuayQuota>(&client, ns, ctx.clone(), controller_config.clone());
+    let proxy_caches = managed::<QuayProxyCache>(&client, ns, ctx, controller_config);
     tokio::join!(
         connections,
         cluster_connections,
@@ -225,7 +227,8 @@ pub async fn run(client: Client, config: RunConfig) {
         teams,
         notifications,
         mirrors,
-        quotas
+        quotas,
+        proxy_caches
     );
     feeds.abort();
 }

@@ -56,6 +56,9 @@ pub struct LiveProxyCache {
     pub organization: String,
     /// What Quay shows.
     pub config: ProxyCache,
+    /// The credentials Secret version Quay holds once a reconcile in apply
+    /// mode succeeded (the desired one; `None` for anonymous pulls).
+    pub credentials_version: Option<String>,
 }
 
 impl DesiredProxyCache {
@@ -78,7 +81,12 @@ impl DesiredProxyCache {
                 expiration_s: self.expiration_s,
                 insecure: self.insecure,
             },
+            credentials_version: self.credentials_version(),
         }
+    }
+
+    fn credentials_version(&self) -> Option<String> {
+        self.credentials.as_ref().map(|c| c.version.clone())
     }
 
     /// `Waiting` when the organization does not exist (Quay answers 403 for a
@@ -133,6 +141,7 @@ impl Managed for DesiredProxyCache {
             Ok(config) => Ok(config.map(|config| LiveProxyCache {
                 organization: self.organization.clone(),
                 config,
+                credentials_version: self.credentials_version(),
             })),
             Err(e) if matches!(e.kind, ErrorKind::Forbidden | ErrorKind::NotFound) => {
                 self.require_organization(quay).await?;

@@ -7,12 +7,13 @@ use serde_json::Value;
 
 use crate::controller::ManagedResource;
 use crate::crd::{
-    QuayConnection, QuayMirrorConfig, QuayNotification, QuayOrganization, QuayQuota,
-    QuayRepository, QuayRobotAccount, QuayTeam,
+    QuayConnection, QuayMirrorConfig, QuayNotification, QuayOrganization, QuayProxyCache,
+    QuayQuota, QuayRepository, QuayRobotAccount, QuayTeam,
 };
 use crate::engine::mirror::DesiredMirror;
 use crate::engine::notification::DesiredNotification;
 use crate::engine::organization::DesiredOrganization;
+use crate::engine::proxy_cache::DesiredProxyCache;
 use crate::engine::quota::DesiredQuota;
 use crate::engine::repository::DesiredRepository;
 use crate::engine::robot::DesiredRobot;
@@ -38,11 +39,13 @@ pub enum Kind {
     MirrorConfig,
     /// `QuayQuota`.
     Quota,
+    /// `QuayProxyCache`.
+    ProxyCache,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Connection,
         Kind::Organization,
         Kind::RobotAccount,
@@ -51,6 +54,7 @@ impl Kind {
         Kind::Notification,
         Kind::MirrorConfig,
         Kind::Quota,
+        Kind::ProxyCache,
     ];
 
     /// The kind's name, e.g. `QuayRepository`.
@@ -64,6 +68,7 @@ impl Kind {
             Kind::Notification => "QuayNotification",
             Kind::MirrorConfig => "QuayMirrorConfig",
             Kind::Quota => "QuayQuota",
+            Kind::ProxyCache => "QuayProxyCache",
         }
     }
 
@@ -73,14 +78,14 @@ impl Kind {
     }
 
     /// Position in the dependency order: organizations; robots and teams;
-    /// repositories; notifications, mirrors and quotas.
+    /// repositories; notifications, mirrors, quotas and proxy caches.
     pub fn rank(self) -> u8 {
         match self {
             Kind::Connection => 0,
             Kind::Organization => 1,
             Kind::RobotAccount | Kind::Team => 2,
             Kind::Repository => 3,
-            Kind::Notification | Kind::MirrorConfig | Kind::Quota => 4,
+            Kind::Notification | Kind::MirrorConfig | Kind::Quota | Kind::ProxyCache => 4,
         }
     }
 
@@ -95,6 +100,7 @@ impl Kind {
             Kind::Notification => crate::crd::definition::<QuayNotification>(),
             Kind::MirrorConfig => crate::crd::definition::<QuayMirrorConfig>(),
             Kind::Quota => crate::crd::definition::<QuayQuota>(),
+            Kind::ProxyCache => crate::crd::definition::<QuayProxyCache>(),
         }
     }
 }
@@ -130,6 +136,8 @@ pub enum Typed {
     MirrorConfig(Box<QuayMirrorConfig>),
     /// A QuayQuota.
     Quota(Box<QuayQuota>),
+    /// A QuayProxyCache.
+    ProxyCache(Box<QuayProxyCache>),
 }
 
 impl Typed {
@@ -144,6 +152,7 @@ impl Typed {
             Kind::Notification => Typed::Notification(serde_json::from_value(value)?),
             Kind::MirrorConfig => Typed::MirrorConfig(serde_json::from_value(value)?),
             Kind::Quota => Typed::Quota(serde_json::from_value(value)?),
+            Kind::ProxyCache => Typed::ProxyCache(serde_json::from_value(value)?),
         })
     }
 }
@@ -161,6 +170,7 @@ macro_rules! with_managed {
             Typed::Notification($r) => $body,
             Typed::MirrorConfig($r) => $body,
             Typed::Quota($r) => $body,
+            Typed::ProxyCache($r) => $body,
         }
     };
 }
@@ -183,6 +193,8 @@ pub enum Desired {
     MirrorConfig(DesiredMirror),
     /// A namespace quota.
     Quota(DesiredQuota),
+    /// An organization's proxy cache.
+    ProxyCache(DesiredProxyCache),
 }
 
 /// Wraps a kind's desired state into [`Desired`].
@@ -231,6 +243,15 @@ impl IntoDesired for QuayQuota {
         Desired::Quota(d)
     }
 }
+impl IntoDesired for QuayProxyCache {
+    /// As for mirrors: without a status recording the Secret version last
+    /// written, the credentials count as written (they go to Quay with every
+    /// create or replacement), so a run is not a change by itself.
+    fn wrap(mut d: DesiredProxyCache) -> Desired {
+        d.credentials_sent = d.credentials.as_ref().map(|c| c.version.clone());
+        Desired::ProxyCache(d)
+    }
+}
 
 /// What one engine run found (and did), without the kind-specific live object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,6 +275,7 @@ impl Desired {
             Desired::Notification(d) => d.describe(),
             Desired::MirrorConfig(d) => d.describe(),
             Desired::Quota(d) => d.describe(),
+            Desired::ProxyCache(d) => d.describe(),
         }
     }
 
@@ -275,6 +297,7 @@ impl Desired {
             Desired::Notification(d) => run(d, quay, mode).await,
             Desired::MirrorConfig(d) => run(d, quay, mode).await,
             Desired::Quota(d) => run(d, quay, mode).await,
+            Desired::ProxyCache(d) => run(d, quay, mode).await,
         }
     }
 }

@@ -41,6 +41,7 @@ use crate::engine::{EngineError, Managed, Quay, Report};
 
 mod mirror;
 mod notification;
+mod proxy_cache;
 mod quota;
 
 /// Where a Quay object lives: see [`ManagedResource::quay_location`].

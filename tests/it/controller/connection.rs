@@ -192,7 +192,7 @@ fn list(kind: &str, items: Value) -> Value {
            "metadata": {"resourceVersion": "1"}, "items": items})
 }
 
-const MANAGED: [(&str, &str); 7] = [
+const MANAGED: [(&str, &str); 8] = [
     ("QuayOrganization", "quayorganizations"),
     ("QuayRepository", "quayrepositories"),
     ("QuayRobotAccount", "quayrobotaccounts"),
@@ -200,6 +200,7 @@ const MANAGED: [(&str, &str); 7] = [
     ("QuayNotification", "quaynotifications"),
     ("QuayMirrorConfig", "quaymirrorconfigs"),
     ("QuayQuota", "quayquotas"),
+    ("QuayProxyCache", "quayproxycaches"),
 ];
 
 /// Answers the list of each managed kind in the namespace: `repositories`
