@@ -7,6 +7,7 @@ mod feed;
 mod health;
 mod mirror;
 mod notification;
+mod proxy_cache;
 mod quota;
 mod repository;
 mod robot;
