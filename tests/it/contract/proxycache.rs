@@ -105,5 +105,14 @@ async fn the_emulator_can_answer_like_a_quay_without_outside_dns() {
         .await
         .unwrap_err();
     assert_eq!(err.message, "Cannot resolve hostname 'docker.io'");
+    // A reset keeps the setting (as it keeps the cost model).
+    t.control("/__emulator/reset", json!({})).await;
+    let org = t.org("pxdns").await;
+    let err = t
+        .client
+        .validate_proxy_cache(&org, &config("quay.io"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.message, "Cannot resolve hostname 'quay.io'");
     t.cleanup(&org).await;
 }
