@@ -1,9 +1,11 @@
 //! QuayProxyCache: spec (and credentials Secret) → desired proxy cache, and status.
 
-use super::{Inputs, ManagedResource, ResourceRef, SecretKey, StepError};
+use super::{
+    Inputs, ManagedResource, ResourceRef, SecretKey, StepError, credentials,
+    referenced_organization,
+};
 use crate::controller::context::Context;
 use crate::crd::{DeletionPolicy, QuayProxyCache, QuayProxyCacheStatus};
-use crate::engine::credentials::RegistryCredentials;
 use crate::engine::proxy_cache::{DesiredProxyCache, LiveProxyCache};
 use crate::engine::{EngineError, Quay, Report};
 use crate::quay::api::proxycache::ProxyCache;
@@ -29,16 +31,7 @@ impl ManagedResource for QuayProxyCache {
     type Extra = ProxyCacheExtra;
 
     fn secret_refs(&self) -> Vec<SecretKey> {
-        self.spec
-            .credentials_secret_ref
-            .iter()
-            .flat_map(|r| {
-                [&r.username_key, &r.password_key].map(|key| SecretKey {
-                    name: r.name.clone(),
-                    key: key.clone(),
-                })
-            })
-            .collect()
+        credentials::secret_keys(self.spec.credentials_secret_ref.as_ref())
     }
 
     fn references_secrets() -> bool {
@@ -62,21 +55,12 @@ impl ManagedResource for QuayProxyCache {
         let status = self.status.as_ref();
         let organization = match (&spec.organization, &spec.organization_ref) {
             (Some(org), _) => org.clone(),
-            (None, Some(r)) => values
-                .resolved(&ResourceRef::Organization(r.name.clone()))
-                .map(str::to_owned)
-                .or_else(|| status.and_then(|s| s.organization.clone()))
-                .ok_or_else(|| format!("QuayOrganization {:?} not found", r.name))?,
+            (None, Some(r)) => {
+                referenced_organization(r, values, status.and_then(|s| s.organization.as_deref()))?
+            }
             (None, None) => return Err("set spec.organization or spec.organizationRef".to_owned()),
         };
-        // Missing only while deleting (Secrets are then read best-effort).
-        let credentials = spec.credentials_secret_ref.as_ref().and_then(|r| {
-            Some(RegistryCredentials {
-                username: values.get(&r.name, &r.username_key)?.to_owned(),
-                password: values.get(&r.name, &r.password_key)?.to_owned(),
-                version: values.version(&r.name)?.to_owned(),
-            })
-        });
+        let credentials = credentials::read(spec.credentials_secret_ref.as_ref(), values);
         Ok(DesiredProxyCache {
             organization,
             upstream_registry: spec.upstream_registry.clone(),
