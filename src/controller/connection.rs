@@ -26,8 +26,8 @@ use super::signals::ConnectionId;
 use super::status::{Conditions, Progress, patch_status};
 use crate::crd::{
     ClusterQuayConnection, ConnectionKind, ConnectionRef, QuayConnection, QuayConnectionStatus,
-    QuayMirrorConfig, QuayNotification, QuayOAuthApplication, QuayOrganization, QuayQuota,
-    QuayRepository, QuayRobotAccount, QuayTeam, QuayUserNamespace,
+    QuayMirrorConfig, QuayNotification, QuayOAuthApplication, QuayOrganization, QuayProxyCache,
+    QuayQuota, QuayRepository, QuayRobotAccount, QuayTeam, QuayUserNamespace,
 };
 use crate::engine::{ErrorClass, Quay};
 use crate::quay::ErrorKind;
@@ -367,6 +367,7 @@ async fn users(
     found.extend(users_of::<QuayQuota>(client, namespace, target).await?);
     found.extend(users_of::<QuayOAuthApplication>(client, namespace, target).await?);
     found.extend(users_of::<QuayUserNamespace>(client, namespace, target).await?);
+    found.extend(users_of::<QuayProxyCache>(client, namespace, target).await?);
     Ok(found)
 }
 

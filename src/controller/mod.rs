@@ -38,8 +38,8 @@ pub use reconcile::{Error, FINALIZER, KindContext};
 
 use crate::crd::{
     ClusterQuayConnection, ConnectionKind, QuayConnection, QuayGlobalMessage, QuayMirrorConfig,
-    QuayNotification, QuayOAuthApplication, QuayOrganization, QuayQuota, QuayRepository,
-    QuayRobotAccount, QuayTeam, QuayUserNamespace,
+    QuayNotification, QuayOAuthApplication, QuayOrganization, QuayProxyCache, QuayQuota,
+    QuayRepository, QuayRobotAccount, QuayTeam, QuayUserNamespace,
 };
 
 /// Settings of `quay-config-operator run`.
@@ -103,6 +103,7 @@ pub async fn check_crds(client: &Client, namespace: Option<&str>) -> Result<(), 
     probe::<QuayQuota>(client, namespace).await?;
     probe::<QuayOAuthApplication>(client, namespace).await?;
     probe::<QuayUserNamespace>(client, namespace).await?;
+    probe::<QuayProxyCache>(client, namespace).await?;
     // Cluster-scoped kinds: only a cluster-wide install can list them.
     if namespace.is_none() {
         probe::<ClusterQuayConnection>(client, None).await?;
@@ -213,6 +214,8 @@ pub async fn run(client: Client, config: RunConfig) {
         managed::<QuayNotification>(&client, ns, ctx.clone(), controller_config.clone());
     let mirrors = managed::<QuayMirrorConfig>(&client, ns, ctx.clone(), controller_config.clone());
     let quotas = managed::<QuayQuota>(&client, ns, ctx.clone(), controller_config.clone());
+    let proxy_caches =
+        managed::<QuayProxyCache>(&client, ns, ctx.clone(), controller_config.clone());
     let applications =
         managed::<QuayOAuthApplication>(&client, ns, ctx.clone(), controller_config.clone());
     let user_namespaces =
@@ -234,6 +237,7 @@ pub async fn run(client: Client, config: RunConfig) {
         notifications,
         mirrors,
         quotas,
+        proxy_caches,
         applications,
         user_namespaces,
         messages

@@ -21,6 +21,7 @@ pub mod mirror;
 pub mod notification;
 pub mod oauth_application;
 pub mod organization;
+pub mod proxy_cache;
 pub mod quota;
 pub mod reference;
 pub mod repository;
@@ -50,6 +51,7 @@ pub use oauth_application::{
     QuayOAuthApplication, QuayOAuthApplicationSpec, QuayOAuthApplicationStatus,
 };
 pub use organization::{QuayOrganization, QuayOrganizationSpec, QuayOrganizationStatus};
+pub use proxy_cache::{QuayProxyCache, QuayProxyCacheSpec, QuayProxyCacheStatus};
 pub use quota::{QuayQuota, QuayQuotaSpec, QuayQuotaStatus};
 pub use reference::{LocalRef, SecretKeyRef};
 pub use repository::{
@@ -85,6 +87,7 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
         definition::<QuayGlobalMessage>(),
         definition::<QuayOAuthApplication>(),
         definition::<QuayUserNamespace>(),
+        definition::<QuayProxyCache>(),
     ]
 }
 
@@ -177,6 +180,7 @@ pub(crate) mod tests {
                 "quayconfig.io_quayglobalmessages.yaml",
                 "quayconfig.io_quayoauthapplications.yaml",
                 "quayconfig.io_quayusernamespaces.yaml",
+                "quayconfig.io_quayproxycaches.yaml",
             ]
         );
         for crd in &crds {

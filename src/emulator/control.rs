@@ -60,6 +60,8 @@ struct ConfigBody {
     #[serde(default)]
     mailing: Option<bool>,
     #[serde(default)]
+    outside_dns: Option<bool>,
+    #[serde(default)]
     workers: Option<usize>,
     /// A duration like `"190ms"`.
     #[serde(default)]
@@ -99,7 +101,7 @@ async fn config(AxumState(shared): SharedState, Json(body): Json<ConfigBody>) ->
         };
         shared.set_cost_model(Some(model));
     }
-    let (full_access, mailing) = {
+    let (full_access, mailing, outside_dns) = {
         let mut state = lock(&shared.state);
         if let Some(flag) = body.superusers_full_access {
             state.superusers_full_access = flag;
@@ -107,12 +109,20 @@ async fn config(AxumState(shared): SharedState, Json(body): Json<ConfigBody>) ->
         if let Some(flag) = body.mailing {
             state.mailing = flag;
         }
-        (state.superusers_full_access, state.mailing)
+        if let Some(flag) = body.outside_dns {
+            state.outside_dns = flag;
+        }
+        (
+            state.superusers_full_access,
+            state.mailing,
+            state.outside_dns,
+        )
     };
     let cost = shared.cost_model();
     Json(json!({
         "superusers_full_access": full_access,
         "mailing": mailing,
+        "outside_dns": outside_dns,
         "workers": cost.map(|m| m.workers),
         "request_cost": cost.map(|m| humantime::format_duration(m.request_cost).to_string()),
     }))

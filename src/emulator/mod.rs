@@ -11,11 +11,12 @@
 //! - `GET /__emulator/stats` → [`Stats`] as JSON.
 //! - `POST /__emulator/reset` → 204: empty database (plus the `--token`
 //!   superuser), the configured feature flag, zero stats, no faults (the
-//!   cost model stays as it is).
+//!   cost model and the outside-DNS setting stay as they are).
 //! - `POST /__emulator/config` `{"superusers_full_access"?: bool,
-//!   "mailing"?: bool, "workers"?: int, "request_cost"?: "190ms"}` → 200 with
-//!   the resulting `{"superusers_full_access", "mailing", "workers",
-//!   "request_cost"}` (`null`s without a cost model); fields left out keep their value, `"workers": 0` or
+//!   "mailing"?: bool, "outside_dns"?: bool, "workers"?: int, "request_cost"?:
+//!   "190ms"}` → 200 with the resulting `{"superusers_full_access", "mailing",
+//!   "outside_dns", "workers", "request_cost"}` (`null`s without a cost model);
+//!   fields left out keep their value, `"workers": 0` or
 //!   `"request_cost": "0s"` removes the cost model.
 //! - `POST /__emulator/users` `{"username", "email"?, "superuser"?: bool}` → 201.
 //! - `POST /__emulator/tokens` `{"username", "scopes"?: [...] (default all),
@@ -141,6 +142,10 @@ pub struct EmulatorArgs {
     /// Behave as Quay with FEATURE_MAILING: true (team invitations by e-mail; default false).
     #[arg(long)]
     pub mailing: bool,
+    /// Behave as a Quay without outside DNS: proxy-cache upstreams never resolve
+    /// ("Cannot resolve hostname"), as on the host the recordings were made on.
+    #[arg(long)]
+    pub no_outside_dns: bool,
     /// Cost model: calls served at once; each call with a known token holds one
     /// worker for --request-cost before it is answered (default: no cost).
     #[arg(long, value_name = "N", requires = "request_cost", value_parser = parse_workers)]
@@ -230,9 +235,14 @@ impl Shared {
     }
 
     /// Back to the state right after start: empty database (plus the configured
-    /// token's superuser), configured feature flag, zero stats, no faults.
+    /// token's superuser), configured feature flag, zero stats, no faults (the
+    /// outside-DNS setting stays, like the cost model).
     fn reset(&self) {
-        *lock(&self.state) = initial_state(&self.config);
+        let mut state = lock(&self.state);
+        let outside_dns = state.outside_dns;
+        *state = initial_state(&self.config);
+        state.outside_dns = outside_dns;
+        drop(state);
         *lock(&self.stats) = Stats::default();
         lock(&self.faults).clear();
         lock(&self.revoked_tokens).clear();
@@ -370,6 +380,13 @@ impl Emulator {
     pub fn cost_model(&self) -> Option<CostModel> {
         self.shared.cost_model()
     }
+
+    /// Whether upstream registry names resolve (default true). `false` makes
+    /// the proxy-cache calls answer as a Quay without outside DNS does
+    /// ("Cannot resolve hostname"); a reset keeps the setting.
+    pub fn set_outside_dns(&self, resolves: bool) {
+        lock(&self.shared.state).outside_dns = resolves;
+    }
 }
 
 impl Drop for Emulator {
@@ -391,6 +408,7 @@ pub async fn serve(args: EmulatorArgs) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     let shared = Arc::new(Shared::new(config));
     shared.set_cost_model(cost_model);
+    lock(&shared.state).outside_dns = !args.no_outside_dns;
     let cost = match cost_model {
         Some(model) => format!(
             "{} workers, {} per call with a token",

@@ -341,6 +341,10 @@ pub struct State {
     pub superusers_full_access: bool,
     /// FEATURE_MAILING.
     pub mailing: bool,
+    /// Whether upstream registry names resolve (a Quay with outside DNS); when
+    /// false, every name is answered "Cannot resolve hostname", as the recording's
+    /// Quay did.
+    pub outside_dns: bool,
     pub namespaces: BTreeMap<String, Namespace>,
     pub repos: BTreeMap<(String, String), Repository>,
     pub tokens: HashMap<String, Token>,
@@ -360,6 +364,7 @@ impl State {
     pub fn new(superusers_full_access: bool) -> State {
         State {
             superusers_full_access,
+            outside_dns: true,
             ..State::default()
         }
     }

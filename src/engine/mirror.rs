@@ -17,23 +17,7 @@ use crate::quay::api::robot::RobotOwner;
 pub const QUAY_DATE_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 
 /// Source registry credentials read from a Secret. `Debug` shows no value.
-#[derive(Clone, PartialEq, Eq)]
-pub struct MirrorCredentials {
-    /// User name.
-    pub username: String,
-    /// Password (never logged).
-    pub password: String,
-    /// Version (`uid/resourceVersion`) of the Secret they were read from.
-    pub version: String,
-}
-
-impl std::fmt::Debug for MirrorCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MirrorCredentials")
-            .field("version", &self.version)
-            .finish_non_exhaustive()
-    }
-}
+pub use super::credentials::RegistryCredentials as MirrorCredentials;
 
 /// The desired mirror configuration of a repository.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -6,6 +6,7 @@
 
 pub mod autoprune;
 mod cache;
+pub mod credentials;
 mod driver;
 mod error;
 pub mod feed;
@@ -16,6 +17,7 @@ pub mod oauth_application;
 pub mod organization;
 pub mod permissions;
 pub mod prototypes;
+pub mod proxy_cache;
 mod quay;
 pub mod quota;
 mod replace;

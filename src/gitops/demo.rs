@@ -44,6 +44,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         include_str!("../../examples/organization.yaml"),
     ),
     (
+        "examples/proxycache.yaml",
+        include_str!("../../examples/proxycache.yaml"),
+    ),
+    (
         "examples/quota.yaml",
         include_str!("../../examples/quota.yaml"),
     ),
@@ -298,6 +302,12 @@ async fn inventory(quay: &Quay, validated: &Validated) -> Result<Vec<String>, St
                     .limit
                     .unwrap_or_else(|| format!("{} bytes", quota.limit_bytes)),
                 limits.join(", ")
+            ));
+        }
+        if let Some(cache) = client.get_proxy_cache(&org).await.map_err(error)? {
+            lines.push(format!(
+                "  proxy cache of {} (cached tags expire after {} s)",
+                cache.upstream_registry, cache.expiration_s
             ));
         }
     }

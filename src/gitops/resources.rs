@@ -8,13 +8,15 @@ use serde_json::Value;
 use crate::controller::ManagedResource;
 use crate::crd::{
     QuayConnection, QuayGlobalMessage, QuayMirrorConfig, QuayNotification, QuayOAuthApplication,
-    QuayOrganization, QuayQuota, QuayRepository, QuayRobotAccount, QuayTeam, QuayUserNamespace,
+    QuayOrganization, QuayProxyCache, QuayQuota, QuayRepository, QuayRobotAccount, QuayTeam,
+    QuayUserNamespace,
 };
 use crate::engine::global_message::DesiredMessage;
 use crate::engine::mirror::DesiredMirror;
 use crate::engine::notification::DesiredNotification;
 use crate::engine::oauth_application::DesiredApplication;
 use crate::engine::organization::DesiredOrganization;
+use crate::engine::proxy_cache::DesiredProxyCache;
 use crate::engine::quota::DesiredQuota;
 use crate::engine::repository::DesiredRepository;
 use crate::engine::robot::DesiredRobot;
@@ -47,11 +49,13 @@ pub enum Kind {
     OAuthApplication,
     /// `QuayUserNamespace`.
     UserNamespace,
+    /// `QuayProxyCache`.
+    ProxyCache,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Connection,
         Kind::Organization,
         Kind::RobotAccount,
@@ -63,6 +67,7 @@ impl Kind {
         Kind::GlobalMessage,
         Kind::OAuthApplication,
         Kind::UserNamespace,
+        Kind::ProxyCache,
     ];
 
     /// The kind's name, e.g. `QuayRepository`.
@@ -79,6 +84,7 @@ impl Kind {
             Kind::GlobalMessage => "QuayGlobalMessage",
             Kind::OAuthApplication => "QuayOAuthApplication",
             Kind::UserNamespace => "QuayUserNamespace",
+            Kind::ProxyCache => "QuayProxyCache",
         }
     }
 
@@ -89,14 +95,19 @@ impl Kind {
 
     /// Position in the dependency order: organizations and user namespaces
     /// (and global messages, which depend on nothing); robots and teams;
-    /// repositories; notifications, mirrors, quotas and OAuth applications.
+    /// repositories; notifications, mirrors, quotas, OAuth applications and
+    /// proxy caches.
     pub fn rank(self) -> u8 {
         match self {
             Kind::Connection => 0,
             Kind::Organization | Kind::UserNamespace | Kind::GlobalMessage => 1,
             Kind::RobotAccount | Kind::Team => 2,
             Kind::Repository => 3,
-            Kind::Notification | Kind::MirrorConfig | Kind::Quota | Kind::OAuthApplication => 4,
+            Kind::Notification
+            | Kind::MirrorConfig
+            | Kind::Quota
+            | Kind::OAuthApplication
+            | Kind::ProxyCache => 4,
         }
     }
 
@@ -114,6 +125,7 @@ impl Kind {
             Kind::GlobalMessage => crate::crd::definition::<QuayGlobalMessage>(),
             Kind::OAuthApplication => crate::crd::definition::<QuayOAuthApplication>(),
             Kind::UserNamespace => crate::crd::definition::<QuayUserNamespace>(),
+            Kind::ProxyCache => crate::crd::definition::<QuayProxyCache>(),
         }
     }
 }
@@ -155,6 +167,8 @@ pub enum Typed {
     OAuthApplication(Box<QuayOAuthApplication>),
     /// A QuayUserNamespace.
     UserNamespace(Box<QuayUserNamespace>),
+    /// A QuayProxyCache.
+    ProxyCache(Box<QuayProxyCache>),
 }
 
 impl Typed {
@@ -172,6 +186,7 @@ impl Typed {
             Kind::GlobalMessage => Typed::GlobalMessage(serde_json::from_value(value)?),
             Kind::OAuthApplication => Typed::OAuthApplication(serde_json::from_value(value)?),
             Kind::UserNamespace => Typed::UserNamespace(serde_json::from_value(value)?),
+            Kind::ProxyCache => Typed::ProxyCache(serde_json::from_value(value)?),
         })
     }
 }
@@ -192,6 +207,7 @@ macro_rules! with_managed {
             Typed::GlobalMessage($r) => $body,
             Typed::OAuthApplication($r) => $body,
             Typed::UserNamespace($r) => $body,
+            Typed::ProxyCache($r) => $body,
         }
     };
 }
@@ -220,6 +236,8 @@ pub enum Desired {
     OAuthApplication(DesiredApplication),
     /// A user's own namespace.
     UserNamespace(DesiredUserNamespace),
+    /// An organization's proxy cache.
+    ProxyCache(DesiredProxyCache),
 }
 
 /// Wraps a kind's desired state into [`Desired`].
@@ -283,6 +301,15 @@ impl IntoDesired for QuayUserNamespace {
         Desired::UserNamespace(d)
     }
 }
+impl IntoDesired for QuayProxyCache {
+    /// As for mirrors: without a status recording the Secret version last
+    /// written, the credentials count as written (they go to Quay with every
+    /// create or replacement), so a run is not a change by itself.
+    fn wrap(mut d: DesiredProxyCache) -> Desired {
+        d.credentials_sent = d.credentials.as_ref().map(|c| c.version.clone());
+        Desired::ProxyCache(d)
+    }
+}
 
 /// What one engine run found (and did), without the kind-specific live object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -309,6 +336,7 @@ impl Desired {
             Desired::GlobalMessage(d) => d.describe(),
             Desired::OAuthApplication(d) => d.describe(),
             Desired::UserNamespace(d) => d.describe(),
+            Desired::ProxyCache(d) => d.describe(),
         }
     }
 
@@ -333,6 +361,7 @@ impl Desired {
             Desired::GlobalMessage(d) => run(d, quay, mode).await,
             Desired::OAuthApplication(d) => run(d, quay, mode).await,
             Desired::UserNamespace(d) => run(d, quay, mode).await,
+            Desired::ProxyCache(d) => run(d, quay, mode).await,
         }
     }
 }

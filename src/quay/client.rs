@@ -439,6 +439,7 @@ const ROUTE_WORDS: &[&str] = &[
     "test",
     "user",
     "users",
+    "validateproxycache",
 ];
 
 /// `/repository/acme/app/notification/` → `/repository/{}/{}/notification/`:

@@ -13,7 +13,7 @@ use kube::{Api, Client, Config, ResourceExt};
 use quay_config_operator::controller::{self, RunConfig};
 use quay_config_operator::crd::{
     ClusterQuayConnection, QuayConnection, QuayMirrorConfig, QuayNotification, QuayOrganization,
-    QuayQuota, QuayRepository, QuayRobotAccount,
+    QuayProxyCache, QuayQuota, QuayRepository, QuayRobotAccount,
 };
 use quay_config_operator::emulator::{Emulator, EmulatorConfig};
 use quay_config_operator::quay::api::robot::RobotOwner;
@@ -204,6 +204,11 @@ async fn crds_examples_and_admission_on_a_real_cluster() {
             json!({"repository": "acme/app", "externalReference": "quay.io/a/b",
             "syncInterval": "6 hours", "robotUsername": "acme+m", "rootRule": ["latest"]}),
             "syncInterval must be",
+        ),
+        (
+            "QuayProxyCache",
+            json!({"organization": "cache", "upstreamRegistry": "https://quay.io"}),
+            "upstreamRegistry must be host[:port]",
         ),
         (
             "QuayConnection",
@@ -472,9 +477,10 @@ fn create<K: serde::de::DeserializeOwned>(value: serde_json::Value) -> K {
     serde_json::from_value(value).expect("manifest")
 }
 
-/// One QuayNotification, QuayMirrorConfig and QuayQuota against the repository
-/// `app` and organization `org`: each becomes Ready, reaches Quay, and is
-/// removed from Quay (mirror: disabled, repository back to NORMAL) on deletion.
+/// One QuayNotification, QuayMirrorConfig, QuayQuota and QuayProxyCache against
+/// the repository `app` and organization `org`: each becomes Ready, reaches
+/// Quay, and is removed from Quay (mirror: disabled, repository back to NORMAL)
+/// on deletion.
 async fn configuration_kinds(client: &Client, ns: &str, quay: &QuayClient, org: &str) {
     quay.create_robot(
         &RobotOwner::Organization(org.to_owned()),
@@ -487,6 +493,7 @@ async fn configuration_kinds(client: &Client, ns: &str, quay: &QuayClient, org: 
     let notifications: Api<QuayNotification> = Api::namespaced(client.clone(), ns);
     let mirrors: Api<QuayMirrorConfig> = Api::namespaced(client.clone(), ns);
     let quotas: Api<QuayQuota> = Api::namespaced(client.clone(), ns);
+    let caches: Api<QuayProxyCache> = Api::namespaced(client.clone(), ns);
     notifications
         .create(&PostParams::default(), &create(json!({
             "apiVersion": "quayconfig.io/v1alpha1", "kind": "QuayNotification", "metadata": {"name": "push"},
@@ -510,6 +517,13 @@ async fn configuration_kinds(client: &Client, ns: &str, quay: &QuayClient, org: 
         })))
         .await
         .unwrap();
+    caches
+        .create(&PostParams::default(), &create(json!({
+            "apiVersion": "quayconfig.io/v1alpha1", "kind": "QuayProxyCache", "metadata": {"name": "cache"},
+            "spec": {"organizationRef": {"name": org}, "upstreamRegistry": "quay.io", "expirationSeconds": 3600}
+        })))
+        .await
+        .unwrap();
     wait_for("the notification to be Ready", || async {
         notifications.get("push").await.is_ok_and(|n| is_ready(&n))
     })
@@ -522,6 +536,15 @@ async fn configuration_kinds(client: &Client, ns: &str, quay: &QuayClient, org: 
         quotas.get("quota").await.is_ok_and(|q| is_ready(&q))
     })
     .await;
+    wait_for("the proxy cache to be Ready", || async {
+        caches.get("cache").await.is_ok_and(|c| is_ready(&c))
+    })
+    .await;
+    let cache = quay.get_proxy_cache(org).await.unwrap().unwrap();
+    assert_eq!(
+        (cache.upstream_registry.as_str(), cache.expiration_s),
+        ("quay.io", 3600)
+    );
     assert_eq!(quay.list_notifications(org, "app").await.unwrap().len(), 1);
     let repo = quay.get_repository(org, "app").await.unwrap().unwrap();
     assert_eq!(repo.state, "MIRROR");
@@ -540,6 +563,10 @@ async fn configuration_kinds(client: &Client, ns: &str, quay: &QuayClient, org: 
         .delete("quota", &DeleteParams::default())
         .await
         .unwrap();
+    caches
+        .delete("cache", &DeleteParams::default())
+        .await
+        .unwrap();
     wait_for("the configuration resources to go", || async {
         notifications
             .get_opt("push")
@@ -547,6 +574,7 @@ async fn configuration_kinds(client: &Client, ns: &str, quay: &QuayClient, org: 
             .is_ok_and(|n| n.is_none())
             && mirrors.get_opt("app").await.is_ok_and(|m| m.is_none())
             && quotas.get_opt("quota").await.is_ok_and(|q| q.is_none())
+            && caches.get_opt("cache").await.is_ok_and(|c| c.is_none())
     })
     .await;
     assert!(
@@ -561,6 +589,7 @@ async fn configuration_kinds(client: &Client, ns: &str, quay: &QuayClient, org: 
     assert!(!mirror.is_enabled);
     let view = quay.get_organization(org).await.unwrap().unwrap();
     assert!(view.quotas.is_empty());
+    assert!(quay.get_proxy_cache(org).await.unwrap().is_none());
 }
 
 /// Two namespaces, one ClusterQuayConnection: a namespace outside the tenancy

@@ -802,7 +802,8 @@ async fn cost_model_through_the_control_api() {
     let body: Value = set.json().await.expect("config json");
     assert_eq!(
         body,
-        json!({"superusers_full_access": false, "mailing": false, "workers": 2, "request_cost": "190ms"})
+        json!({"superusers_full_access": false, "mailing": false, "outside_dns": true,
+            "workers": 2, "request_cost": "190ms"})
     );
     assert_eq!(
         emulator.cost_model(),
@@ -825,7 +826,8 @@ async fn cost_model_through_the_control_api() {
     .expect("config json");
     assert_eq!(
         body,
-        json!({"superusers_full_access": true, "mailing": false, "workers": 2, "request_cost": "1s 500ms"})
+        json!({"superusers_full_access": true, "mailing": false, "outside_dns": true,
+            "workers": 2, "request_cost": "1s 500ms"})
     );
     let body: Value = control(&client, &emulator, M::POST, "config", json!({}))
         .await

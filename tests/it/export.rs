@@ -220,7 +220,9 @@ async fn an_export_of_every_kind_plans_in_sync_once_its_secrets_are_filled_in() 
             "quaynotification-legacy-tools-repo-push.yaml",
             "quaynotification-platform-api-server-vulnerability-found.yaml",
             "quayorganization-beta-team.yaml",
+            "quayorganization-dockerhub.yaml",
             "quayorganization-platform.yaml",
+            "quayproxycache-dockerhub.yaml",
             "quayquota-platform.yaml",
             "quayrepository-beta-team-api-server.yaml",
             "quayrepository-busybox.yaml",
@@ -231,6 +233,7 @@ async fn an_export_of_every_kind_plans_in_sync_once_its_secrets_are_filled_in() 
             "quayrobotaccount-mirrorbot.yaml",
             "quayteam-beta-team-developers.yaml",
             "quayteam-beta-team-owners.yaml",
+            "quayteam-dockerhub-owners.yaml",
             "quayteam-platform-developers.yaml",
             "quayteam-platform-owners.yaml",
             "secret-beta-team-api-server-repo-push-url.yaml",
@@ -238,7 +241,7 @@ async fn an_export_of_every_kind_plans_in_sync_once_its_secrets_are_filled_in() 
             "secret-platform-api-server-vulnerability-found-url.yaml",
         ]
     );
-    assert_eq!(exported.resources, 19);
+    assert_eq!(exported.resources, 22);
 
     // Before the Secrets are filled in, plan refuses what needs them.
     let errors = load(std::slice::from_ref(&dir))
@@ -252,7 +255,7 @@ async fn an_export_of_every_kind_plans_in_sync_once_its_secrets_are_filled_in() 
     let s = plan.summary;
     assert_eq!(
         (s.create, s.update, s.errors, s.in_sync),
-        (0, 0, 0, 19),
+        (0, 0, 0, 22),
         "{}",
         plan_text(&plan)
     );

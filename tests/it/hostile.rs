@@ -190,6 +190,16 @@ fn table() -> Vec<(&'static str, Value, &'static str)> {
             json!({"organization": "acme", "secretName": "../token"}),
             "spec.secretName",
         ),
+        (
+            "QuayProxyCache",
+            json!({"organization": "cache", "upstreamRegistry": "http://169.254.169.254/latest"}),
+            "spec.upstreamRegistry",
+        ),
+        (
+            "QuayProxyCache",
+            json!({"organization": "cache", "upstreamRegistry": "quay.io", "expirationSeconds": -1}),
+            "spec.expirationSeconds",
+        ),
     ]
 }
 

@@ -2,12 +2,12 @@
 //! one-shot sync-now / sync-cancel annotations and status.
 
 use super::access::{robot_full_name, robot_refs};
-use super::{Inputs, ManagedResource, ResourceRef, SecretKey, StepError};
+use super::{Inputs, ManagedResource, ResourceRef, SecretKey, StepError, credentials};
 use super::{pending, repository_label, target_repository};
 use crate::controller::context::Context;
 use crate::crd::mirror::{SYNC_CANCEL_ANNOTATION, SYNC_NOW_ANNOTATION};
 use crate::crd::{DeletionPolicy, QuayMirrorConfig, QuayMirrorConfigStatus};
-use crate::engine::mirror::{DesiredMirror, LiveMirror, MirrorCredentials, quay_date};
+use crate::engine::mirror::{DesiredMirror, LiveMirror, quay_date};
 use crate::engine::{EngineError, Quay, Report};
 use crate::quay::api::mirror::{MirrorConfig, ProxyConfig, RegistryConfig};
 use kube::runtime::events::EventType;
@@ -27,16 +27,7 @@ impl ManagedResource for QuayMirrorConfig {
     type Extra = MirrorExtra;
 
     fn secret_refs(&self) -> Vec<SecretKey> {
-        self.spec
-            .credentials_secret_ref
-            .iter()
-            .flat_map(|r| {
-                [&r.username_key, &r.password_key].map(|key| SecretKey {
-                    name: r.name.clone(),
-                    key: key.clone(),
-                })
-            })
-            .collect()
+        credentials::secret_keys(self.spec.credentials_secret_ref.as_ref())
     }
 
     fn references_secrets() -> bool {
@@ -79,14 +70,7 @@ impl ManagedResource for QuayMirrorConfig {
             .map_err(|_| format!("syncInterval {:?} is too long", spec.sync_interval))?;
         let sync_start_date = spec.sync_start_date.as_deref().map(quay_date).transpose()?;
         let robot = robot_full_name(&namespace, &spec.robot_username, values);
-        // Missing only while deleting (Secrets are then read best-effort).
-        let credentials = spec.credentials_secret_ref.as_ref().and_then(|r| {
-            Some(MirrorCredentials {
-                username: values.get(&r.name, &r.username_key)?.to_owned(),
-                password: values.get(&r.name, &r.password_key)?.to_owned(),
-                version: values.version(&r.name)?.to_owned(),
-            })
-        });
+        let credentials = credentials::read(spec.credentials_secret_ref.as_ref(), values);
         let registry_config = spec
             .external_registry_config
             .as_ref()

@@ -17,6 +17,7 @@ macro_rules! common_accessors {
 }
 
 mod access;
+mod credentials;
 mod global_message;
 mod oauth_application;
 mod organization;
@@ -44,6 +45,7 @@ use crate::engine::{EngineError, Managed, Quay, Report};
 
 mod mirror;
 mod notification;
+mod proxy_cache;
 mod quota;
 
 /// Where a Quay object lives: see [`ManagedResource::quay_location`].
@@ -304,6 +306,21 @@ pub(super) fn target_repository(
     split_repository(&full)
         .map(|(ns, name)| (ns.to_owned(), name.to_owned()))
         .ok_or_else(|| format!("repository {full:?} is not namespace/name"))
+}
+
+/// The Quay organization a `organizationRef` resolves to (falling back to the
+/// one recorded in the status, e.g. when the QuayOrganization went first on
+/// deletion).
+pub(super) fn referenced_organization(
+    reference: &LocalRef,
+    values: &Inputs,
+    recorded: Option<&str>,
+) -> Result<String, String> {
+    values
+        .resolved(&ResourceRef::Organization(reference.name.clone()))
+        .or(recorded)
+        .map(str::to_owned)
+        .ok_or_else(|| format!("QuayOrganization {:?} not found", reference.name))
 }
 
 /// The annotation's value when it is new (not yet handled).

@@ -1,6 +1,6 @@
 //! QuayQuota: spec → desired quota (organization or user namespace) and status.
 
-use super::{Inputs, ManagedResource, ResourceRef, StepError};
+use super::{Inputs, ManagedResource, ResourceRef, StepError, referenced_organization};
 use crate::controller::context::Context;
 use crate::crd::quota::quantity_bytes;
 use crate::crd::{DeletionPolicy, QuayQuota, QuayQuotaStatus};
@@ -46,13 +46,11 @@ impl ManagedResource for QuayQuota {
         let namespace = match (&spec.organization, &spec.organization_ref, &spec.user) {
             (Some(org), _, _) => QuotaNamespace::Organization(org.clone()),
             (None, _, Some(user)) => QuotaNamespace::User(user.clone()),
-            (None, Some(r), None) => QuotaNamespace::Organization(
-                values
-                    .resolved(&ResourceRef::Organization(r.name.clone()))
-                    .map(str::to_owned)
-                    .or_else(|| self.status.as_ref().and_then(|s| s.namespace.clone()))
-                    .ok_or_else(|| format!("QuayOrganization {:?} not found", r.name))?,
-            ),
+            (None, Some(r), None) => QuotaNamespace::Organization(referenced_organization(
+                r,
+                values,
+                self.status.as_ref().and_then(|s| s.namespace.as_deref()),
+            )?),
             (None, None, None) => {
                 return Err("set spec.organization, spec.organizationRef or spec.user".to_owned());
             }

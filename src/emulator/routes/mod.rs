@@ -104,6 +104,12 @@ pub fn table() -> Vec<Route> {
             user::create_user,
         ),
         r(
+            M::DELETE,
+            "/api/v1/superuser/users/{username}",
+            Some(SuperUser),
+            user::delete_user,
+        ),
+        r(
             M::GET,
             "/api/v1/superuser/organizations/",
             Some(SuperUser),
@@ -623,6 +629,12 @@ pub fn table() -> Vec<Route> {
             "/api/v1/organization/{orgname}/proxycache",
             None,
             proxycache::delete,
+        ),
+        r(
+            M::POST,
+            "/api/v1/organization/{orgname}/validateproxycache",
+            None,
+            proxycache::validate,
         ),
         // audit logs
         r(

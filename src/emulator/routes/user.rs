@@ -207,3 +207,22 @@ pub fn create_user(ctx: &Ctx, state: &mut State) -> ApiResult {
         "encrypted_password": encrypted_password(&password),
     })))
 }
+
+/// `DELETE /api/v1/superuser/users/{username}`: deletes a user (not a
+/// superuser) with its namespace; 404 for a name that is no user.
+pub fn delete_user(ctx: &Ctx, state: &mut State) -> ApiResult {
+    if !ctx.caller.superuser {
+        return Err(ctx.deny());
+    }
+    let username = ctx.param("username").to_string();
+    let user = state
+        .user(&username)
+        .and_then(|n| n.user())
+        .ok_or_else(ApiError::not_found)?;
+    if user.superuser {
+        return Err(ApiError::invalid("Cannot delete a superuser"));
+    }
+    state.delete_namespace(&username);
+    state.tokens.retain(|_, t| t.username != username);
+    Ok(Reply::no_content())
+}

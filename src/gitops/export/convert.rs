@@ -17,9 +17,9 @@ use super::repository;
 use crate::crd::quota::{QuotaThreshold, ThresholdKind};
 use crate::crd::{
     AutoPrunePolicySpec, ConnectionRef, DefaultPermission, Delegate, DeletionPolicy, GranteeKind,
-    LocalRef, Management, MemberKind, QuayOrganization, QuayOrganizationSpec, QuayQuota,
-    QuayQuotaSpec, QuayRobotAccount, QuayRobotAccountSpec, QuayTeam, QuayTeamSpec, Role,
-    TeamMember, TeamRole,
+    LocalRef, Management, MemberKind, QuayOrganization, QuayOrganizationSpec, QuayProxyCache,
+    QuayProxyCacheSpec, QuayQuota, QuayQuotaSpec, QuayRobotAccount, QuayRobotAccountSpec, QuayTeam,
+    QuayTeamSpec, Role, TeamMember, TeamRole,
 };
 use crate::gitops::resources::Kind;
 use crate::quay::api::autoprune::AutoPrunePolicy;
@@ -129,6 +129,7 @@ pub fn convert(organizations: &[OrganizationState], target: &Target) -> (Vec<Gro
     for (state, org_name) in organizations.iter().zip(&org_names) {
         groups.push(organization(&mut cx, state, org_name));
         groups.extend(quota(&mut cx, state, org_name));
+        groups.extend(proxy_cache(&cx, state, org_name));
         for robot in &state.robots {
             let name = robot_names.next().expect("one name per robot");
             groups.push(robot_account(
@@ -300,6 +301,37 @@ fn quota(cx: &mut Context, state: &OrganizationState, org_name: &str) -> Option<
     Some(Group::of(
         Kind::Quota,
         Manifest::new(Kind::Quota.name(), org_name, &object, Vec::new()),
+    ))
+}
+
+/// The organization's proxy cache. Quay shows no credentials, so none are
+/// written; a comment says how to add them.
+fn proxy_cache(cx: &Context, state: &OrganizationState, org_name: &str) -> Option<Group> {
+    let cache = state.proxy_cache.as_ref()?;
+    let spec = QuayProxyCacheSpec {
+        organization: None,
+        organization_ref: Some(LocalRef {
+            name: org_name.to_owned(),
+        }),
+        upstream_registry: cache.upstream_registry.clone(),
+        credentials_secret_ref: None,
+        expiration_seconds: cache.expiration_s,
+        insecure: cache.insecure,
+        management: cx.management(),
+    };
+    let object = QuayProxyCache {
+        metadata: cx.meta(org_name),
+        spec,
+        status: None,
+    };
+    let comment = vec![
+        "Quay does not show whether the upstream credentials are set: if the cache logs in,"
+            .to_owned(),
+        "add credentialsSecretRef (a change recreates the configuration in Quay).".to_owned(),
+    ];
+    Some(Group::of(
+        Kind::ProxyCache,
+        Manifest::new(Kind::ProxyCache.name(), org_name, &object, comment),
     ))
 }
 

@@ -4,7 +4,8 @@
 //! repository list; one member list and one permission list per team; per
 //! repository its user permissions, auto-prune policies and notifications
 //! (Quay has no organization-wide list of any of these), and the mirror of a
-//! repository in state `MIRROR`. Robot tokens are never asked for.
+//! repository in state `MIRROR`; the organization's proxy-cache
+//! configuration. Robot tokens are never asked for.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +19,7 @@ use crate::quay::api::notification::Notification;
 use crate::quay::api::organization::{Organization, TeamSummary};
 use crate::quay::api::permission::Grantee;
 use crate::quay::api::prototype::Prototype;
+use crate::quay::api::proxycache::ProxyCache;
 use crate::quay::api::repository::Repository;
 use crate::quay::api::robot::{Robot, RobotOwner};
 use crate::quay::api::team::TeamMember;
@@ -51,6 +53,8 @@ pub struct OrganizationState {
     pub teams: Vec<TeamState>,
     /// Repositories, by name.
     pub repositories: Vec<RepositoryState>,
+    /// The proxy-cache configuration, if any (Quay does not show its credentials).
+    pub proxy_cache: Option<ProxyCache>,
 }
 
 /// A team and, unless skipped, its members.
@@ -127,6 +131,7 @@ pub async fn organization(
             members,
         });
     }
+    let proxy_cache = client.get_proxy_cache(name).await?;
     let listed = quay.repositories(name).await?;
     let mut listed: Vec<Repository> = listed.as_ref().clone();
     listed.sort_by(|a, b| a.name.cmp(&b.name));
@@ -145,6 +150,7 @@ pub async fn organization(
         robots,
         teams,
         repositories,
+        proxy_cache,
     }))
 }
 

@@ -9,6 +9,7 @@ pub mod notification;
 pub mod organization;
 pub mod permission;
 pub mod prototype;
+pub mod proxycache;
 pub mod quota;
 pub mod repository;
 pub mod robot;

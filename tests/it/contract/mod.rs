@@ -15,6 +15,7 @@ mod mirror;
 mod notifications;
 mod organizations;
 mod permissions;
+mod proxycache;
 mod quota;
 mod repositories;
 mod robots;

@@ -192,7 +192,7 @@ fn list(kind: &str, items: Value) -> Value {
            "metadata": {"resourceVersion": "1"}, "items": items})
 }
 
-const MANAGED: [(&str, &str); 9] = [
+const MANAGED: [(&str, &str); 10] = [
     ("QuayOrganization", "quayorganizations"),
     ("QuayRepository", "quayrepositories"),
     ("QuayRobotAccount", "quayrobotaccounts"),
@@ -202,6 +202,7 @@ const MANAGED: [(&str, &str); 9] = [
     ("QuayQuota", "quayquotas"),
     ("QuayOAuthApplication", "quayoauthapplications"),
     ("QuayUserNamespace", "quayusernamespaces"),
+    ("QuayProxyCache", "quayproxycaches"),
 ];
 
 /// Answers the list of each managed kind in the namespace: `repositories`

@@ -9,6 +9,7 @@ mod health;
 mod mirror;
 mod notification;
 mod oauth_application;
+mod proxy_cache;
 mod quota;
 mod repository;
 mod robot;

@@ -8,6 +8,7 @@ mod mirror;
 mod notification;
 mod oauth_application;
 mod organization;
+mod proxy_cache;
 mod quota;
 mod repository;
 mod robot_team;

@@ -28,7 +28,7 @@ const NS: &str = "soak";
 const TOKEN: &str = "soak-token";
 
 /// Every kind's plural, connection first.
-const KINDS: [&str; 8] = [
+const KINDS: [&str; 9] = [
     "quayconnections",
     "quayorganizations",
     "quayquotas",
@@ -37,6 +37,7 @@ const KINDS: [&str; 8] = [
     "quayrepositories",
     "quaynotifications",
     "quaymirrorconfigs",
+    "quayproxycaches",
 ];
 
 fn collection(plural: &str) -> String {
