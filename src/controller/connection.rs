@@ -377,9 +377,13 @@ async fn users_of<K: ManagedResource<Scope = k8s_openapi::NamespaceResourceScope
     target: &ConnectionRef,
 ) -> Result<Vec<String>, Error> {
     let api: Api<K> = Api::namespaced(client.clone(), namespace);
-    Ok(api
-        .list(&ListParams::default())
-        .await?
+    let listed = match api.list(&ListParams::default()).await {
+        Ok(listed) => listed,
+        // The kind's CRD is not installed (yet): nothing of it uses the connection.
+        Err(kube::Error::Api(e)) if e.code == 404 => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(listed
         .into_iter()
         .filter(|o| o.connection() == *target)
         .map(|o| format!("{} {}", K::kind(&()), o.name_any()))

@@ -74,25 +74,30 @@ where
     }
 }
 
-/// Fails with an install hint when a CRD is missing. Lists in `namespace` only
-/// when given, which is all a namespaced (Role-based) install may do.
+/// Lists kind `K` (one item) to prove its CRD is installed; the error is an
+/// install hint.
+async fn probe<K>(client: &Client, namespace: Option<&str>) -> Result<(), String>
+where
+    K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    K::Scope: scope::KindScope,
+{
+    let api: Api<K> = <K::Scope as scope::KindScope>::api(client, namespace);
+    api.list(&kube::api::ListParams::default().limit(1))
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "cannot list {}: {e}; are the CRDs installed? (kubectl apply -f crds/)",
+                K::plural(&())
+            )
+        })
+}
+
+/// Fails with an install hint when the CRD of a kind the operator has always
+/// had is missing. Lists in `namespace` only when given, which is all a
+/// namespaced (Role-based) install may do. The kinds added later
+/// ([`run_if_installed`]) may be missing: `helm upgrade` never upgrades CRDs.
 pub async fn check_crds(client: &Client, namespace: Option<&str>) -> Result<(), String> {
-    async fn probe<K>(client: &Client, namespace: Option<&str>) -> Result<(), String>
-    where
-        K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
-        K::Scope: scope::KindScope,
-    {
-        let api: Api<K> = <K::Scope as scope::KindScope>::api(client, namespace);
-        api.list(&kube::api::ListParams::default().limit(1))
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                format!(
-                    "cannot list {}: {e}; are the CRDs installed? (kubectl apply -f crds/)",
-                    K::plural(&())
-                )
-            })
-    }
     probe::<QuayConnection>(client, namespace).await?;
     probe::<QuayOrganization>(client, namespace).await?;
     probe::<QuayRepository>(client, namespace).await?;
@@ -101,15 +106,28 @@ pub async fn check_crds(client: &Client, namespace: Option<&str>) -> Result<(), 
     probe::<QuayNotification>(client, namespace).await?;
     probe::<QuayMirrorConfig>(client, namespace).await?;
     probe::<QuayQuota>(client, namespace).await?;
-    probe::<QuayOAuthApplication>(client, namespace).await?;
-    probe::<QuayUserNamespace>(client, namespace).await?;
-    probe::<QuayProxyCache>(client, namespace).await?;
-    // Cluster-scoped kinds: only a cluster-wide install can list them.
+    // Cluster-scoped: only a cluster-wide install can list it.
     if namespace.is_none() {
         probe::<ClusterQuayConnection>(client, None).await?;
-        probe::<QuayGlobalMessage>(client, None).await?;
     }
     Ok(())
+}
+
+/// Runs the controller of kind `K` when its CRD is installed; otherwise says
+/// once which CRD to apply and leaves the other kinds running (an upgrade by
+/// `helm upgrade` does not install new CRDs).
+async fn run_if_installed<K>(
+    client: &Client,
+    namespace: Option<&str>,
+    controller: impl std::future::Future<Output = ()>,
+) where
+    K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    K::Scope: scope::KindScope,
+{
+    match probe::<K>(client, namespace).await {
+        Ok(()) => controller.await,
+        Err(hint) => tracing::warn!("{} are not managed: {hint}", K::kind(&())),
+    }
 }
 
 /// Runs every controller until SIGTERM/Ctrl-C.
@@ -214,17 +232,31 @@ pub async fn run(client: Client, config: RunConfig) {
         managed::<QuayNotification>(&client, ns, ctx.clone(), controller_config.clone());
     let mirrors = managed::<QuayMirrorConfig>(&client, ns, ctx.clone(), controller_config.clone());
     let quotas = managed::<QuayQuota>(&client, ns, ctx.clone(), controller_config.clone());
-    let proxy_caches =
-        managed::<QuayProxyCache>(&client, ns, ctx.clone(), controller_config.clone());
-    let applications =
-        managed::<QuayOAuthApplication>(&client, ns, ctx.clone(), controller_config.clone());
-    let user_namespaces =
-        managed::<QuayUserNamespace>(&client, ns, ctx.clone(), controller_config.clone());
+    let proxy_caches = run_if_installed::<QuayProxyCache>(
+        &client,
+        ns,
+        managed::<QuayProxyCache>(&client, ns, ctx.clone(), controller_config.clone()),
+    );
+    let applications = run_if_installed::<QuayOAuthApplication>(
+        &client,
+        ns,
+        managed::<QuayOAuthApplication>(&client, ns, ctx.clone(), controller_config.clone()),
+    );
+    let user_namespaces = run_if_installed::<QuayUserNamespace>(
+        &client,
+        ns,
+        managed::<QuayUserNamespace>(&client, ns, ctx.clone(), controller_config.clone()),
+    );
     // Cluster-scoped kinds: only a cluster-wide install can watch them.
     let message_client = client.clone();
     let messages = async move {
         if ns.is_none() {
-            managed::<QuayGlobalMessage>(&message_client, ns, ctx, controller_config).await;
+            run_if_installed::<QuayGlobalMessage>(
+                &message_client,
+                ns,
+                managed::<QuayGlobalMessage>(&message_client, ns, ctx, controller_config),
+            )
+            .await;
         }
     };
     tokio::join!(
