@@ -323,6 +323,22 @@ pub(super) fn referenced_organization(
         .ok_or_else(|| format!("QuayOrganization {:?} not found", reference.name))
 }
 
+/// The QuayOrganization an `organizationRef` names, as what a spec references.
+pub(super) fn organization_refs(reference: Option<&LocalRef>) -> Vec<ResourceRef> {
+    reference
+        .map(|r| ResourceRef::Organization(r.name.clone()))
+        .into_iter()
+        .collect()
+}
+
+/// The organization for messages: its name when known, else the
+/// QuayOrganization that names it.
+pub(super) fn organization_label(known: Option<String>, reference: Option<&LocalRef>) -> String {
+    known
+        .or_else(|| reference.map(|r| format!("(QuayOrganization {})", r.name)))
+        .unwrap_or_default()
+}
+
 /// The annotation's value when it is new (not yet handled).
 pub(super) fn pending<'a>(
     obj: &'a impl ResourceExt,

@@ -44,14 +44,10 @@ impl QuayOAuthApplication {
 
     /// The organization, or the QuayOrganization naming it, for messages.
     fn organization_label(&self) -> String {
-        self.known_organization()
-            .or_else(|| {
-                self.spec
-                    .organization_ref
-                    .as_ref()
-                    .map(|r| format!("(QuayOrganization {})", r.name))
-            })
-            .unwrap_or_default()
+        super::organization_label(
+            self.known_organization(),
+            self.spec.organization_ref.as_ref(),
+        )
     }
 
     fn recorded_client_id(&self) -> Option<String> {
@@ -83,11 +79,7 @@ impl ManagedResource for QuayOAuthApplication {
     }
 
     fn resource_refs(&self) -> Vec<ResourceRef> {
-        self.spec
-            .organization_ref
-            .iter()
-            .map(|r| ResourceRef::Organization(r.name.clone()))
-            .collect()
+        super::organization_refs(self.spec.organization_ref.as_ref())
     }
 
     fn desired(&self, values: &Inputs) -> Result<DesiredApplication, String> {

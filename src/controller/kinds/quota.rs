@@ -34,11 +34,7 @@ impl ManagedResource for QuayQuota {
     }
 
     fn resource_refs(&self) -> Vec<ResourceRef> {
-        self.spec
-            .organization_ref
-            .iter()
-            .map(|r| ResourceRef::Organization(r.name.clone()))
-            .collect()
+        super::organization_refs(self.spec.organization_ref.as_ref())
     }
 
     fn desired(&self, values: &Inputs) -> Result<DesiredQuota, String> {
@@ -96,14 +92,7 @@ impl ManagedResource for QuayQuota {
     }
 
     fn quay_identity(&self) -> String {
-        self.known_namespace()
-            .or_else(|| {
-                self.spec
-                    .organization_ref
-                    .as_ref()
-                    .map(|r| format!("(QuayOrganization {})", r.name))
-            })
-            .unwrap_or_default()
+        super::organization_label(self.known_namespace(), self.spec.organization_ref.as_ref())
     }
     fn quay_location(&self) -> Option<super::QuayLocation> {
         self.known_namespace()
