@@ -169,13 +169,17 @@ impl ManagedResource for QuayOAuthApplication {
         let previous = self.status.as_ref().and_then(|s| s.secret_name.as_deref());
         if let Err(e) = ensure_owned_secret(ctx, self, secret, previous).await {
             // Record what Quay now holds, or the next attempt would reset the
-            // secret again, or look for the application by name.
+            // secret again, or look for the application by name (and take
+            // the one it just created for an adopted one, kept on deletion).
             if rotation != handled || self.recorded_client_id().as_ref() != Some(&app.client_id) {
-                let fields = json!({
+                let mut fields = json!({
                     "rotation": rotation,
                     "clientId": app.client_id,
                     "organization": organization,
                 });
+                if report.created() {
+                    fields["origin"] = json!(crate::crd::Origin::Created);
+                }
                 record_in_status(ctx, self, fields).await?;
             }
             return Err(e);
