@@ -1,11 +1,13 @@
 //! Resolves a QuayConnection or ClusterQuayConnection (and the Secrets and
 //! ConfigMaps it names, and for a cluster connection its tenancy rules) into
-//! a ready-to-use [`Quay`]. Clients are cached by the resourceVersions of
-//! everything they were built from, so an edited token Secret takes effect
-//! at the next reconcile without a restart, while an unchanged one reuses
-//! the client, its connection pool and its shared list cache.
+//! a ready-to-use [`Quay`]. Clients are cached by what they were built from
+//! (spec generation, token, CA bundle), so an edited token takes effect at
+//! the next reconcile without a restart, while an unchanged one (whatever
+//! happens to the Secret's metadata) reuses the client, its connection pool
+//! and its shared list cache.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -91,8 +93,8 @@ pub struct Connections {
     /// Where ClusterQuayConnections' Secrets and ConfigMaps live.
     operator_namespace: Option<String>,
     /// Clients by (namespace or "" for cluster connections, connection), with
-    /// the versions of what they were built from.
-    cache: Mutex<HashMap<(String, ConnectionRef), (String, Quay)>>,
+    /// a hash of what they were built from (spec generation, token, CA).
+    cache: Mutex<HashMap<(String, ConnectionRef), (u64, Quay)>>,
     /// The Quay host of each connection seen, for ownership across the cluster.
     hosts: Mutex<HashMap<(String, ConnectionRef), String>>,
 }
@@ -295,16 +297,10 @@ impl Connections {
     ) -> Result<Quay, ConnectionError> {
         let token_secret = self.secret(namespace, &spec.token_secret_ref.name).await?;
         let token = secret_value(&token_secret, &spec.token_secret_ref.key)?;
-        let mut versions = format!(
-            "{}|{}",
-            generation.unwrap_or_default(),
-            token_secret.resource_version().unwrap_or_default()
-        );
         let mut ca = None;
         if let Some(bundle) = &spec.ca_bundle {
             if let Some(r) = &bundle.secret_ref {
                 let s = self.secret(namespace, &r.name).await?;
-                versions.push_str(&format!("|s{}", s.resource_version().unwrap_or_default()));
                 ca = Some(secret_value(&s, &r.key)?.into_bytes());
             } else if let Some(r) = &bundle.config_map_ref {
                 let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), namespace);
@@ -314,7 +310,6 @@ impl Connections {
                         r.name
                     ))
                 })?;
-                versions.push_str(&format!("|c{}", cm.resource_version().unwrap_or_default()));
                 let value = cm
                     .data
                     .as_ref()
@@ -328,18 +323,27 @@ impl Connections {
                 ca = Some(value.clone().into_bytes());
             }
         }
+        // What the client is built from, by content: a write to the token
+        // Secret's metadata (the connection's own finalizer, a GitOps label)
+        // keeps the client and its list cache.
+        let built_from = {
+            let mut hasher = std::hash::DefaultHasher::new();
+            (generation, &token, &ca).hash(&mut hasher);
+            hasher.finish()
+        };
         if let Some(host) = spec.registry_host() {
             self.hosts
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(key.clone(), host);
         }
-        if let Some((v, quay)) = self
-            .cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            && *v == versions
+        // Looked up and built under one lock: the reconciles that start
+        // together share one client and its list cache (separate ones would
+        // each list again, and a write through one would leave the others'
+        // lists stale).
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((v, quay)) = cache.get(&key)
+            && *v == built_from
         {
             return Ok(quay.clone());
         }
@@ -352,10 +356,7 @@ impl Connections {
             QuayClient::new(options).map_err(ConnectionError::Invalid)?,
             self.list_ttl,
         );
-        self.cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, (versions, quay.clone()));
+        cache.insert(key, (built_from, quay.clone()));
         Ok(quay)
     }
 

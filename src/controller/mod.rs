@@ -309,7 +309,7 @@ fn managed<K: ManagedResource>(
     let mut controller = Controller::for_stream(stream, reader)
         .reconcile_on(triggers)
         .reconcile_on(recovered(&ctx.shared, store.clone()))
-        .reconcile_on(appeared(&ctx.shared, store.clone()));
+        .reconcile_on(appeared::<K>(&ctx.shared));
     if K::references_secrets() {
         let store = store.clone();
         // A change to a Secret the spec references (e.g. mirror credentials)
@@ -416,52 +416,22 @@ fn recovered<K: ManagedResource>(
     })
 }
 
-/// The resources of `store` waiting for a dependency at the place where
-/// the operator just created something: anywhere in the organization for an
-/// organization, robot or team; the repository's own for a repository. Looked
-/// up at once and again 2 s later, for a resource whose `WaitingForDependency`
-/// status was still being written when the object appeared.
+/// The resources of kind `K` whose wait for a dependency ended because the
+/// operator created something at their place (see [`signals`]).
 fn appeared<K: ManagedResource>(
     shared: &Context,
-    store: reflector::Store<K>,
 ) -> impl futures::Stream<Item = ObjectRef<K>> + Send + 'static {
-    shared
-        .signals
-        .appearances()
-        .flat_map_unordered(None, move |created| {
-            let now = waiting_at(&store, &created);
-            let store = store.clone();
-            let later = async move {
-                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-                futures::stream::iter(waiting_at(&store, &created))
-            };
-            futures::stream::iter(now)
-                .chain(futures::stream::once(later).flatten())
-                .boxed()
-        })
-}
-
-/// The resources of `store` whose `Ready` says they wait for a dependency
-/// at `created`.
-fn waiting_at<K: ManagedResource>(
-    store: &reflector::Store<K>,
-    created: &QuayLocation,
-) -> Vec<ObjectRef<K>> {
-    store
-        .state()
-        .into_iter()
-        .filter(|o| {
-            let waits = o.conditions().iter().any(|c| {
-                c.type_ == "Ready" && c.status == "False" && c.reason == "WaitingForDependency"
-            });
-            waits
-                && o.quay_location().is_some_and(|at| {
-                    at.namespace == created.namespace
-                        && (created.repository.is_none() || at.repository == created.repository)
-                })
-        })
-        .map(|o| ObjectRef::from_obj(&*o))
-        .collect()
+    let kind = K::kind(&()).into_owned();
+    shared.signals.woken().filter_map(move |waiter| {
+        let woken = (waiter.kind == kind).then(|| {
+            let object = ObjectRef::new(&waiter.name);
+            match &waiter.namespace {
+                Some(namespace) => object.within(namespace),
+                None => object,
+            }
+        });
+        future::ready(woken)
+    })
 }
 
 /// The annotation `kubectl apply` (client-side) keeps the whole last applied

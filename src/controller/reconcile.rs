@@ -14,10 +14,10 @@ use kube::{Api, ResourceExt};
 use super::connections::{ConnectionError, Connections};
 use super::context::Context;
 use super::identity;
-use super::kinds::{Inputs, ManagedResource, ResourceRef, StepError};
+use super::kinds::{Inputs, ManagedResource, QuayLocation, StepError};
 use super::references;
 use super::scope::KindScope;
-use super::signals::ConnectionId;
+use super::signals::{ConnectionId, Waiter};
 use super::status::{Conditions, Progress, patch_status, ready_changed};
 use crate::crd::{DeletionPolicy, ManagementPolicy, Origin};
 use crate::engine::{self, EngineError, ErrorClass, Managed, Mode, Quay, Report};
@@ -25,6 +25,9 @@ use crate::quay::ErrorKind;
 
 /// The finalizer that makes deletion wait for the Quay side.
 pub const FINALIZER: &str = "quayconfig.io/finalizer";
+
+/// The retry of a resource whose dependency appeared during its reconcile.
+const APPEARED_RETRY: Duration = Duration::from_millis(200);
 
 /// Errors that end a reconcile and go to the error policy.
 #[derive(Debug, thiserror::Error)]
@@ -308,8 +311,20 @@ async fn apply<K: ManagedResource>(
         ManagementPolicy::ObserveOnly => Mode::Observe,
     };
     let namespace = obj.namespace().unwrap_or_default();
+    let waiter = Waiter {
+        kind: K::kind(&()).into_owned(),
+        namespace: obj.namespace(),
+        name: obj.name_any(),
+    };
+    let mark = shared.signals.start(&waiter);
+    let mut waiting_at = obj.quay_location();
     let result = async {
-        let (quay, desired) = prepare(shared, obj, &namespace, false).await?;
+        let Prepared {
+            quay,
+            desired,
+            location,
+        } = prepare(shared, obj, &namespace, false).await?;
+        waiting_at = location;
         // Checked once the connection and its tenancy rules admit the
         // resource, before anything is sent to Quay.
         if let Some(owner) = conflicting_owner(obj, &ctx.store, &shared.connections).await {
@@ -409,7 +424,15 @@ async fn apply<K: ManagedResource>(
                     .signals
                     .recheck(ConnectionId::of(&namespace, &obj.connection()));
             }
-            let delay = shared.failed(&key, failure.class(), failure.retry_after());
+            let mut delay = shared.failed(&key, failure.class(), failure.retry_after());
+            // Woken when what it waits for is created; at once when that
+            // happened while it looked (its reads may predate it).
+            if failure.reason() == "WaitingForDependency"
+                && let Some(at) = waiting_at
+                && shared.signals.wait(mark, waiter, at)
+            {
+                delay = APPEARED_RETRY;
+            }
             let message = format!("{}: {}", what(obj), failure.message());
             let next = not_ready(
                 shared,
@@ -453,7 +476,7 @@ async fn prepare<K: ManagedResource>(
     obj: &K,
     namespace: &str,
     cleanup: bool,
-) -> Result<(Quay, K::Desired), Failure> {
+) -> Result<Prepared<K::Desired>, Failure> {
     let connection = obj.connection();
     let resolved = if cleanup {
         shared
@@ -497,7 +520,7 @@ async fn prepare<K: ManagedResource>(
     .map_err(|e| Failure::Connection(e.into()))?
     .map_err(Failure::Reference)?;
     if let Some(grant) = &resolved.grant {
-        let organization = tenancy_organization(obj, &inputs).ok_or_else(|| {
+        let organization = location(obj, &inputs).map(|l| l.namespace).ok_or_else(|| {
             Failure::Connection(ConnectionError::NotPermitted(format!(
                 "{connection} needs the Quay organization of each resource; set it in the spec (a robot or repository of the token's own user namespace cannot be managed through it)"
             )))
@@ -520,24 +543,25 @@ async fn prepare<K: ManagedResource>(
         identity::check(Some(pinned), confirmed, &me.username)
             .map_err(|e| Failure::Connection(e.into()))?;
     }
-    let quay = resolved.quay;
     let desired = obj.desired(&inputs).map_err(Failure::Spec)?;
-    Ok((quay, desired))
+    Ok(Prepared {
+        quay: resolved.quay,
+        desired,
+        location: location(obj, &inputs),
+    })
 }
 
-/// The Quay organization (or user namespace) `obj` manages something in,
-/// once its references are resolved: what tenancy rules are checked against.
-fn tenancy_organization<K: ManagedResource>(obj: &K, inputs: &Inputs) -> Option<String> {
-    obj.quay_location().map(|l| l.namespace).or_else(|| {
-        obj.resource_refs().iter().find_map(|r| match r {
-            ResourceRef::Repository(_) => inputs
-                .resolved(r)
-                .and_then(|path| path.split_once('/'))
-                .map(|(namespace, _)| namespace.to_owned()),
-            ResourceRef::Organization(_) => inputs.resolved(r).map(str::to_owned),
-            ResourceRef::Robot(_) => None,
-        })
-    })
+/// What a reconcile works with: see [`prepare`].
+struct Prepared<D> {
+    quay: Quay,
+    desired: D,
+    /// Where the Quay object lives (see [`ManagedResource::quay_location`]).
+    location: Option<QuayLocation>,
+}
+
+/// Where `obj`'s Quay object lives, once its references are resolved.
+fn location<K: ManagedResource>(obj: &K, inputs: &Inputs) -> Option<QuayLocation> {
+    obj.quay_location().or_else(|| inputs.referenced_location())
 }
 
 /// Ready status, reason, message and drift list for a finished reconcile.
@@ -650,7 +674,7 @@ async fn cleanup<K: ManagedResource>(
     }
     let namespace = obj.namespace().unwrap_or_default();
     let result = async {
-        let (quay, desired) = prepare(shared, obj, &namespace, true).await?;
+        let Prepared { quay, desired, .. } = prepare(shared, obj, &namespace, true).await?;
         engine::delete(&desired, &quay)
             .await
             .map_err(Failure::Engine)

@@ -13,7 +13,15 @@
 //! - an object the operator created in Quay (an organization, a repository,
 //!   a robot) wakes the resources waiting for something at that place
 //!   ([`Signals::appeared`]): a whole tree applied at once converges in one
-//!   pass per level instead of one backoff per level.
+//!   pass per level instead of one backoff per level. A reconcile that ends
+//!   waiting registers itself ([`Signals::wait`]) under the same lock the
+//!   appearances are logged under, so a creation is never missed: one that
+//!   came while the reconcile ran makes it retry at once, one that comes
+//!   later wakes it.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use futures::Stream;
 use tokio::sync::broadcast;
@@ -58,19 +66,51 @@ impl ConnectionId {
     }
 }
 
-/// The broadcast channels.
+/// How long an appearance stays in the log: far longer than a reconcile.
+const APPEARANCE_MEMORY: Duration = Duration::from_secs(300);
+
+/// The broadcast channels, and the recent appearances.
 pub struct Signals {
     recheck: broadcast::Sender<ConnectionId>,
     recovered: broadcast::Sender<ConnectionId>,
-    appeared: broadcast::Sender<QuayLocation>,
+    woken: broadcast::Sender<Waiter>,
+    log: Mutex<AppearanceLog>,
 }
+
+/// Recent appearances, numbered in the order they were announced, and the
+/// resources waiting for one.
+#[derive(Default)]
+struct AppearanceLog {
+    /// The number of appearances announced so far.
+    count: u64,
+    /// `(number, when, where)`, oldest first, at most [`APPEARANCE_MEMORY`] old.
+    recent: VecDeque<(u64, Instant, QuayLocation)>,
+    /// Resources whose last reconcile ended waiting, with their place.
+    waiting: HashMap<Waiter, QuayLocation>,
+}
+
+/// A resource, as the wake-up of one kind's controller names it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Waiter {
+    /// Its kind (`QuayTeam`).
+    pub kind: String,
+    /// Its namespace (`None` when cluster-scoped).
+    pub namespace: Option<String>,
+    /// Its name.
+    pub name: String,
+}
+
+/// A point in the sequence of appearances: see [`Signals::mark`].
+#[derive(Debug, Clone, Copy)]
+pub struct Mark(u64);
 
 impl Default for Signals {
     fn default() -> Self {
         Signals {
             recheck: broadcast::channel(1024).0,
             recovered: broadcast::channel(1024).0,
-            appeared: broadcast::channel(4096).0,
+            woken: broadcast::channel(4096).0,
+            log: Mutex::default(),
         }
     }
 }
@@ -86,14 +126,63 @@ impl Signals {
         let _ = self.recovered.send(connection);
     }
 
-    /// Says that the operator created an object at `location` in Quay.
+    /// Says that the operator created an object at `location` in Quay:
+    /// wakes the resources waiting there.
     pub fn appeared(&self, location: QuayLocation) {
-        let _ = self.appeared.send(location);
+        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        log.count += 1;
+        let now = Instant::now();
+        while log
+            .recent
+            .front()
+            .is_some_and(|(_, at, _)| now.duration_since(*at) > APPEARANCE_MEMORY)
+        {
+            log.recent.pop_front();
+        }
+        let count = log.count;
+        let mut woken = Vec::new();
+        log.waiting.retain(|waiter, at| match location.covers(at) {
+            true => {
+                woken.push(waiter.clone());
+                false
+            }
+            false => true,
+        });
+        log.recent.push_back((count, now, location));
+        for waiter in woken {
+            let _ = self.woken.send(waiter);
+        }
     }
 
-    /// Places where objects were created, from now on.
-    pub fn appearances(&self) -> impl Stream<Item = QuayLocation> + Send + 'static {
-        stream(self.appeared.subscribe())
+    /// Called when a reconcile of `waiter` starts: it no longer waits, and
+    /// the returned mark says which appearances its reads may have missed.
+    pub fn start(&self, waiter: &Waiter) -> Mark {
+        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        log.waiting.remove(waiter);
+        Mark(log.count)
+    }
+
+    /// Called when the reconcile of `waiter` that started at `mark` ends
+    /// waiting for something at `at`. Returns `true` when something appeared
+    /// there since `mark` (the reconcile may have missed it: retry now);
+    /// otherwise `waiter` is woken by the next appearance there.
+    pub fn wait(&self, mark: Mark, waiter: Waiter, at: QuayLocation) -> bool {
+        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        let missed = log
+            .recent
+            .iter()
+            .rev()
+            .take_while(|(number, _, _)| *number > mark.0)
+            .any(|(_, _, created)| created.covers(&at));
+        if !missed {
+            log.waiting.insert(waiter, at);
+        }
+        missed
+    }
+
+    /// Resources to reconcile because what they waited for appeared.
+    pub fn woken(&self) -> impl Stream<Item = Waiter> + Send + 'static {
+        stream(self.woken.subscribe())
     }
 
     /// Connections to check again, from now on.
@@ -121,4 +210,55 @@ fn stream<T: Clone + Send + 'static>(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(namespace: &str, repository: Option<&str>) -> QuayLocation {
+        QuayLocation {
+            namespace: namespace.to_owned(),
+            repository: repository.map(str::to_owned),
+        }
+    }
+
+    fn team(name: &str) -> Waiter {
+        Waiter {
+            kind: "QuayTeam".to_owned(),
+            namespace: Some("ns".to_owned()),
+            name: name.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_reconcile_that_missed_an_appearance_retries_and_a_later_one_wakes_it() {
+        let signals = Signals::default();
+        let mut woken = signals.woken.subscribe();
+        signals.appeared(at("acme", None));
+        let mark = signals.start(&team("a"));
+        // Appeared before the reconcile started: its reads saw it.
+        signals.appeared(at("other", Some("web")));
+        assert!(!signals.wait(mark, team("a"), at("acme", Some("app"))));
+        let mark = signals.start(&team("b"));
+        signals.appeared(at("acme", None));
+        // Appeared while the reconcile of b ran: retry now, not registered.
+        assert!(signals.wait(mark, team("b"), at("acme", None)));
+        // a was registered and is woken by that appearance, once.
+        assert_eq!(woken.try_recv().unwrap(), team("a"));
+        assert!(woken.try_recv().is_err());
+        // A repository's creation wakes only what waits at that repository.
+        let mark = signals.start(&team("c"));
+        assert!(!signals.wait(mark, team("c"), at("acme", Some("app"))));
+        signals.appeared(at("acme", Some("web")));
+        assert!(woken.try_recv().is_err());
+        signals.appeared(at("acme", Some("app")));
+        assert_eq!(woken.try_recv().unwrap(), team("c"));
+        // A new reconcile withdraws the registration.
+        let mark = signals.start(&team("d"));
+        assert!(!signals.wait(mark, team("d"), at("x", None)));
+        signals.start(&team("d"));
+        signals.appeared(at("x", None));
+        assert!(woken.try_recv().is_err());
+    }
 }

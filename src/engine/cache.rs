@@ -72,14 +72,20 @@ impl ListCache {
     }
 
     /// Applies our own write to a cached value, so later readers see it
-    /// without another list call. Does nothing when nothing is cached.
+    /// without another list call. Does nothing when nothing is cached; a
+    /// list still being fetched may have been answered before the write, so
+    /// it is forgotten (later readers fetch afresh).
     pub(crate) fn modify<T: Clone + Send + Sync + 'static>(
         &self,
         key: &str,
         change: impl FnOnce(&mut T),
     ) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(current) = entries.get(key).and_then(|e| e.cell.get()).cloned() else {
+        let Some(entry) = entries.get(key) else {
+            return;
+        };
+        let Some(current) = entry.cell.get().cloned() else {
+            entries.remove(key);
             return;
         };
         let Ok(current) = current.downcast::<T>() else {
@@ -197,5 +203,28 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(*v, vec![9]);
+    }
+
+    #[tokio::test]
+    async fn a_write_during_a_fetch_makes_the_next_reader_fetch_afresh() {
+        let cache = ListCache::new(Duration::from_secs(60));
+        let (answered, answer) = tokio::sync::oneshot::channel::<()>();
+        // A list asked before our write, answered (without it) after it.
+        let early = cache.get_or_fetch("k", || async {
+            answer.await.unwrap();
+            Ok::<_, ()>(vec![1u8])
+        });
+        let write = async {
+            tokio::task::yield_now().await;
+            cache.modify::<Vec<u8>>("k", |v| v.push(2));
+            answered.send(()).unwrap();
+        };
+        let (early, ()) = tokio::join!(early, write);
+        assert_eq!(*early.unwrap(), vec![1]);
+        let later = cache
+            .get_or_fetch("k", || async { Ok::<_, ()>(vec![1u8, 2]) })
+            .await
+            .unwrap();
+        assert_eq!(*later, vec![1, 2]);
     }
 }

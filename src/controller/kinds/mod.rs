@@ -58,6 +58,14 @@ pub struct QuayLocation {
 }
 
 impl QuayLocation {
+    /// Whether an object created here may be what a resource at `at` waits
+    /// for: the same Quay namespace, and the same repository unless this is
+    /// a namespace-level object (organization, robot, team).
+    pub fn covers(&self, at: &QuayLocation) -> bool {
+        at.namespace == self.namespace
+            && (self.repository.is_none() || at.repository == self.repository)
+    }
+
     /// The location of `namespace/name` (a repository path), if it is one.
     pub fn of_repository(path: &str) -> Option<QuayLocation> {
         split_repository(path).map(|(namespace, name)| QuayLocation {
@@ -178,6 +186,18 @@ impl Inputs {
     /// The Quay identity of a referenced resource (`None` when it does not exist).
     pub fn resolved(&self, reference: &ResourceRef) -> Option<&str> {
         self.resolved.get(reference).map(String::as_str)
+    }
+
+    /// Where the referenced repository (else organization) lives: the place
+    /// of a resource that names it only by reference.
+    pub fn referenced_location(&self) -> Option<QuayLocation> {
+        self.resolved
+            .iter()
+            .find_map(|(reference, identity)| match reference {
+                ResourceRef::Repository(_) => QuayLocation::of_repository(identity),
+                ResourceRef::Organization(_) => Some(QuayLocation::of_namespace(identity)),
+                ResourceRef::Robot(_) => None,
+            })
     }
 }
 

@@ -41,12 +41,6 @@ fn fraction(fraction: f64, rule: FaultRule) -> FaultRule {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operator_converges_through_every_fault_without_duplicates_or_stray_writes() {
-    if std::env::var_os("SOAK_LOG").is_some() {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_env("SOAK_LOG"))
-            .with_test_writer()
-            .try_init();
-    }
     let mode = Mode::from_env();
     let mut soak = Soak::start(mode).await;
     let resources = soak.resources();

@@ -115,7 +115,15 @@ struct Soak {
 }
 
 impl Soak {
+    /// The emulator and fake API server with the mode's workload; the
+    /// operator's traces are logged when `SOAK_LOG` is set (a tracing filter).
     async fn start(mode: Mode) -> Soak {
+        if std::env::var_os("SOAK_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::from_env("SOAK_LOG"))
+                .with_test_writer()
+                .try_init();
+        }
         let emulator = Emulator::start(EmulatorConfig {
             token: Some(TOKEN.to_owned()),
             superusers_full_access: true,
