@@ -17,6 +17,7 @@ use quay_config_operator::gitops::output::{apply_text, plan_text};
 use quay_config_operator::gitops::plan::{Plan, apply, plan};
 use quay_config_operator::gitops::validate::{Validated, validate};
 use quay_config_operator::gitops::{ConnectionArgs, demo};
+use quay_config_operator::quay::api::application::ApplicationFields;
 use quay_config_operator::quay::api::mirror::{MirrorUpdate, ProxyConfig, RegistryConfig};
 use quay_config_operator::quay::api::notification::NewNotification;
 use quay_config_operator::quay::api::robot::RobotOwner;
@@ -219,6 +220,7 @@ async fn an_export_of_every_kind_plans_in_sync_once_its_secrets_are_filled_in() 
             "quaynotification-beta-team-api-server-repo-push.yaml",
             "quaynotification-legacy-tools-repo-push.yaml",
             "quaynotification-platform-api-server-vulnerability-found.yaml",
+            "quayoauthapplication-release-bot.yaml",
             "quayorganization-beta-team.yaml",
             "quayorganization-dockerhub.yaml",
             "quayorganization-platform.yaml",
@@ -241,7 +243,7 @@ async fn an_export_of_every_kind_plans_in_sync_once_its_secrets_are_filled_in() 
             "secret-platform-api-server-vulnerability-found-url.yaml",
         ]
     );
-    assert_eq!(exported.resources, 22);
+    assert_eq!(exported.resources, 23);
 
     // Before the Secrets are filled in, plan refuses what needs them.
     let errors = load(std::slice::from_ref(&dir))
@@ -255,7 +257,7 @@ async fn an_export_of_every_kind_plans_in_sync_once_its_secrets_are_filled_in() 
     let s = plan.summary;
     assert_eq!(
         (s.create, s.update, s.errors, s.in_sync),
-        (0, 0, 0, 22),
+        (0, 0, 0, 23),
         "{}",
         plan_text(&plan)
     );
@@ -311,6 +313,17 @@ async fn exported_manifests_name_quay_objects_retain_them_and_hold_no_secret() {
         .update_mirror("platform", "busybox", &proxy)
         .await
         .unwrap();
+    // Two OAuth applications of one name: the operator would adopt neither.
+    let twin = ApplicationFields {
+        name: "twin".into(),
+        redirect_uri: String::new(),
+        application_uri: String::new(),
+        description: String::new(),
+        avatar_email: None,
+    };
+    for _ in 0..2 {
+        client.create_application("beta_team", &twin).await.unwrap();
+    }
     let named = Selection::Named(vec!["platform".into(), "beta_team".into()]);
     let exported = export(&quay, &request(named.clone(), Vec::new()))
         .await
@@ -319,7 +332,13 @@ async fn exported_manifests_name_quay_objects_retain_them_and_hold_no_secret() {
     assert_eq!(exported, again, "the same Quay gives the same export");
 
     let notes = exported.notes.join("\n");
-    assert_eq!(exported.notes.len(), 4, "{notes}");
+    assert_eq!(exported.notes.len(), 5, "{notes}");
+    assert!(
+        notes.contains(
+            "OAuth application beta_team/twin: not exported: 2 applications have this name"
+        ),
+        "{notes}"
+    );
     assert!(
         notes.contains("beta_team/api-server: its webhook body template"),
         "{notes}"
@@ -363,7 +382,14 @@ async fn exported_manifests_name_quay_objects_retain_them_and_hold_no_secret() {
                 .map(|r| r.token.as_ref().unwrap().expose_secret().to_owned()),
         );
     }
-    assert_eq!(secrets.len(), 12);
+    for org in ["platform", "beta_team"] {
+        let apps = quay.client.list_applications(org).await.unwrap();
+        secrets.extend(
+            apps.iter()
+                .map(|a| a.client_secret.expose_secret().to_owned()),
+        );
+    }
+    assert_eq!(secrets.len(), 15);
     for secret in &secrets {
         assert!(!stream.contains(secret.as_str()), "{secret} in the export");
         assert!(!format!("{:?}", exported.notes).contains(secret.as_str()));
@@ -379,7 +405,7 @@ async fn exported_manifests_name_quay_objects_retain_them_and_hold_no_secret() {
     assert!(first("QuayOrganization") < first("QuayRobotAccount"));
     assert!(first("QuayTeam") < first("QuayRepository"));
     assert!(first("QuayRepository") < first("QuayNotification"));
-    assert_eq!(kinds.last(), Some(&"QuayQuota"));
+    assert!(first("QuayOrganization") < first("QuayOAuthApplication"));
     for document in &documents {
         let value = &document.value;
         let name = value["metadata"]["name"].as_str().unwrap();
@@ -451,6 +477,22 @@ async fn exported_manifests_name_quay_objects_retain_them_and_hold_no_secret() {
         team["members"],
         serde_json::json!([{"kind": "robot", "name": "platform+ci_pusher"}])
     );
+    let robot = spec("QuayRobotAccount", "ci-pusher");
+    assert_eq!(
+        robot["federation"],
+        serde_json::json!([{"issuer": "https://kubernetes.default.svc.cluster.local",
+                            "subject": "system:serviceaccount:ci:pipeline"}])
+    );
+    assert!(
+        spec("QuayRobotAccount", "deploy-bot")
+            .get("federation")
+            .is_none()
+    );
+    let app = spec("QuayOAuthApplication", "release-bot");
+    assert_eq!(app["organization"], "platform");
+    assert_eq!(app["redirectUri"], "https://ci.example.com/oauth/callback");
+    assert_eq!(app["description"], "Release automation");
+    assert!(app.get("name").is_none());
     assert!(stream.contains("# Add the values below"), "{stream}");
 }
 
@@ -506,16 +548,17 @@ async fn an_export_reads_each_collection_once() {
         }
     };
     // The organization, its robots, default permissions, the owners team's
-    // members, the repository list: then one notification list per repository.
+    // members, the proxy cache, the OAuth applications, the repository list:
+    // then one notification list per repository.
     let (lean, exported) = cost(vec![Skip::Permissions, Skip::AutoPrune]).await;
     println!("export with --skip permissions,auto-prune: {lean} requests");
-    assert!(lean <= 6 + REPOSITORIES, "{lean} requests");
+    assert!(lean <= 7 + REPOSITORIES, "{lean} requests");
     assert!(!exported.stream().contains("permissions:"));
     // Everything: plus per repository its user permissions and auto-prune
     // policies; per team its permissions.
     let (full, _) = cost(Vec::new()).await;
     println!("full export: {full} requests");
-    assert!(full <= 8 + 3 * REPOSITORIES, "{full} requests");
+    assert!(full <= 9 + 3 * REPOSITORIES, "{full} requests");
 }
 
 #[tokio::test]

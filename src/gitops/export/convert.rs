@@ -5,6 +5,8 @@
 //! read at every resync. What a kind cannot represent (an unknown role, a
 //! notification whose configuration holds a token) is left out with a note.
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use kube::api::ObjectMeta;
 use serde::de::DeserializeOwned;
@@ -15,15 +17,19 @@ use super::names::{MAX_NAME, Wanted, unique_names};
 use super::read::OrganizationState;
 use super::repository;
 use crate::crd::quota::{QuotaThreshold, ThresholdKind};
+use crate::crd::robot::FederatedIdentity;
 use crate::crd::{
     AutoPrunePolicySpec, ConnectionRef, DefaultPermission, Delegate, DeletionPolicy, GranteeKind,
-    LocalRef, Management, MemberKind, QuayOrganization, QuayOrganizationSpec, QuayProxyCache,
-    QuayProxyCacheSpec, QuayQuota, QuayQuotaSpec, QuayRobotAccount, QuayRobotAccountSpec, QuayTeam,
-    QuayTeamSpec, Role, TeamMember, TeamRole,
+    LocalRef, Management, MemberKind, QuayOAuthApplication, QuayOAuthApplicationSpec,
+    QuayOrganization, QuayOrganizationSpec, QuayProxyCache, QuayProxyCacheSpec, QuayQuota,
+    QuayQuotaSpec, QuayRobotAccount, QuayRobotAccountSpec, QuayTeam, QuayTeamSpec, Role,
+    TeamMember, TeamRole,
 };
 use crate::gitops::resources::Kind;
+use crate::quay::api::application::Application;
 use crate::quay::api::autoprune::AutoPrunePolicy;
 use crate::quay::api::prototype::Prototype;
+use crate::quay::api::robot::Robot;
 
 /// Where the resources go.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,6 +94,9 @@ pub(super) fn non_empty(text: &str) -> Option<String> {
 /// Robot names leave room for the `-robot` suffix of their credentials Secret.
 const ROBOT_NAME: usize = MAX_NAME - "-robot".len();
 
+/// OAuth application names leave room for the `-oauth` suffix of their Secret.
+const OAUTH_NAME: usize = MAX_NAME - "-oauth".len();
+
 /// Every organization's resources, and the notes on what was left out.
 pub fn convert(organizations: &[OrganizationState], target: &Target) -> (Vec<Group>, Vec<String>) {
     let mut cx = Context {
@@ -130,15 +139,10 @@ pub fn convert(organizations: &[OrganizationState], target: &Target) -> (Vec<Gro
         groups.push(organization(&mut cx, state, org_name));
         groups.extend(quota(&mut cx, state, org_name));
         groups.extend(proxy_cache(&cx, state, org_name));
+        groups.extend(applications(&mut cx, state));
         for robot in &state.robots {
             let name = robot_names.next().expect("one name per robot");
-            groups.push(robot_account(
-                &cx,
-                &state.view.name,
-                &robot.name,
-                &robot.description,
-                &name,
-            ));
+            groups.push(robot_account(&cx, state, robot, &name));
         }
         for team in &state.teams {
             let name = team_names.next().expect("one name per team");
@@ -349,16 +353,29 @@ fn quantity(bytes: u64) -> String {
     format!("{value}{unit}")
 }
 
-fn robot_account(cx: &Context, org: &str, full: &str, description: &str, name: &str) -> Group {
+fn robot_account(cx: &Context, state: &OrganizationState, robot: &Robot, name: &str) -> Group {
+    // Unread (skipped) or empty: left unmanaged.
+    let federation = state
+        .federation
+        .as_ref()
+        .and_then(|all| all.get(&robot.name))
+        .filter(|entries| !entries.is_empty())
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|e| FederatedIdentity {
+                    issuer: e.issuer.clone(),
+                    subject: e.subject.clone(),
+                })
+                .collect()
+        });
     let spec = QuayRobotAccountSpec {
-        organization: Some(org.to_owned()),
+        organization: Some(state.view.name.clone()),
         user: None,
-        name: differs(short(full), name),
-        description: non_empty(description),
+        name: differs(short(&robot.name), name),
+        description: non_empty(&robot.description),
         secret_name: None,
-        // Not read: Quay lists it per robot only (one request each); left
-        // unmanaged, the round trip stays in sync.
-        federation: None,
+        federation,
         management: cx.management(),
     };
     let object = QuayRobotAccount {
@@ -370,6 +387,65 @@ fn robot_account(cx: &Context, org: &str, full: &str, description: &str, name: &
         Kind::RobotAccount,
         Manifest::new(Kind::RobotAccount.name(), name, &object, Vec::new()),
     )
+}
+
+/// The organization's OAuth applications whose name is theirs alone (the
+/// operator adopts an application by name); each resource's Secret is written
+/// by the operator, from Quay, so none is exported.
+fn applications(cx: &mut Context, state: &OrganizationState) -> Vec<Group> {
+    let org = &state.view.name;
+    let Some(apps) = &state.applications else {
+        cx.note(
+            &format!("OAuth applications of {org}"),
+            "not exported: the token may not list them (only organization administrators may)",
+        );
+        return Vec::new();
+    };
+    let mut by_name: BTreeMap<&str, Vec<&Application>> = BTreeMap::new();
+    for app in apps {
+        by_name.entry(&app.name).or_default().push(app);
+    }
+    let mut unique: Vec<&Application> = Vec::new();
+    for (app_name, apps) in by_name {
+        match apps[..] {
+            [app] => unique.push(app),
+            _ => cx.note(
+                &format!("OAuth application {org}/{app_name}"),
+                format!(
+                    "not exported: {} applications have this name, and the operator adopts an application only by a name of its own; rename all but one in Quay, then export again",
+                    apps.len()
+                ),
+            ),
+        }
+    }
+    let wanted: Vec<Wanted> = unique.iter().map(|a| Wanted::new(org, &a.name)).collect();
+    let names = unique_names(&wanted, OAUTH_NAME);
+    unique
+        .into_iter()
+        .zip(names)
+        .map(|(app, name)| {
+            let spec = QuayOAuthApplicationSpec {
+                organization: Some(org.clone()),
+                organization_ref: None,
+                name: differs(&app.name, &name),
+                redirect_uri: app.redirect_uri.clone(),
+                application_uri: app.application_uri.clone(),
+                description: app.description.clone(),
+                avatar_email: app.avatar_email.clone().filter(|e| !e.is_empty()),
+                secret_name: None,
+                management: cx.management(),
+            };
+            let object = QuayOAuthApplication {
+                metadata: cx.meta(&name),
+                spec,
+                status: None,
+            };
+            Group::of(
+                Kind::OAuthApplication,
+                Manifest::new(Kind::OAuthApplication.name(), &name, &object, Vec::new()),
+            )
+        })
+        .collect()
 }
 
 fn team_resource(

@@ -50,7 +50,7 @@ pub struct ExportArgs {
     #[arg(long, value_name = "NAME")]
     pub connection: Option<String>,
     /// Lists to leave unmanaged, saving their requests: permissions,
-    /// auto-prune, members (comma-separated).
+    /// auto-prune, members, federation (comma-separated).
     #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
     pub skip: Vec<Skip>,
     #[command(flatten)]

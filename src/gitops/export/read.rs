@@ -5,7 +5,8 @@
 //! repository its user permissions, auto-prune policies and notifications
 //! (Quay has no organization-wide list of any of these), and the mirror of a
 //! repository in state `MIRROR`; the organization's proxy-cache
-//! configuration. Robot tokens are never asked for.
+//! configuration and OAuth applications; per robot its federated identities
+//! (Quay lists them nowhere else). Robot tokens are never asked for.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,7 @@ use futures::{StreamExt, TryStreamExt};
 
 use crate::engine::permissions::LivePermissions;
 use crate::engine::{EngineError, Quay, autoprune, prototypes};
+use crate::quay::api::application::Application;
 use crate::quay::api::autoprune::{AutoPrunePolicy, PolicyOwner};
 use crate::quay::api::mirror::MirrorConfig;
 use crate::quay::api::notification::Notification;
@@ -21,7 +23,7 @@ use crate::quay::api::permission::Grantee;
 use crate::quay::api::prototype::Prototype;
 use crate::quay::api::proxycache::ProxyCache;
 use crate::quay::api::repository::Repository;
-use crate::quay::api::robot::{Robot, RobotOwner};
+use crate::quay::api::robot::{FederationEntry, Robot, RobotOwner};
 use crate::quay::api::team::TeamMember;
 
 /// Lists the export can leave unmanaged (absent from the specs) to save requests.
@@ -33,6 +35,8 @@ pub enum Skip {
     AutoPrune,
     /// Team members (one request per team).
     Members,
+    /// Robot federation (one request per robot).
+    Federation,
 }
 
 /// How many repositories are read at once.
@@ -49,12 +53,17 @@ pub struct OrganizationState {
     pub auto_prune: Option<Vec<AutoPrunePolicy>>,
     /// Robots (without tokens).
     pub robots: Vec<Robot>,
+    /// The federated identities of each robot (by full name), unless skipped.
+    pub federation: Option<BTreeMap<String, Vec<FederationEntry>>>,
     /// Teams, by name.
     pub teams: Vec<TeamState>,
     /// Repositories, by name.
     pub repositories: Vec<RepositoryState>,
     /// The proxy-cache configuration, if any (Quay does not show its credentials).
     pub proxy_cache: Option<ProxyCache>,
+    /// OAuth applications; `None` when the token may not list them (only
+    /// organization administrators may).
+    pub applications: Option<Vec<Application>>,
 }
 
 /// A team and, unless skipped, its members.
@@ -97,9 +106,12 @@ pub async fn organization(
         true => None,
         false => Some(autoprune::observe(quay, &PolicyOwner::Organization(name.to_owned())).await?),
     };
-    let robots = client
-        .list_robots(&RobotOwner::Organization(name.to_owned()))
-        .await?;
+    let owner = RobotOwner::Organization(name.to_owned());
+    let robots = client.list_robots(&owner).await?;
+    let federation = match skip.contains(&Skip::Federation) {
+        true => None,
+        false => Some(federation(quay, &owner, &robots).await?),
+    };
     let mut teams = Vec::new();
     // Team grants by repository, from one list per team.
     let mut team_grants: BTreeMap<String, LivePermissions> = BTreeMap::new();
@@ -132,6 +144,11 @@ pub async fn organization(
         });
     }
     let proxy_cache = client.get_proxy_cache(name).await?;
+    let applications = match quay.applications(name).await {
+        Ok(apps) => Some(apps.as_ref().clone()),
+        Err(e) if e.kind == crate::quay::ErrorKind::Forbidden => None,
+        Err(e) => return Err(e.into()),
+    };
     let listed = quay.repositories(name).await?;
     let mut listed: Vec<Repository> = listed.as_ref().clone();
     listed.sort_by(|a, b| a.name.cmp(&b.name));
@@ -148,10 +165,34 @@ pub async fn organization(
         default_permissions,
         auto_prune,
         robots,
+        federation,
         teams,
         repositories,
         proxy_cache,
+        applications,
     }))
+}
+
+/// The federated identities of each robot, `CONCURRENCY` at a time; a robot
+/// deleted since it was listed is left out.
+async fn federation(
+    quay: &Quay,
+    owner: &RobotOwner,
+    robots: &[Robot],
+) -> Result<BTreeMap<String, Vec<FederationEntry>>, EngineError> {
+    let read = futures::stream::iter(robots)
+        .map(|robot| async move {
+            let short = robot.name.split_once('+').map_or(&*robot.name, |(_, s)| s);
+            match quay.client.robot_federation(owner, short).await {
+                Ok(entries) => Ok(Some((robot.name.clone(), entries))),
+                Err(e) if e.is_not_found() => Ok(None),
+                Err(e) => Err(EngineError::from(e)),
+            }
+        })
+        .buffered(CONCURRENCY)
+        .try_collect::<Vec<_>>()
+        .await?;
+    Ok(read.into_iter().flatten().collect())
 }
 
 /// Reads what belongs to one repository; `team_grants` are its team permissions.
