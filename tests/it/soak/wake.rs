@@ -2,7 +2,9 @@
 //! repositories, notifications, mirrors) converges in one pass per level.
 //! Each resource that finds its parent missing in Quay waits with a backoff
 //! of at least 10 s; the operator's creation of the parent wakes it, so the
-//! tree is Ready before any of those backoffs could have fired.
+//! tree is Ready before any of those backoffs could have fired. For that the
+//! resources of one connection share one client and its lists, whatever
+//! happens to the token Secret's metadata.
 
 use std::time::{Duration, Instant};
 
