@@ -509,6 +509,7 @@ async fn prepare<K: ManagedResource>(
         .secret_values(namespace, &obj.secret_refs(), cleanup)
         .await
         .map_err(Failure::Connection)?;
+    inputs.add_digests(|data| resolved.quay.client.keyed_digest(data));
     references::resolve(
         &shared.client,
         namespace,

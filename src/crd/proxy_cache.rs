@@ -69,8 +69,9 @@ pub struct QuayProxyCacheSpec {
     pub upstream_registry: String,
 
     /// Secret with the upstream's user name and password (anonymous pulls when
-    /// unset). Quay never shows the credentials, so the operator tracks which
-    /// Secret version it last sent and makes a change only when that changes.
+    /// unset). Quay never shows the credentials, so the operator records which
+    /// Secret version (and a digest of its content keyed by the connection's
+    /// token) it last sent and makes a change only when the content changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials_secret_ref: Option<CredentialsSecretRef>,
 
@@ -110,8 +111,10 @@ pub struct QuayProxyCacheStatus {
     /// The insecure flag Quay holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub insecure: Option<bool>,
-    /// Version (`uid/resourceVersion`) of the credentials Secret the configuration
-    /// was last written from; unset when it was written without credentials.
+    /// Version (`uid/resourceVersion#digest`: the digest of its content is
+    /// keyed by the connection's token) of the credentials Secret the
+    /// configuration was last written from; unset when it was written without
+    /// credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 1024))]
     pub credentials_version: Option<String>,

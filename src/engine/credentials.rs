@@ -1,5 +1,31 @@
 //! Credentials for an external registry, read from a Secret. Quay never shows
-//! them back, so kinds that send them compare the Secret's version instead.
+//! them back, so kinds that send them compare where they came from instead:
+//! the Secret's version, and a keyed digest of its content.
+
+/// Whether credentials last sent from Secret version `sent` are the ones
+/// read at `current`. A version is `uid/resourceVersion`, optionally followed
+/// by `#` and a digest of the Secret's values keyed by the connection's token
+/// (what the operator records; versions of earlier releases have none). The
+/// same when the Secret version is the same (even if the token, and so the
+/// digest, changed), or when the content is (a write to the Secret's
+/// metadata alone: a label, an annotation, a GitOps tool's tracking id).
+pub fn same_source(sent: &str, current: &str) -> bool {
+    let (sent_version, sent_digest) = split(sent);
+    let (current_version, current_digest) = split(current);
+    sent_version == current_version || (sent_digest.is_some() && sent_digest == current_digest)
+}
+
+/// The `uid/resourceVersion` part of a version, for messages.
+pub fn shown(version: &str) -> &str {
+    split(version).0
+}
+
+fn split(version: &str) -> (&str, Option<&str>) {
+    match version.split_once('#') {
+        Some((version, digest)) => (version, Some(digest)),
+        None => (version, None),
+    }
+}
 
 /// A user name and password with the version of the Secret they came from.
 /// `Debug` shows only the version.
@@ -9,7 +35,7 @@ pub struct RegistryCredentials {
     pub username: String,
     /// Password (never logged).
     pub password: String,
-    /// Version (`uid/resourceVersion`) of the Secret they were read from.
+    /// Version of the Secret they were read from (see [`same_source`]).
     pub version: String,
 }
 
@@ -18,5 +44,25 @@ impl std::fmt::Debug for RegistryCredentials {
         f.debug_struct("RegistryCredentials")
             .field("version", &self.version)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_secret_version_or_the_same_content_is_the_same_source() {
+        // A label on the Secret: new version, same content.
+        assert!(same_source("u/1#d1", "u/2#d1"));
+        // The connection's token changed (so did the digest), not the Secret.
+        assert!(same_source("u/1#d1", "u/1#d2"));
+        // Recorded by an earlier release, without a digest.
+        assert!(same_source("u/1", "u/1#d1"));
+        assert!(!same_source("u/1", "u/2#d1"));
+        // New content.
+        assert!(!same_source("u/1#d1", "u/2#d2"));
+        assert_eq!(shown("u/1#d1"), "u/1");
+        assert_eq!(shown("u/1"), "u/1");
     }
 }

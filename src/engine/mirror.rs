@@ -3,8 +3,9 @@
 //! start date has one format); creating the configuration puts the repository
 //! in state MIRROR, and the engine keeps it there while mirroring is enabled.
 //! Quay never returns the source password, so the engine resends the
-//! credentials only when their Secret changed (its version, not its value,
-//! is compared). There is no DELETE: deleting disables mirroring and returns
+//! credentials only when their Secret's content changed (compared through its
+//! version and a keyed digest: [`super::credentials::same_source`]). There is
+//! no DELETE: deleting disables mirroring and returns
 //! the repository to NORMAL.
 
 use super::driver::{FieldChange, Managed};
@@ -18,6 +19,7 @@ pub const QUAY_DATE_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 
 /// Source registry credentials read from a Secret. `Debug` shows no value.
 pub use super::credentials::RegistryCredentials as MirrorCredentials;
+use super::credentials::{same_source, shown};
 
 /// The desired mirror configuration of a repository.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -226,17 +228,22 @@ impl Managed for DesiredMirror {
                         format!("user {}", show(&c.external_registry_username)),
                         format!(
                             "user {:?} from Secret version {}",
-                            creds.username, creds.version
+                            creds.username,
+                            shown(&creds.version)
                         ),
                     ));
-                } else if self.credentials_sent.as_deref() != Some(creds.version.as_str()) {
+                } else if !self
+                    .credentials_sent
+                    .as_deref()
+                    .is_some_and(|sent| same_source(sent, &creds.version))
+                {
                     changes.push(FieldChange::new(
                         "credentials",
                         format!(
                             "password from Secret version {}",
-                            self.credentials_sent.as_deref().unwrap_or("unknown")
+                            self.credentials_sent.as_deref().map_or("unknown", shown)
                         ),
-                        format!("password from Secret version {}", creds.version),
+                        format!("password from Secret version {}", shown(&creds.version)),
                     ));
                 }
             }

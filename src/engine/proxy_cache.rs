@@ -20,10 +20,11 @@
 //!
 //! Quay never returns the credentials (not even the user name), so they are
 //! compared through the version of the Secret they were last written from
-//! (kept in the resource's status): a new Secret version is a change, the same
-//! version is not, and no perpetual difference arises.
+//! and a keyed digest of its content (kept in the resource's status, see
+//! [`super::credentials::same_source`]): new content is a change, a write to
+//! the Secret's metadata alone is not, and no perpetual difference arises.
 
-use super::credentials::RegistryCredentials;
+use super::credentials::{RegistryCredentials, same_source, shown};
 use super::driver::{FieldChange, Managed};
 use super::error::EngineError;
 use super::quay::Quay;
@@ -173,23 +174,24 @@ impl Managed for DesiredProxyCache {
         }
         let sent = self.credentials_sent.as_deref();
         match (&self.credentials, sent) {
-            (Some(creds), sent) if sent != Some(creds.version.as_str()) => {
+            (Some(creds), sent) if !sent.is_some_and(|s| same_source(s, &creds.version)) => {
                 changes.push(FieldChange::new(
                     "credentials",
                     match sent {
-                        Some(v) => format!("from Secret version {v}"),
+                        Some(v) => format!("from Secret version {}", shown(v)),
                         None => "unknown (not written from this Secret)".to_owned(),
                     },
                     format!(
                         "user {:?} from Secret version {}",
-                        creds.username, creds.version
+                        creds.username,
+                        shown(&creds.version)
                     ),
                 ));
             }
             (None, Some(v)) => {
                 changes.push(FieldChange::new(
                     "credentials",
-                    format!("from Secret version {v}"),
+                    format!("from Secret version {}", shown(v)),
                     "none (anonymous)",
                 ));
             }

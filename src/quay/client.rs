@@ -257,6 +257,21 @@ impl QuayClient {
         &self.base
     }
 
+    /// A digest of `data` keyed by this client's token (HMAC-SHA256, 128 bits
+    /// in hex): equal data give equal digests through the same token, and
+    /// without the token nobody can test a guess of `data` against it, so it
+    /// may be shown where `data` (a password) may not.
+    pub fn keyed_digest(&self, data: &[u8]) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(self.token.expose_secret().as_bytes())
+            .expect("HMAC takes keys of any length");
+        mac.update(data);
+        mac.finalize().into_bytes()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// The registry host (`host[:port]`) that image pull specs use.
     pub fn registry_host(&self) -> String {
         reqwest::Url::parse(&self.base)
@@ -465,4 +480,28 @@ fn transport(endpoint: &str, err: reqwest::Error) -> QuayError {
         "connection to Quay failed"
     };
     QuayError::new(ErrorKind::Transport, endpoint, what).with_source(err.without_url())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(token: &str) -> QuayClient {
+        QuayClient::new(ClientOptions::new(
+            "https://quay.example.com",
+            SecretString::from(token.to_owned()),
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn digests_depend_on_the_data_and_the_token_and_show_neither() {
+        let (a, b) = (client("token-a"), client("token-b"));
+        let digest = a.keyed_digest(b"password");
+        assert_eq!(digest, a.keyed_digest(b"password"));
+        assert_eq!(digest.len(), 32);
+        assert_ne!(digest, a.keyed_digest(b"passwore"));
+        assert_ne!(digest, b.keyed_digest(b"password"));
+        assert!(!digest.contains("password") && !digest.contains("token"));
+    }
 }

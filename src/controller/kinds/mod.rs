@@ -173,9 +173,27 @@ impl Inputs {
             .map(String::as_str)
     }
 
-    /// The `uid/resourceVersion` of Secret `name` as read.
+    /// The version of Secret `name` as read: `uid/resourceVersion`, then
+    /// `#` and the digest of its values once [`Inputs::add_digests`] ran.
     pub fn version(&self, name: &str) -> Option<&str> {
         self.versions.get(name).map(String::as_str)
+    }
+
+    /// Appends to each Secret's version `#` and `digest` of the values read
+    /// from it (see [`crate::engine::credentials::same_source`]): a write to
+    /// the Secret's metadata alone then reads as the same credentials.
+    pub fn add_digests(&mut self, digest: impl Fn(&[u8]) -> String) {
+        for (name, version) in &mut self.versions {
+            let mut data = Vec::new();
+            for (key, value) in self.values.iter().filter(|(k, _)| &k.name == name) {
+                for part in [key.key.as_bytes(), value.as_bytes()] {
+                    data.extend_from_slice(&(part.len() as u64).to_be_bytes());
+                    data.extend_from_slice(part);
+                }
+            }
+            version.push('#');
+            version.push_str(&digest(&data));
+        }
     }
 
     /// Records the Quay identity a referenced resource resolved to.
@@ -384,4 +402,43 @@ pub(super) fn repository_label(
         .map(str::to_owned)
         .or_else(|| reference.map(|r| format!("(QuayRepository {})", r.name)))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod inputs_tests {
+    use super::Inputs;
+
+    fn read(version: &str, password: &str) -> Inputs {
+        let mut inputs = Inputs::default();
+        inputs.insert("creds", "username", "puller".into(), version.into());
+        inputs.insert("creds", "password", password.into(), version.into());
+        inputs.insert("other", "token", "t".into(), "o/1".into());
+        inputs.add_digests(|data| {
+            format!(
+                "{:x}",
+                data.iter().map(|b| *b as u64).sum::<u64>() + data.len() as u64
+            )
+        });
+        inputs
+    }
+
+    #[test]
+    fn each_secret_version_carries_a_digest_of_its_own_values() {
+        let one = read("u/1", "pw");
+        let labelled = read("u/2", "pw");
+        let changed = read("u/3", "pw2");
+        let digest = |i: &Inputs| {
+            i.version("creds")
+                .unwrap()
+                .split_once('#')
+                .unwrap()
+                .1
+                .to_owned()
+        };
+        assert!(one.version("creds").unwrap().starts_with("u/1#"));
+        assert_eq!(digest(&one), digest(&labelled));
+        assert_ne!(digest(&one), digest(&changed));
+        // Another Secret's values do not count.
+        assert_eq!(one.version("other"), changed.version("other"));
+    }
 }

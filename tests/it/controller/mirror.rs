@@ -43,13 +43,27 @@ fn answer() -> Value {
     serde_json::to_value(mirror(json!({}), Value::Null)).unwrap()
 }
 
+/// The credentials Secret at `version`: its resourceVersion, optionally
+/// followed by `:` and a name for its content (the same content when unnamed:
+/// a new version with the same content is a write to its metadata alone).
 fn creds(version: &str) -> Value {
+    let (resource_version, content) = version.split_once(':').unwrap_or((version, "a"));
     super::secret(
         "mirror-creds",
         "creds-uid",
-        version,
-        &[("username", "puller"), ("password", PASSWORD)],
+        resource_version,
+        &[
+            ("username", "puller"),
+            ("password", &format!("{PASSWORD}-{content}")),
+        ],
     )
+}
+
+/// Whether `status` records the credentials Secret at resourceVersion `rv`.
+fn sent_from(status: &Value, rv: &str) -> bool {
+    status["credentialsVersion"]
+        .as_str()
+        .is_some_and(|v| v.starts_with(&format!("creds-uid/{rv}#")))
 }
 
 async fn emulator_with_repo_and_robot() -> Emulator {
@@ -144,7 +158,7 @@ async fn credentials_are_sent_once_per_secret_version_and_never_shown() {
     assert_eq!(ready(&patch)["status"], "True");
     let status = patch["status"].clone();
     assert_eq!(status["repository"], "acme/app");
-    assert_eq!(status["credentialsVersion"], "creds-uid/1");
+    assert!(sent_from(&status, "1"), "{status}");
     assert_eq!(status["syncStatus"], "NEVER_RUN");
     assert_eq!(calls(&emu, MIRROR_POST), 1);
     assert_no_password(&patch, &events);
@@ -153,17 +167,27 @@ async fn credentials_are_sent_once_per_secret_version_and_never_shown() {
     emu.reset_stats();
     let (patch, events) = reconcile(&emu, mirror(json!({}), status.clone()), "1", &[]).await;
     assert_eq!(ready(&patch)["reason"], "InSync", "{patch}");
-    assert_eq!(patch["status"]["credentialsVersion"], "creds-uid/1");
+    assert!(sent_from(&patch["status"], "1"), "{patch}");
     assert_eq!(emu.stats().writes(), 0, "{:?}", emu.stats());
     assert_no_password(&patch, &events);
     let status = patch["status"].clone();
 
-    // The Secret changed: the credentials are sent again, once.
+    // A label on the Secret (new version, same content): nothing is sent,
+    // the status records the new version.
+    emu.reset_stats();
+    let (patch, events) = reconcile(&emu, mirror(json!({}), status.clone()), "2", &[]).await;
+    assert_eq!(ready(&patch)["reason"], "InSync", "{patch}");
+    assert!(sent_from(&patch["status"], "2"), "{patch}");
+    assert_eq!(emu.stats().writes(), 0, "{:?}", emu.stats());
+    assert_no_password(&patch, &events);
+    let status = patch["status"].clone();
+
+    // The password changed: the credentials are sent again, once.
     emu.reset_stats();
     let (patch, events) =
-        reconcile(&emu, mirror(json!({}), status.clone()), "2", &["Updated"]).await;
+        reconcile(&emu, mirror(json!({}), status.clone()), "3:b", &["Updated"]).await;
     assert_eq!(ready(&patch)["reason"], "Updated");
-    assert_eq!(patch["status"]["credentialsVersion"], "creds-uid/2");
+    assert!(sent_from(&patch["status"], "3"), "{patch}");
     assert_eq!(calls(&emu, MIRROR_PUT), 1);
     assert_eq!(emu.stats().writes(), 1, "{:?}", emu.stats());
     assert_no_password(&patch, &events);
@@ -171,7 +195,7 @@ async fn credentials_are_sent_once_per_secret_version_and_never_shown() {
 
     // And not again at the next resync.
     emu.reset_stats();
-    let (patch, events) = reconcile(&emu, mirror(json!({}), status), "2", &[]).await;
+    let (patch, events) = reconcile(&emu, mirror(json!({}), status), "3:b", &[]).await;
     assert_eq!(ready(&patch)["reason"], "InSync");
     assert_eq!(emu.stats().writes(), 0, "{:?}", emu.stats());
     assert_no_password(&patch, &events);

@@ -1,5 +1,6 @@
 //! QuayProxyCache: credentials from a Secret are written once per Secret
-//! version (validate, delete, create) and never shown; an upstream Quay
+//! content (validate, delete, create; a write to the Secret's metadata alone
+//! replaces nothing) and never shown; an upstream Quay
 //! refuses becomes a condition with Quay's message while the working
 //! configuration stays, without a hot retry loop.
 
@@ -44,13 +45,27 @@ fn answer() -> Value {
     serde_json::to_value(cache("docker.io/library", Value::Null)).unwrap()
 }
 
+/// The credentials Secret at `version`: its resourceVersion, optionally
+/// followed by `:` and a name for its content (the same content when unnamed:
+/// a new version with the same content is a write to its metadata alone).
 fn creds(version: &str) -> Value {
+    let (resource_version, content) = version.split_once(':').unwrap_or((version, "a"));
     super::secret(
         "hub-creds",
         "creds-uid",
-        version,
-        &[("username", "puller"), ("password", PASSWORD)],
+        resource_version,
+        &[
+            ("username", "puller"),
+            ("password", &format!("{PASSWORD}-{content}")),
+        ],
     )
+}
+
+/// Whether `status` records the credentials Secret at resourceVersion `rv`.
+fn sent_from(status: &Value, rv: &str) -> bool {
+    status["credentialsVersion"]
+        .as_str()
+        .is_some_and(|v| v.starts_with(&format!("creds-uid/{rv}#")))
 }
 
 fn quay(emu: &Emulator) -> QuayClient {
@@ -95,7 +110,7 @@ async fn reconcile(
 }
 
 #[tokio::test]
-async fn credentials_are_written_once_per_secret_version() {
+async fn credentials_are_written_once_per_secret_content() {
     let emu = emulator().await;
     quay(&emu).create_organization("hub", None).await.unwrap();
     let (patch, _, _) = reconcile(
@@ -110,7 +125,7 @@ async fn credentials_are_written_once_per_secret_version() {
     assert_eq!(status["organization"], "hub");
     assert_eq!(status["upstreamRegistry"], "docker.io/library");
     assert_eq!(status["expirationSeconds"], 7200);
-    assert_eq!(status["credentialsVersion"], "creds-uid/1");
+    assert!(sent_from(&status, "1"), "{status}");
     assert_eq!((calls(&emu, VALIDATE), calls(&emu, CREATE)), (1, 1));
 
     // Same Secret version: one GET, nothing written.
@@ -120,11 +135,32 @@ async fn credentials_are_written_once_per_secret_version() {
     assert_eq!(emu.stats().writes(), 0, "{:?}", emu.stats());
     let status = patch["status"].clone();
 
-    // The Secret changed: validated, then replaced once.
+    // A label on the Secret (new version, same content): the cache in use is
+    // not replaced; the status records the new version.
     emu.reset_stats();
-    let (patch, _, _) =
-        reconcile(&emu, cache("docker.io/library", status), "2", &["Updated"]).await;
-    assert_eq!(patch["status"]["credentialsVersion"], "creds-uid/2");
+    let (patch, _, _) = reconcile(&emu, cache("docker.io/library", status), "2", &[]).await;
+    assert_eq!(ready(&patch)["reason"], "InSync", "{patch}");
+    assert_eq!(emu.stats().writes(), 0, "{:?}", emu.stats());
+    assert!(sent_from(&patch["status"], "2"), "{patch}");
+    let status = patch["status"].clone();
+
+    // Recorded by an earlier release (no digest), same version: no change.
+    let mut earlier = status.clone();
+    earlier["credentialsVersion"] = json!("creds-uid/2");
+    let (patch, _, _) = reconcile(&emu, cache("docker.io/library", earlier), "2", &[]).await;
+    assert_eq!(ready(&patch)["reason"], "InSync", "{patch}");
+    assert_eq!(emu.stats().writes(), 0, "{:?}", emu.stats());
+
+    // The password changed: validated, then replaced once.
+    emu.reset_stats();
+    let (patch, _, _) = reconcile(
+        &emu,
+        cache("docker.io/library", status),
+        "3:b",
+        &["Updated"],
+    )
+    .await;
+    assert!(sent_from(&patch["status"], "3"), "{patch}");
     assert_eq!(
         (
             calls(&emu, VALIDATE),
