@@ -162,6 +162,31 @@ pub fn token_secret(token: &str, version: &str) -> Value {
     serde_json::to_value(secret).expect("secret json")
 }
 
+/// A registry credentials Secret (uid `creds-uid`) at `version`: its
+/// resourceVersion, optionally followed by `:` and a name for its content
+/// (the same content when unnamed: a new version with the same content is a
+/// write to its metadata alone). The password starts with `password`.
+pub fn credentials_secret(name: &str, password: &str, version: &str) -> Value {
+    let (resource_version, content) = version.split_once(':').unwrap_or((version, "a"));
+    secret(
+        name,
+        "creds-uid",
+        resource_version,
+        &[
+            ("username", "puller"),
+            ("password", &format!("{password}-{content}")),
+        ],
+    )
+}
+
+/// Whether `status` records credentials sent from the Secret of
+/// [`credentials_secret`] at resourceVersion `rv`.
+pub fn sent_from(status: &Value, rv: &str) -> bool {
+    status["credentialsVersion"]
+        .as_str()
+        .is_some_and(|v| v.starts_with(&format!("creds-uid/{rv}#")))
+}
+
 /// A Secret of the test namespace with the given uid, resourceVersion and text data.
 pub fn secret(name: &str, uid: &str, version: &str, data: &[(&str, &str)]) -> Value {
     let secret = k8s_openapi::api::core::v1::Secret {

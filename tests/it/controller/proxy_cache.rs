@@ -14,7 +14,7 @@ use quay_config_operator::emulator::Emulator;
 use quay_config_operator::quay::{ClientOptions, QuayClient};
 use serde_json::{Value, json};
 
-use super::{NS, TOKEN, calls, emulator, finish, kind_context, mock_client, ready};
+use super::{NS, TOKEN, calls, emulator, finish, kind_context, mock_client, ready, sent_from};
 
 const PATH: &str = "/apis/quayconfig.io/v1alpha1/namespaces/team/quayproxycaches/hub";
 const CREDS_PATH: &str = "/api/v1/namespaces/team/secrets/hub-creds";
@@ -45,27 +45,8 @@ fn answer() -> Value {
     serde_json::to_value(cache("docker.io/library", Value::Null)).unwrap()
 }
 
-/// The credentials Secret at `version`: its resourceVersion, optionally
-/// followed by `:` and a name for its content (the same content when unnamed:
-/// a new version with the same content is a write to its metadata alone).
 fn creds(version: &str) -> Value {
-    let (resource_version, content) = version.split_once(':').unwrap_or((version, "a"));
-    super::secret(
-        "hub-creds",
-        "creds-uid",
-        resource_version,
-        &[
-            ("username", "puller"),
-            ("password", &format!("{PASSWORD}-{content}")),
-        ],
-    )
-}
-
-/// Whether `status` records the credentials Secret at resourceVersion `rv`.
-fn sent_from(status: &Value, rv: &str) -> bool {
-    status["credentialsVersion"]
-        .as_str()
-        .is_some_and(|v| v.starts_with(&format!("creds-uid/{rv}#")))
+    super::credentials_secret("hub-creds", PASSWORD, version)
 }
 
 fn quay(emu: &Emulator) -> QuayClient {
