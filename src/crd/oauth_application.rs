@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::common::{ManagedStatus, Management};
-use super::reference::{LocalRef, NAMESPACE_PATTERN};
+use super::reference::OrganizationTarget;
 
 /// Desired state of a Quay OAuth application.
 // Printer columns repeat `type_`/`priority` values, which clippy mistakes for duplicates.
@@ -25,32 +25,17 @@ use super::reference::{LocalRef, NAMESPACE_PATTERN};
            quayUrl). Set the annotation quayconfig.io/rotate to a new value to reset the client \
            secret. Quay identifies the application by its client id (names need not be unique): \
            the first reconcile adopts the one application of that name, if there is one.",
-    validation = Rule::new(
-        "[has(self.spec.organization), has(self.spec.organizationRef)].filter(x, x).size() == 1"
-    )
-    .message("set exactly one of spec.organization and spec.organizationRef"),
-    validation = Rule::new(
-        "(has(self.spec.organization) ? self.spec.organization : '') == \
-         (has(oldSelf.spec.organization) ? oldSelf.spec.organization : '') && \
-         (has(self.spec.organizationRef) ? self.spec.organizationRef.name : '') == \
-         (has(oldSelf.spec.organizationRef) ? oldSelf.spec.organizationRef.name : '')"
-    )
-    .message("the organization (spec.organization or spec.organizationRef) is immutable: create a new resource instead"),
+    validation = OrganizationTarget::one_of(),
+    validation = OrganizationTarget::immutable(),
     printcolumn(name = "Organization", type_ = "string", json_path = ".status.organization"),
     printcolumn(name = "Client ID", type_ = "string", json_path = ".status.clientId"),
     printcolumn(name = "Secret", type_ = "string", json_path = ".status.secretName")
 )]
 #[serde(rename_all = "camelCase")]
 pub struct QuayOAuthApplicationSpec {
-    /// Quay organization that owns the application. Set exactly one of
-    /// `organization` and `organizationRef`. Cannot be changed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 2, max = 255), regex(pattern = NAMESPACE_PATTERN))]
-    pub organization: Option<String>,
-
-    /// A QuayOrganization in this namespace. Cannot be changed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_ref: Option<LocalRef>,
+    /// The organization: `organization` or `organizationRef`.
+    #[serde(flatten)]
+    pub target: OrganizationTarget,
 
     /// The application's name in Quay. Defaults to `metadata.name`. Changing
     /// it renames the application (its client id stays).

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{ManagedStatus, Management};
 use super::mirror::CredentialsSecretRef;
-use super::reference::{LocalRef, NAMESPACE_PATTERN};
+use super::reference::OrganizationTarget;
 
 /// Quay's default expiration of cached tags: one day.
 fn default_expiration() -> i64 {
@@ -33,29 +33,17 @@ fn default_expiration() -> i64 {
            not cached yet fail; cached repositories and tags stay, and tags cached before the \
            change keep the expiration they were cached with. On deletion (policy Delete) only \
            the configuration is removed, never the organization or its cached repositories.",
-    validation = Rule::new("has(self.spec.organization) != has(self.spec.organizationRef)")
-        .message("set exactly one of spec.organization and spec.organizationRef"),
-    validation = Rule::new(
-        "(has(self.spec.organization) ? self.spec.organization : '') == \
-         (has(oldSelf.spec.organization) ? oldSelf.spec.organization : '') && \
-         (has(self.spec.organizationRef) ? self.spec.organizationRef.name : '') == \
-         (has(oldSelf.spec.organizationRef) ? oldSelf.spec.organizationRef.name : '')"
-    )
-    .message("the organization (spec.organization or spec.organizationRef) is immutable: create a new resource instead"),
+    validation = OrganizationTarget::one_of(),
+    validation = OrganizationTarget::immutable(),
     printcolumn(name = "Organization", type_ = "string", json_path = ".status.organization"),
     printcolumn(name = "Upstream", type_ = "string", json_path = ".spec.upstreamRegistry"),
     printcolumn(name = "Expiration", type_ = "integer", json_path = ".spec.expirationSeconds", priority = 1)
 )]
 #[serde(rename_all = "camelCase")]
 pub struct QuayProxyCacheSpec {
-    /// Quay organization name. Set this or `organizationRef`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 2, max = 255), regex(pattern = NAMESPACE_PATTERN))]
-    pub organization: Option<String>,
-
-    /// A QuayOrganization in this namespace. Set this or `organization`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_ref: Option<LocalRef>,
+    /// The organization: `organization` or `organizationRef`.
+    #[serde(flatten)]
+    pub target: OrganizationTarget,
 
     /// The registry to cache, `host[:port]` optionally followed by a namespace:
     /// `quay.io`, `docker.io/library`, `registry.example.com:5000/team` (no scheme).

@@ -56,3 +56,46 @@ mod tests {
         assert_eq!(split_repository("/app"), None);
     }
 }
+
+/// The Quay organization a resource belongs to: by name, or through a
+/// QuayOrganization of the same namespace. Flattened into a spec, whose kind
+/// carries the rules [`OrganizationTarget::one_of`] and
+/// [`OrganizationTarget::immutable`] (they compare the two fields, so they sit
+/// on the whole object).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationTarget {
+    /// Quay organization name. Set exactly one of `organization` and
+    /// `organizationRef`. Cannot be changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 2, max = 255), regex(pattern = NAMESPACE_PATTERN))]
+    pub organization: Option<String>,
+
+    /// A QuayOrganization in this namespace. Cannot be changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_ref: Option<LocalRef>,
+}
+
+impl OrganizationTarget {
+    /// The rule that exactly one of the two fields is set.
+    pub fn one_of() -> kube::core::Rule {
+        kube::core::Rule::new(
+            "[has(self.spec.organization), has(self.spec.organizationRef)].filter(x, x).size() == 1",
+        )
+        .message("set exactly one of spec.organization and spec.organizationRef")
+    }
+
+    /// The rule that neither field changes once set.
+    pub fn immutable() -> kube::core::Rule {
+        kube::core::Rule::new(
+            "(has(self.spec.organization) ? self.spec.organization : '') == \
+             (has(oldSelf.spec.organization) ? oldSelf.spec.organization : '') && \
+             (has(self.spec.organizationRef) ? self.spec.organizationRef.name : '') == \
+             (has(oldSelf.spec.organizationRef) ? oldSelf.spec.organizationRef.name : '')",
+        )
+        .message(
+            "the organization (spec.organization or spec.organizationRef) is immutable: create a new resource instead",
+        )
+    }
+}
+

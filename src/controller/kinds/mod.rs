@@ -39,7 +39,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::context::Context;
-use crate::crd::reference::split_repository;
+use crate::crd::reference::{OrganizationTarget, split_repository};
 use crate::crd::{DeletionPolicy, LocalRef, ManagedStatus, Management, ManagementPolicy, Origin};
 use crate::engine::{EngineError, Managed, Quay, Report};
 
@@ -359,6 +359,21 @@ pub(super) fn referenced_organization(
         .or(recorded)
         .map(str::to_owned)
         .ok_or_else(|| format!("QuayOrganization {:?} not found", reference.name))
+}
+
+/// The Quay organization of a spec's [`OrganizationTarget`]: its
+/// `organization`, or what its `organizationRef` resolves to (see
+/// [`referenced_organization`]).
+pub(super) fn target_organization(
+    target: &OrganizationTarget,
+    values: &Inputs,
+    recorded: Option<&str>,
+) -> Result<String, String> {
+    match (&target.organization, &target.organization_ref) {
+        (Some(org), _) => Ok(org.clone()),
+        (None, Some(r)) => referenced_organization(r, values, recorded),
+        (None, None) => Err("set spec.organization or spec.organizationRef".to_owned()),
+    }
 }
 
 /// The QuayOrganization an `organizationRef` names, as what a spec references.

@@ -37,6 +37,7 @@ impl QuayOAuthApplication {
     /// The organization, when it is known without resolving a reference.
     fn known_organization(&self) -> Option<String> {
         self.spec
+            .target
             .organization
             .clone()
             .or_else(|| self.status.as_ref().and_then(|s| s.organization.clone()))
@@ -46,7 +47,7 @@ impl QuayOAuthApplication {
     fn organization_label(&self) -> String {
         super::organization_label(
             self.known_organization(),
-            self.spec.organization_ref.as_ref(),
+            self.spec.target.organization_ref.as_ref(),
         )
     }
 
@@ -79,20 +80,13 @@ impl ManagedResource for QuayOAuthApplication {
     }
 
     fn resource_refs(&self) -> Vec<ResourceRef> {
-        super::organization_refs(self.spec.organization_ref.as_ref())
+        super::organization_refs(self.spec.target.organization_ref.as_ref())
     }
 
     fn desired(&self, values: &Inputs) -> Result<DesiredApplication, String> {
         let spec = &self.spec;
-        let organization = match (&spec.organization, &spec.organization_ref) {
-            (Some(org), _) => org.clone(),
-            (None, Some(r)) => values
-                .resolved(&ResourceRef::Organization(r.name.clone()))
-                .map(str::to_owned)
-                .or_else(|| self.known_organization())
-                .ok_or_else(|| format!("QuayOrganization {:?} not found", r.name))?,
-            (None, None) => return Err("set spec.organization or spec.organizationRef".to_owned()),
-        };
+        let recorded = self.status.as_ref().and_then(|s| s.organization.as_deref());
+        let organization = super::target_organization(&spec.target, values, recorded)?;
         Ok(DesiredApplication {
             organization,
             client_id: self.recorded_client_id(),

@@ -1,9 +1,6 @@
 //! QuayProxyCache: spec (and credentials Secret) → desired proxy cache, and status.
 
-use super::{
-    Inputs, ManagedResource, ResourceRef, SecretKey, StepError, credentials,
-    referenced_organization,
-};
+use super::{Inputs, ManagedResource, ResourceRef, SecretKey, StepError, credentials};
 use crate::controller::context::Context;
 use crate::crd::{DeletionPolicy, QuayProxyCache, QuayProxyCacheStatus};
 use crate::engine::proxy_cache::{DesiredProxyCache, LiveProxyCache};
@@ -19,6 +16,7 @@ impl QuayProxyCache {
     /// The organization, when it is known without resolving a reference.
     fn known_organization(&self) -> Option<String> {
         self.spec
+            .target
             .organization
             .clone()
             .or_else(|| self.status.as_ref().and_then(|s| s.organization.clone()))
@@ -43,19 +41,14 @@ impl ManagedResource for QuayProxyCache {
     }
 
     fn resource_refs(&self) -> Vec<ResourceRef> {
-        super::organization_refs(self.spec.organization_ref.as_ref())
+        super::organization_refs(self.spec.target.organization_ref.as_ref())
     }
 
     fn desired(&self, values: &Inputs) -> Result<DesiredProxyCache, String> {
         let spec = &self.spec;
         let status = self.status.as_ref();
-        let organization = match (&spec.organization, &spec.organization_ref) {
-            (Some(org), _) => org.clone(),
-            (None, Some(r)) => {
-                referenced_organization(r, values, status.and_then(|s| s.organization.as_deref()))?
-            }
-            (None, None) => return Err("set spec.organization or spec.organizationRef".to_owned()),
-        };
+        let recorded = status.and_then(|s| s.organization.as_deref());
+        let organization = super::target_organization(&spec.target, values, recorded)?;
         let credentials = credentials::read(spec.credentials_secret_ref.as_ref(), values);
         Ok(DesiredProxyCache {
             organization,
@@ -94,7 +87,7 @@ impl ManagedResource for QuayProxyCache {
     fn quay_identity(&self) -> String {
         super::organization_label(
             self.known_organization(),
-            self.spec.organization_ref.as_ref(),
+            self.spec.target.organization_ref.as_ref(),
         )
     }
     fn quay_location(&self) -> Option<super::QuayLocation> {

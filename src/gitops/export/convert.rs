@@ -17,6 +17,7 @@ use super::names::{MAX_NAME, Wanted, unique_names};
 use super::read::OrganizationState;
 use super::repository;
 use crate::crd::quota::{QuotaThreshold, ThresholdKind};
+use crate::crd::reference::OrganizationTarget;
 use crate::crd::robot::FederatedIdentity;
 use crate::crd::{
     AutoPrunePolicySpec, ConnectionRef, DefaultPermission, Delegate, DeletionPolicy, GranteeKind,
@@ -313,10 +314,12 @@ fn quota(cx: &mut Context, state: &OrganizationState, org_name: &str) -> Option<
 fn proxy_cache(cx: &Context, state: &OrganizationState, org_name: &str) -> Option<Group> {
     let cache = state.proxy_cache.as_ref()?;
     let spec = QuayProxyCacheSpec {
-        organization: None,
-        organization_ref: Some(LocalRef {
-            name: org_name.to_owned(),
-        }),
+        target: OrganizationTarget {
+            organization: None,
+            organization_ref: Some(LocalRef {
+                name: org_name.to_owned(),
+            }),
+        },
         upstream_registry: cache.upstream_registry.clone(),
         credentials_secret_ref: None,
         expiration_seconds: cache.expiration_s,
@@ -425,8 +428,10 @@ fn applications(cx: &mut Context, state: &OrganizationState) -> Vec<Group> {
         .zip(names)
         .map(|(app, name)| {
             let spec = QuayOAuthApplicationSpec {
-                organization: Some(org.clone()),
-                organization_ref: None,
+                target: OrganizationTarget {
+                    organization: Some(org.clone()),
+                    organization_ref: None,
+                },
                 name: differs(&app.name, &name),
                 redirect_uri: app.redirect_uri.clone(),
                 application_uri: app.application_uri.clone(),
