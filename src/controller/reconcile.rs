@@ -560,9 +560,11 @@ struct Prepared<D> {
     location: Option<QuayLocation>,
 }
 
-/// Where `obj`'s Quay object lives, once its references are resolved.
+/// Where `obj`'s Quay object lives, once its references are resolved: where
+/// the reference points now (what the kind's conversion targets, and so what
+/// tenancy rules must admit), else what the spec or status says.
 fn location<K: ManagedResource>(obj: &K, inputs: &Inputs) -> Option<QuayLocation> {
-    obj.quay_location().or_else(|| inputs.referenced_location())
+    inputs.referenced_location().or_else(|| obj.quay_location())
 }
 
 /// Ready status, reason, message and drift list for a finished reconcile.

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::watcher;
-use quay_config_operator::controller::{Context, KindContext};
-use quay_config_operator::crd::QuayRepository;
+use quay_config_operator::controller::{Context, KindContext, ManagedResource};
+use quay_config_operator::crd::{QuayQuota, QuayRepository};
 use quay_config_operator::emulator::Emulator;
 use quay_config_operator::quay::{ClientOptions, QuayClient};
 use secrecy::SecretString;
@@ -48,11 +48,11 @@ fn shared() -> Value {
     json!({"kind": "ClusterQuayConnection", "name": "shared"})
 }
 
-pub(super) fn context(
+pub(super) fn context<K: ManagedResource>(
     client: kube::Client,
-    objects: &[QuayRepository],
-) -> Arc<KindContext<QuayRepository>> {
-    let (reader, mut writer): (Store<QuayRepository>, _) = reflector::store();
+    objects: &[K],
+) -> Arc<KindContext<K>> {
+    let (reader, mut writer): (Store<K>, _) = reflector::store();
     for o in objects {
         writer.apply_watcher_event(&watcher::Event::Apply(o.clone()));
     }
@@ -246,6 +246,71 @@ async fn an_admitted_namespace_manages_its_organizations_and_only_those() {
     super::finish(task).await.expect("reconcile");
     assert_eq!(ready(&patch)["reason"], "Created");
     assert!(emu.stats().writes() >= 1);
+}
+
+/// A reference now pointing elsewhere (the QuayOrganization deleted and
+/// created again under another Quay name) is checked where it points, not
+/// where the status says the resource was.
+#[tokio::test]
+async fn a_reference_that_now_names_a_forbidden_organization_is_not_permitted() {
+    let emu = emulator_with_orgs(&["team", "acme"]).await;
+    let rules = json!([{"namespaces": [NS], "organizations": ["{namespace}"]}]);
+    let (client, mut api) = mock_client();
+    let value = json!({
+        "apiVersion": "quayconfig.io/v1alpha1", "kind": "QuayQuota",
+        "metadata": {"name": "q", "namespace": NS, "uid": "q-uid", "generation": 1,
+                     "resourceVersion": "3", "finalizers": ["quayconfig.io/finalizer"]},
+        "spec": {"organizationRef": {"name": "org"}, "limit": "1Gi", "connectionRef": shared()},
+        "status": {"namespace": "team", "observedGeneration": 1}
+    });
+    let obj: QuayQuota = serde_json::from_value(value.clone()).unwrap();
+    let ctx = context(client, std::slice::from_ref(&obj));
+    let task = tokio::spawn(quay_config_operator::controller::reconcile::reconcile(
+        Arc::new(obj),
+        ctx,
+    ));
+    api.expect(
+        "GET",
+        CLUSTER_CONNECTION_PATH,
+        200,
+        cluster_connection(&emu.url(), rules),
+    )
+    .await;
+    api.expect(
+        "GET",
+        &format!("/api/v1/namespaces/{OPERATOR_NS}/secrets/quay-token"),
+        200,
+        token_secret(TOKEN, "1"),
+    )
+    .await;
+    api.expect(
+        "GET",
+        &format!("/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayorganizations/org"),
+        200,
+        json!({"apiVersion": "quayconfig.io/v1alpha1", "kind": "QuayOrganization",
+               "metadata": {"name": "org", "namespace": NS, "uid": "org-2"},
+               "spec": {"name": "acme"}}),
+    )
+    .await;
+    assert_eq!(
+        expect_event_in(&mut api, NS).await["reason"],
+        "NotPermitted"
+    );
+    let patch = api
+        .expect(
+            "PATCH",
+            &format!("/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayquotas/q/status"),
+            200,
+            value,
+        )
+        .await;
+    super::finish(task).await.expect("reconcile");
+    let message = ready(&patch)["message"].as_str().unwrap();
+    assert!(
+        message.contains("organization acme is not granted to namespace team"),
+        "{message}"
+    );
+    assert_eq!(emu.stats().total, 0, "nothing is sent to Quay");
 }
 
 #[tokio::test]
