@@ -1,7 +1,7 @@
 //! Resolves a QuayConnection or ClusterQuayConnection (and the Secrets and
 //! ConfigMaps it names, and for a cluster connection its tenancy rules) into
 //! a ready-to-use [`Quay`]. Clients are cached by what they were built from
-//! (spec generation, token, CA bundle), so an edited token takes effect at
+//! (connection, URL, TLS settings, token, CA bundle), so an edited token takes effect at
 //! the next reconcile without a restart, while an unchanged one (whatever
 //! happens to the Secret's metadata) reuses the client, its connection pool
 //! and its shared list cache.
@@ -93,7 +93,8 @@ pub struct Connections {
     /// Where ClusterQuayConnections' Secrets and ConfigMaps live.
     operator_namespace: Option<String>,
     /// Clients by (namespace or "" for cluster connections, connection), with
-    /// a hash of what they were built from (spec generation, token, CA).
+    /// a hash of what they were built from (connection uid, URL, TLS and
+    /// timeout settings, token, CA).
     cache: Mutex<HashMap<(String, ConnectionRef), (u64, Quay)>>,
     /// The Quay host of each connection seen, for ownership across the cluster.
     hosts: Mutex<HashMap<(String, ConnectionRef), String>>,
@@ -257,7 +258,7 @@ impl Connections {
             key,
             &namespace,
             &connection.spec,
-            connection.metadata.generation,
+            connection.metadata.uid.as_deref(),
         )
         .await
     }
@@ -281,7 +282,7 @@ impl Connections {
             cache_key("", &target),
             &namespace,
             &connection.spec.endpoint,
-            connection.metadata.generation,
+            connection.metadata.uid.as_deref(),
         )
         .await
     }
@@ -293,7 +294,7 @@ impl Connections {
         key: (String, ConnectionRef),
         namespace: &str,
         spec: &QuayConnectionSpec,
-        generation: Option<i64>,
+        uid: Option<&str>,
     ) -> Result<Quay, ConnectionError> {
         let token_secret = self.secret(namespace, &spec.token_secret_ref.name).await?;
         let token = secret_value(&token_secret, &spec.token_secret_ref.key)?;
@@ -325,10 +326,20 @@ impl Connections {
         }
         // What the client is built from, by content: a write to the token
         // Secret's metadata (the connection's own finalizer, a GitOps label)
-        // keeps the client and its list cache.
+        // or an edit of the connection's tenancy rules keeps the client and
+        // its list cache; a connection deleted and created again (new uid)
+        // gets a new one.
         let built_from = {
             let mut hasher = std::hash::DefaultHasher::new();
-            (generation, &token, &ca).hash(&mut hasher);
+            (
+                uid,
+                &spec.url,
+                spec.insecure_skip_tls_verify,
+                spec.timeout_seconds,
+                &token,
+                &ca,
+            )
+                .hash(&mut hasher);
             hasher.finish()
         };
         if let Some(host) = spec.registry_host() {

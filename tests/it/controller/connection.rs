@@ -355,3 +355,43 @@ async fn a_renamed_token_secret_moves_the_finalizer_unless_the_old_one_is_shared
     let patch = checked(&mut api, task, TOKEN, "2", &emu.url()).await;
     assert_eq!(patch["status"]["tokenSecret"], "quay-token");
 }
+
+/// A connection deleted and created again (same name, same token,
+/// generation 1 again) with another URL gets a new client instead of the
+/// cached one of its predecessor.
+#[tokio::test]
+async fn a_connection_created_again_with_another_url_gets_a_new_client() {
+    let (client, mut api) = mock_client();
+    let connections = quay_config_operator::controller::Connections::new(
+        client,
+        Duration::from_secs(20),
+        Arc::new(quay_config_operator::metrics::Metrics::default()),
+    );
+    let target = quay_config_operator::crd::ConnectionRef::namespaced("default");
+    let mut base_urls = Vec::new();
+    for (url, uid) in [
+        ("https://old.example.com", "uid-1"),
+        ("https://new.example.com", "uid-2"),
+    ] {
+        let answering = async {
+            let mut c = connection(url);
+            c["metadata"]["uid"] = json!(uid);
+            api.expect("GET", CONNECTION_PATH, 200, c).await;
+            api.expect("GET", SECRET_PATH, 200, token_secret(TOKEN, "1"))
+                .await;
+        };
+        let (resolved, ()) = tokio::join!(connections.resolve(NS, &target), answering);
+        base_urls.push(
+            resolved
+                .expect("resolved")
+                .quay
+                .client
+                .base_url()
+                .to_owned(),
+        );
+    }
+    assert_eq!(
+        base_urls,
+        ["https://old.example.com", "https://new.example.com"]
+    );
+}
