@@ -324,6 +324,14 @@ async fn exported_manifests_name_quay_objects_retain_them_and_hold_no_secret() {
     for _ in 0..2 {
         client.create_application("beta_team", &twin).await.unwrap();
     }
+    // One name in two organizations: both exported, under qualified names.
+    let ci = ApplicationFields {
+        name: "ci".into(),
+        ..twin.clone()
+    };
+    for org in ["platform", "beta_team"] {
+        client.create_application(org, &ci).await.unwrap();
+    }
     let named = Selection::Named(vec!["platform".into(), "beta_team".into()]);
     let exported = export(&quay, &request(named.clone(), Vec::new()))
         .await
@@ -389,7 +397,7 @@ async fn exported_manifests_name_quay_objects_retain_them_and_hold_no_secret() {
                 .map(|a| a.client_secret.expose_secret().to_owned()),
         );
     }
-    assert_eq!(secrets.len(), 15);
+    assert_eq!(secrets.len(), 17);
     for secret in &secrets {
         assert!(!stream.contains(secret.as_str()), "{secret} in the export");
         assert!(!format!("{:?}", exported.notes).contains(secret.as_str()));
@@ -488,6 +496,11 @@ async fn exported_manifests_name_quay_objects_retain_them_and_hold_no_secret() {
             .get("federation")
             .is_none()
     );
+    for (name, org) in [("platform-ci", "platform"), ("beta-team-ci", "beta_team")] {
+        let ci = spec("QuayOAuthApplication", name);
+        assert_eq!(ci["organization"], org);
+        assert_eq!(ci["name"], "ci");
+    }
     let app = spec("QuayOAuthApplication", "release-bot");
     assert_eq!(app["organization"], "platform");
     assert_eq!(app["redirectUri"], "https://ci.example.com/oauth/callback");
@@ -499,7 +512,9 @@ async fn exported_manifests_name_quay_objects_retain_them_and_hold_no_secret() {
 /// An organization with `repositories` repositories, each with a notification.
 fn many_repositories(repositories: usize) -> String {
     let mut text = String::from(
-        "apiVersion: quayconfig.io/v1alpha1\nkind: QuayOrganization\nmetadata: {name: many}\nspec: {}\n",
+        "apiVersion: quayconfig.io/v1alpha1\nkind: QuayOrganization\nmetadata: {name: many}\nspec: {}\n\
+         ---\napiVersion: quayconfig.io/v1alpha1\nkind: QuayRobotAccount\nmetadata: {name: bot}\n\
+         spec: {organization: many}\n",
     );
     for i in 0..repositories {
         text.push_str(&format!(
@@ -536,7 +551,7 @@ async fn an_export_reads_each_collection_once() {
             let exported = export(&quay(emulator), &request(named, skip))
                 .await
                 .unwrap();
-            assert_eq!(exported.resources as u64, 2 + 2 * REPOSITORIES);
+            assert_eq!(exported.resources as u64, 3 + 2 * REPOSITORIES);
             let stats = emulator.stats();
             let per_repository = |route: &str| stats.by_route.get(route).copied();
             assert_eq!(
@@ -544,21 +559,27 @@ async fn an_export_reads_each_collection_once() {
                 Some(REPOSITORIES),
                 "one notification list per repository: Quay has no organization-wide one"
             );
-            (stats.total, exported)
+            let federation = per_repository(
+                "GET /api/v1/organization/{orgname}/robots/{robot_shortname}/federation",
+            );
+            (stats.total, exported, federation)
         }
     };
     // The organization, its robots, default permissions, the owners team's
     // members, the proxy cache, the OAuth applications, the repository list:
     // then one notification list per repository.
-    let (lean, exported) = cost(vec![Skip::Permissions, Skip::AutoPrune]).await;
-    println!("export with --skip permissions,auto-prune: {lean} requests");
+    let (lean, exported, federation) =
+        cost(vec![Skip::Permissions, Skip::AutoPrune, Skip::Federation]).await;
+    println!("export with --skip permissions,auto-prune,federation: {lean} requests");
     assert!(lean <= 7 + REPOSITORIES, "{lean} requests");
+    assert_eq!(federation, None);
     assert!(!exported.stream().contains("permissions:"));
     // Everything: plus per repository its user permissions and auto-prune
-    // policies; per team its permissions.
-    let (full, _) = cost(Vec::new()).await;
+    // policies; per team its permissions; per robot its federation.
+    let (full, _, federation) = cost(Vec::new()).await;
     println!("full export: {full} requests");
-    assert!(full <= 9 + 3 * REPOSITORIES, "{full} requests");
+    assert!(full <= 10 + 3 * REPOSITORIES, "{full} requests");
+    assert_eq!(federation, Some(1), "one federation read per robot");
 }
 
 #[tokio::test]
@@ -588,7 +609,7 @@ async fn the_command_writes_files_or_refuses_and_plan_agrees() {
     assert!(text.contains("connectionRef:\n    name: prod"), "{text}");
     let plan = plan_dir(&emulator, &out).await;
     assert!(!plan.has_changes(), "{}", plan_text(&plan));
-    assert_eq!(plan.summary.in_sync, 6);
+    assert_eq!(plan.summary.in_sync, 7);
 
     assert_eq!(export_command(args(&["many", "nope"], "missing")).await, 1);
     assert!(!dir.join("missing").exists(), "nothing is written");

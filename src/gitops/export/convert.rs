@@ -30,7 +30,7 @@ use crate::gitops::resources::Kind;
 use crate::quay::api::application::Application;
 use crate::quay::api::autoprune::AutoPrunePolicy;
 use crate::quay::api::prototype::Prototype;
-use crate::quay::api::robot::Robot;
+use crate::quay::api::robot::{FederationEntry, Robot};
 
 /// Where the resources go.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -134,16 +134,32 @@ pub fn convert(organizations: &[OrganizationState], target: &Target) -> (Vec<Gro
             .collect(),
         MAX_NAME,
     );
+    let applications: Vec<Vec<&Application>> = organizations
+        .iter()
+        .map(|o| exportable_applications(&mut cx, o))
+        .collect();
+    let application_names = names(
+        organizations
+            .iter()
+            .zip(&applications)
+            .flat_map(|(o, apps)| apps.iter().map(|a| Wanted::new(&o.view.name, &a.name)))
+            .collect(),
+        OAUTH_NAME,
+    );
     let mut groups = Vec::new();
     let (mut robot_names, mut team_names) = (robot_names.into_iter(), team_names.into_iter());
-    for (state, org_name) in organizations.iter().zip(&org_names) {
+    let mut application_names = application_names.into_iter();
+    for ((state, org_name), apps) in organizations.iter().zip(&org_names).zip(&applications) {
         groups.push(organization(&mut cx, state, org_name));
         groups.extend(quota(&mut cx, state, org_name));
         groups.extend(proxy_cache(&cx, state, org_name));
-        groups.extend(applications(&mut cx, state));
+        for app in apps {
+            let name = application_names.next().expect("one name per application");
+            groups.push(application(&cx, &state.view.name, app, &name));
+        }
         for robot in &state.robots {
             let name = robot_names.next().expect("one name per robot");
-            groups.push(robot_account(&cx, state, robot, &name));
+            groups.push(robot_account(&mut cx, state, robot, &name));
         }
         for team in &state.teams {
             let name = team_names.next().expect("one name per team");
@@ -356,22 +372,32 @@ fn quantity(bytes: u64) -> String {
     format!("{value}{unit}")
 }
 
-fn robot_account(cx: &Context, state: &OrganizationState, robot: &Robot, name: &str) -> Group {
+fn robot_account(cx: &mut Context, state: &OrganizationState, robot: &Robot, name: &str) -> Group {
     // Unread (skipped) or empty: left unmanaged.
-    let federation = state
+    let entries = state
         .federation
         .as_ref()
         .and_then(|all| all.get(&robot.name))
-        .filter(|entries| !entries.is_empty())
-        .map(|entries| {
+        .filter(|entries| !entries.is_empty());
+    let federation = match entries {
+        Some(entries) if !federation_fits(entries) => {
+            cx.note(
+                &format!("federation of robot {}", robot.name),
+                "left unmanaged: Quay holds more than 50 identities, or one the CRD refuses (an issuer that is not an http(s) URL of at most 2048 characters, a subject over 1024)",
+            );
+            None
+        }
+        Some(entries) => Some(
             entries
                 .iter()
                 .map(|e| FederatedIdentity {
                     issuer: e.issuer.clone(),
                     subject: e.subject.clone(),
                 })
-                .collect()
-        });
+                .collect(),
+        ),
+        None => None,
+    };
     let spec = QuayRobotAccountSpec {
         organization: Some(state.view.name.clone()),
         user: None,
@@ -392,10 +418,22 @@ fn robot_account(cx: &Context, state: &OrganizationState, robot: &Robot, name: &
     )
 }
 
+/// Whether a robot's federated identities fit QuayRobotAccount's schema.
+fn federation_fits(entries: &[FederationEntry]) -> bool {
+    entries.len() <= 50
+        && entries.iter().all(|e| {
+            (e.issuer.starts_with("https://") || e.issuer.starts_with("http://"))
+                && (8..=2048).contains(&e.issuer.len())
+                && (1..=1024).contains(&e.subject.len())
+        })
+}
+
 /// The organization's OAuth applications whose name is theirs alone (the
-/// operator adopts an application by name); each resource's Secret is written
-/// by the operator, from Quay, so none is exported.
-fn applications(cx: &mut Context, state: &OrganizationState) -> Vec<Group> {
+/// operator adopts an application by name); a note for the others.
+fn exportable_applications<'a>(
+    cx: &mut Context,
+    state: &'a OrganizationState,
+) -> Vec<&'a Application> {
     let org = &state.view.name;
     let Some(apps) = &state.applications else {
         cx.note(
@@ -408,7 +446,7 @@ fn applications(cx: &mut Context, state: &OrganizationState) -> Vec<Group> {
     for app in apps {
         by_name.entry(&app.name).or_default().push(app);
     }
-    let mut unique: Vec<&Application> = Vec::new();
+    let mut unique = Vec::new();
     for (app_name, apps) in by_name {
         match apps[..] {
             [app] => unique.push(app),
@@ -421,36 +459,34 @@ fn applications(cx: &mut Context, state: &OrganizationState) -> Vec<Group> {
             ),
         }
     }
-    let wanted: Vec<Wanted> = unique.iter().map(|a| Wanted::new(org, &a.name)).collect();
-    let names = unique_names(&wanted, OAUTH_NAME);
     unique
-        .into_iter()
-        .zip(names)
-        .map(|(app, name)| {
-            let spec = QuayOAuthApplicationSpec {
-                target: OrganizationTarget {
-                    organization: Some(org.clone()),
-                    organization_ref: None,
-                },
-                name: differs(&app.name, &name),
-                redirect_uri: app.redirect_uri.clone(),
-                application_uri: app.application_uri.clone(),
-                description: app.description.clone(),
-                avatar_email: app.avatar_email.clone().filter(|e| !e.is_empty()),
-                secret_name: None,
-                management: cx.management(),
-            };
-            let object = QuayOAuthApplication {
-                metadata: cx.meta(&name),
-                spec,
-                status: None,
-            };
-            Group::of(
-                Kind::OAuthApplication,
-                Manifest::new(Kind::OAuthApplication.name(), &name, &object, Vec::new()),
-            )
-        })
-        .collect()
+}
+
+/// An OAuth application; its Secret is written by the operator, from Quay,
+/// so none is exported.
+fn application(cx: &Context, org: &str, app: &Application, name: &str) -> Group {
+    let spec = QuayOAuthApplicationSpec {
+        target: OrganizationTarget {
+            organization: Some(org.to_owned()),
+            organization_ref: None,
+        },
+        name: differs(&app.name, name),
+        redirect_uri: app.redirect_uri.clone(),
+        application_uri: app.application_uri.clone(),
+        description: app.description.clone(),
+        avatar_email: app.avatar_email.clone().filter(|e| !e.is_empty()),
+        secret_name: None,
+        management: cx.management(),
+    };
+    let object = QuayOAuthApplication {
+        metadata: cx.meta(name),
+        spec,
+        status: None,
+    };
+    Group::of(
+        Kind::OAuthApplication,
+        Manifest::new(Kind::OAuthApplication.name(), name, &object, Vec::new()),
+    )
 }
 
 fn team_resource(
@@ -504,6 +540,22 @@ fn team_resource(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn federation_lists_the_crd_would_refuse_are_left_unmanaged() {
+        let entry = |issuer: &str, subject: &str| FederationEntry {
+            issuer: issuer.to_owned(),
+            subject: subject.to_owned(),
+        };
+        let fine = entry("https://issuer.example.com", "system:serviceaccount:a:b");
+        assert!(federation_fits(std::slice::from_ref(&fine)));
+        assert!(!federation_fits(&vec![fine.clone(); 51]));
+        assert!(!federation_fits(&[entry("issuer.example.com", "s")]));
+        assert!(!federation_fits(&[entry(
+            "https://i.example.com",
+            &"s".repeat(1025)
+        )]));
+    }
 
     #[test]
     fn quotas_are_written_in_exact_binary_units() {
