@@ -173,6 +173,15 @@ pub fn error_policy<K: ManagedResource>(
     }
 }
 
+/// `obj` as the wake-ups of [`super::signals`] name it.
+fn waiter<K: ManagedResource>(obj: &K) -> Waiter {
+    Waiter {
+        kind: K::kind(&()).into_owned(),
+        namespace: obj.namespace(),
+        name: obj.name_any(),
+    }
+}
+
 fn object_key<K: ManagedResource>(obj: &K) -> String {
     format!(
         "{}/{}/{}",
@@ -311,20 +320,16 @@ async fn apply<K: ManagedResource>(
         ManagementPolicy::ObserveOnly => Mode::Observe,
     };
     let namespace = obj.namespace().unwrap_or_default();
-    let waiter = Waiter {
-        kind: K::kind(&()).into_owned(),
-        namespace: obj.namespace(),
-        name: obj.name_any(),
-    };
+    let waiter = waiter(obj);
     let mark = shared.signals.start(&waiter);
-    let mut waiting_at = obj.quay_location();
+    let mut located = obj.quay_location();
     let result = async {
         let Prepared {
             quay,
             desired,
             location,
         } = prepare(shared, obj, &namespace, false).await?;
-        waiting_at = location;
+        located = location;
         // Checked once the connection and its tenancy rules admit the
         // resource, before anything is sent to Quay.
         if let Some(owner) = conflicting_owner(obj, &ctx.store, &shared.connections).await {
@@ -358,8 +363,11 @@ async fn apply<K: ManagedResource>(
                 Mode::Observe => None,
             });
             let adopting = mode == Mode::Apply && report.existed && obj.origin().is_none();
-            if report.created()
-                && let Some(location) = obj.quay_location()
+            // Created now, or by an earlier reconcile that failed after the
+            // create (the first success of a resource): wake what waits for it.
+            if mode == Mode::Apply
+                && (report.created() || obj.origin().is_none())
+                && let Some(location) = located.clone()
             {
                 shared.signals.appeared(location);
             }
@@ -427,8 +435,13 @@ async fn apply<K: ManagedResource>(
             let mut delay = shared.failed(&key, failure.class(), failure.retry_after());
             // Woken when what it waits for is created; at once when that
             // happened while it looked (its reads may predate it).
+            if let (Failure::Engine(EngineError::CreatedThenFailed(_)), Some(location)) =
+                (&failure, &located)
+            {
+                shared.signals.appeared(location.clone());
+            }
             if failure.reason() == "WaitingForDependency"
-                && let Some(at) = waiting_at
+                && let Some(at) = located
                 && shared.signals.wait(mark, waiter, at)
             {
                 delay = APPEARED_RETRY;
@@ -657,6 +670,8 @@ async fn cleanup<K: ManagedResource>(
     ctx: &KindContext<K>,
 ) -> Result<Action, Error> {
     let shared = &ctx.shared;
+    // A resource on its way out waits for nothing.
+    shared.signals.start(&waiter(obj));
     // Another resource still claims the Quay object: hand it over, never delete it.
     if !claimants(obj, &ctx.store, &shared.connections)
         .await

@@ -11,13 +11,14 @@
 //!   ([`Signals::recovered`], [`CONNECTION_REASONS`]), instead of leaving
 //!   them to their backoff;
 //! - an object the operator created in Quay (an organization, a repository,
-//!   a robot) wakes the resources waiting for something at that place
+//!   a robot, a team) wakes the resources waiting for something at that place
 //!   ([`Signals::appeared`]): a whole tree applied at once converges in one
 //!   pass per level instead of one backoff per level. A reconcile that ends
 //!   waiting registers itself ([`Signals::wait`]) under the same lock the
-//!   appearances are logged under, so a creation is never missed: one that
-//!   came while the reconcile ran makes it retry at once, one that comes
-//!   later wakes it.
+//!   appearances are logged under, so a creation is not missed in between:
+//!   one that came while the reconcile ran makes it retry at once, one that
+//!   comes later wakes it. (A wake lost to a full channel leaves the resource
+//!   to its backoff, at most two minutes.)
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -85,6 +86,8 @@ struct AppearanceLog {
     count: u64,
     /// `(number, when, where)`, oldest first, at most [`APPEARANCE_MEMORY`] old.
     recent: VecDeque<(u64, Instant, QuayLocation)>,
+    /// The number of the last appearance dropped from `recent`.
+    forgotten: u64,
     /// Resources whose last reconcile ended waiting, with their place.
     waiting: HashMap<Waiter, QuayLocation>,
 }
@@ -100,7 +103,7 @@ pub struct Waiter {
     pub name: String,
 }
 
-/// A point in the sequence of appearances: see [`Signals::mark`].
+/// A point in the sequence of appearances: see [`Signals::start`].
 #[derive(Debug, Clone, Copy)]
 pub struct Mark(u64);
 
@@ -137,7 +140,9 @@ impl Signals {
             .front()
             .is_some_and(|(_, at, _)| now.duration_since(*at) > APPEARANCE_MEMORY)
         {
-            log.recent.pop_front();
+            if let Some((number, _, _)) = log.recent.pop_front() {
+                log.forgotten = number;
+            }
         }
         let count = log.count;
         let mut woken = Vec::new();
@@ -168,12 +173,14 @@ impl Signals {
     /// otherwise `waiter` is woken by the next appearance there.
     pub fn wait(&self, mark: Mark, waiter: Waiter, at: QuayLocation) -> bool {
         let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
-        let missed = log
-            .recent
-            .iter()
-            .rev()
-            .take_while(|(number, _, _)| *number > mark.0)
-            .any(|(_, _, created)| created.covers(&at));
+        // A reconcile older than the log's memory may have missed anything.
+        let missed = log.forgotten > mark.0
+            || log
+                .recent
+                .iter()
+                .rev()
+                .take_while(|(number, _, _)| *number > mark.0)
+                .any(|(_, _, created)| created.covers(&at));
         if !missed {
             log.waiting.insert(waiter, at);
         }
