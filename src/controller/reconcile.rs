@@ -323,6 +323,8 @@ async fn apply<K: ManagedResource>(
     let waiter = waiter(obj);
     let mark = shared.signals.start(&waiter);
     let mut located = obj.quay_location();
+    // Whether this reconcile created the Quay object (even if a later step failed).
+    let mut created = false;
     let result = async {
         let Prepared {
             quay,
@@ -338,6 +340,7 @@ async fn apply<K: ManagedResource>(
         let report = engine::reconcile(&desired, &quay, mode)
             .await
             .map_err(Failure::Engine)?;
+        created = report.created();
         let extra = match mode {
             Mode::Apply => Some(
                 obj.after_apply(shared, &quay, &report)
@@ -366,10 +369,11 @@ async fn apply<K: ManagedResource>(
             // Created now, or by an earlier reconcile that failed after the
             // create (the first success of a resource): wake what waits for it.
             if mode == Mode::Apply
+                && K::announces()
                 && (report.created() || obj.origin().is_none())
                 && let Some(location) = located.clone()
             {
-                shared.signals.appeared(location);
+                shared.signals.appeared(location, &waiter);
             }
             let (ready, reason, message, drift) = outcome(&desired, &report, mode, adopting);
             // Not ready after a reconcile that worked: observe-only and Quay
@@ -395,8 +399,8 @@ async fn apply<K: ManagedResource>(
             // A change feed covering the organization reports what others
             // change; a full observation is then only the safety net.
             let user = (namespace.clone(), obj.connection().to_string());
-            let covered = obj
-                .quay_location()
+            let covered = located
+                .as_ref()
                 .is_some_and(|l| shared.feeds.covers(&quay, &l.namespace, user));
             Ok(Action::requeue(match covered {
                 true => shared.full_resync,
@@ -435,16 +439,21 @@ async fn apply<K: ManagedResource>(
             let mut delay = shared.failed(&key, failure.class(), failure.retry_after());
             // Woken when what it waits for is created; at once when that
             // happened while it looked (its reads may predate it).
-            if let (Failure::Engine(EngineError::CreatedThenFailed(_)), Some(location)) =
-                (&failure, &located)
-            {
-                shared.signals.appeared(location.clone());
-            }
+            let created =
+                created || matches!(failure, Failure::Engine(EngineError::CreatedThenFailed(_)));
             if failure.reason() == "WaitingForDependency"
-                && let Some(at) = located
-                && shared.signals.wait(mark, waiter, at)
+                && let Some(at) = located.clone()
+                && shared.signals.wait(mark, waiter.clone(), at)
             {
                 delay = APPEARED_RETRY;
+            }
+            // Created before it failed (a list of the new object, a Secret
+            // write): it is ours, and what waits for it may go on.
+            if created
+                && K::announces()
+                && let Some(location) = located
+            {
+                shared.signals.appeared(location, &waiter);
             }
             let message = format!("{}: {}", what(obj), failure.message());
             let next = not_ready(
@@ -460,11 +469,9 @@ async fn apply<K: ManagedResource>(
             tracing::info!(object = %key, reason = failure.reason(), retry_in = ?delay, "not reconciled");
             let drift = obj_drift(obj);
             // A create that failed half-way left the object: it is ours.
-            let origin = match failure {
-                Failure::Engine(EngineError::CreatedThenFailed(_)) => {
-                    obj.origin().or(Some(Origin::Created))
-                }
-                _ => obj.origin(),
+            let origin = match created {
+                true => obj.origin().or(Some(Origin::Created)),
+                false => obj.origin(),
             };
             write_status(api, obj, next, origin, drift, None, None).await?;
             Ok(Action::requeue(delay))

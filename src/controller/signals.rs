@@ -129,9 +129,9 @@ impl Signals {
         let _ = self.recovered.send(connection);
     }
 
-    /// Says that the operator created an object at `location` in Quay:
-    /// wakes the resources waiting there.
-    pub fn appeared(&self, location: QuayLocation) {
+    /// Says that the operator created an object at `location` in Quay for
+    /// resource `by`: wakes the (other) resources waiting there.
+    pub fn appeared(&self, location: QuayLocation, by: &Waiter) {
         let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
         log.count += 1;
         let now = Instant::now();
@@ -146,13 +146,14 @@ impl Signals {
         }
         let count = log.count;
         let mut woken = Vec::new();
-        log.waiting.retain(|waiter, at| match location.covers(at) {
-            true => {
-                woken.push(waiter.clone());
-                false
-            }
-            false => true,
-        });
+        log.waiting
+            .retain(|waiter, at| match location.covers(at) && waiter != by {
+                true => {
+                    woken.push(waiter.clone());
+                    false
+                }
+                false => true,
+            });
         log.recent.push_back((count, now, location));
         for waiter in woken {
             let _ = self.woken.send(waiter);
@@ -242,13 +243,13 @@ mod tests {
     fn a_reconcile_that_missed_an_appearance_retries_and_a_later_one_wakes_it() {
         let signals = Signals::default();
         let mut woken = signals.woken.subscribe();
-        signals.appeared(at("acme", None));
+        signals.appeared(at("acme", None), &team("creator"));
         let mark = signals.start(&team("a"));
         // Appeared before the reconcile started: its reads saw it.
-        signals.appeared(at("other", Some("web")));
+        signals.appeared(at("other", Some("web")), &team("creator"));
         assert!(!signals.wait(mark, team("a"), at("acme", Some("app"))));
         let mark = signals.start(&team("b"));
-        signals.appeared(at("acme", None));
+        signals.appeared(at("acme", None), &team("creator"));
         // Appeared while the reconcile of b ran: retry now, not registered.
         assert!(signals.wait(mark, team("b"), at("acme", None)));
         // a was registered and is woken by that appearance, once.
@@ -257,15 +258,20 @@ mod tests {
         // A repository's creation wakes only what waits at that repository.
         let mark = signals.start(&team("c"));
         assert!(!signals.wait(mark, team("c"), at("acme", Some("app"))));
-        signals.appeared(at("acme", Some("web")));
+        signals.appeared(at("acme", Some("web")), &team("creator"));
         assert!(woken.try_recv().is_err());
-        signals.appeared(at("acme", Some("app")));
+        signals.appeared(at("acme", Some("app")), &team("creator"));
         assert_eq!(woken.try_recv().unwrap(), team("c"));
         // A new reconcile withdraws the registration.
         let mark = signals.start(&team("d"));
         assert!(!signals.wait(mark, team("d"), at("x", None)));
         signals.start(&team("d"));
-        signals.appeared(at("x", None));
+        signals.appeared(at("x", None), &team("creator"));
+        assert!(woken.try_recv().is_err());
+        // What a resource created is not a reason to wake that resource.
+        let mark = signals.start(&team("e"));
+        assert!(!signals.wait(mark, team("e"), at("y", None)));
+        signals.appeared(at("y", None), &team("e"));
         assert!(woken.try_recv().is_err());
     }
 }

@@ -203,7 +203,7 @@ pub struct QuayMirrorConfigStatus {
     /// Retries left for the current sync.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retries_remaining: Option<i64>,
-    /// Version (`uid/resourceVersion#digest`: the digest of its content is
+    /// Version (`uid/resourceVersion;keys#digest`: the digest of its content is
     /// keyed by the connection's token) of the credentials Secret last sent
     /// to Quay.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -99,7 +99,7 @@ pub struct QuayProxyCacheStatus {
     /// The insecure flag Quay holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub insecure: Option<bool>,
-    /// Version (`uid/resourceVersion#digest`: the digest of its content is
+    /// Version (`uid/resourceVersion;keys#digest`: the digest of its content is
     /// keyed by the connection's token) of the credentials Secret the
     /// configuration was last written from; unset when it was written without
     /// credentials.

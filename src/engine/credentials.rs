@@ -3,21 +3,26 @@
 //! the Secret's version, and a keyed digest of its content.
 
 /// Whether credentials last sent from Secret version `sent` are the ones
-/// read at `current`. A version is `uid/resourceVersion`, optionally followed
-/// by `#` and a digest of the Secret's values keyed by the connection's token
-/// (what the operator records; versions of earlier releases have none). The
-/// same when the Secret version is the same (even if the token, and so the
-/// digest, changed), or when the content is (a write to the Secret's
-/// metadata alone: a label, an annotation, a GitOps tool's tracking id).
+/// read at `current`. A version is `uid/resourceVersion`, then (what the
+/// operator records; versions of earlier releases have neither) `;` and the
+/// keys read, `#` and a digest of those keys and values keyed by the
+/// connection's token. The same when the Secret version and keys are the
+/// same (even if the token, and so the digest, changed), or when the content
+/// is (a write to the Secret's metadata alone: a label, an annotation, a
+/// GitOps tool's tracking id). Another key of an unchanged Secret is a change.
 pub fn same_source(sent: &str, current: &str) -> bool {
     let (sent_version, sent_digest) = split(sent);
     let (current_version, current_digest) = split(current);
-    sent_version == current_version || (sent_digest.is_some() && sent_digest == current_digest)
+    match sent_digest {
+        // Recorded by an earlier release: the Secret version alone.
+        None => shown(sent_version) == shown(current_version),
+        Some(_) => sent_version == current_version || sent_digest == current_digest,
+    }
 }
 
 /// The `uid/resourceVersion` part of a version, for messages.
 pub fn shown(version: &str) -> &str {
-    split(version).0
+    version.split(['#', ';']).next().unwrap_or(version)
 }
 
 fn split(version: &str) -> (&str, Option<&str>) {
@@ -54,15 +59,16 @@ mod tests {
     #[test]
     fn the_same_secret_version_or_the_same_content_is_the_same_source() {
         // A label on the Secret: new version, same content.
-        assert!(same_source("u/1#d1", "u/2#d1"));
+        assert!(same_source("u/1;p,u#d1", "u/2;p,u#d1"));
         // The connection's token changed (so did the digest), not the Secret.
-        assert!(same_source("u/1#d1", "u/1#d2"));
-        // Recorded by an earlier release, without a digest.
-        assert!(same_source("u/1", "u/1#d1"));
-        assert!(!same_source("u/1", "u/2#d1"));
-        // New content.
-        assert!(!same_source("u/1#d1", "u/2#d2"));
-        assert_eq!(shown("u/1#d1"), "u/1");
+        assert!(same_source("u/1;p,u#d1", "u/1;p,u#d2"));
+        // Recorded by an earlier release, without keys and digest.
+        assert!(same_source("u/1", "u/1;p,u#d1"));
+        assert!(!same_source("u/1", "u/2;p,u#d1"));
+        // New content; another key of the same Secret version.
+        assert!(!same_source("u/1;p,u#d1", "u/2;p,u#d2"));
+        assert!(!same_source("u/1;p,u#d1", "u/1;p2,u#d3"));
+        assert_eq!(shown("u/1;p,u#d1"), "u/1");
         assert_eq!(shown("u/1"), "u/1");
     }
 }

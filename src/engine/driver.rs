@@ -151,7 +151,10 @@ pub async fn reconcile<M: Managed>(
             },
             // A create that failed half-way may have left the object behind:
             // say so, so that the caller records it as its own.
-            Err(e @ EngineError::Waiting { .. }) => return Err(e),
+            // Waiting before anything was created, or already known to be ours.
+            Err(e @ (EngineError::Waiting { .. } | EngineError::CreatedThenFailed(_))) => {
+                return Err(e);
+            }
             Err(e) => {
                 return Err(match object.observe(quay).await {
                     Ok(Some(_)) => EngineError::CreatedThenFailed(Box::new(e)),

@@ -70,6 +70,24 @@ pub enum EngineError {
 }
 
 impl EngineError {
+    /// This error, met after the object was created (e.g. a list of the new
+    /// object waits for something): the object is ours all the same.
+    pub fn after_create(self) -> EngineError {
+        match self {
+            e @ EngineError::CreatedThenFailed(_) => e,
+            e => EngineError::CreatedThenFailed(Box::new(e)),
+        }
+    }
+
+    /// What it waits for, when it waits (also after a create).
+    pub fn waiting_for(&self) -> Option<&str> {
+        match self {
+            EngineError::Waiting { what } => Some(what),
+            EngineError::CreatedThenFailed(e) => e.waiting_for(),
+            _ => None,
+        }
+    }
+
     /// How to retry.
     pub fn class(&self) -> ErrorClass {
         match self {

@@ -134,7 +134,9 @@ impl Managed for DesiredOrganization {
             Err(e) => return Err(e.into()),
         }
         quay.forget_organization(&self.name);
-        self.apply_lists(quay, None).await?;
+        self.apply_lists(quay, None)
+            .await
+            .map_err(EngineError::after_create)?;
         Ok(None)
     }
 

@@ -207,11 +207,14 @@ impl Managed for DesiredRepository {
         if let Some(state) = self.state.as_deref().filter(|s| *s != "NORMAL") {
             quay.client
                 .change_repository_state(&self.namespace, &self.name, state)
-                .await?;
+                .await
+                .map_err(|e| EngineError::from(e).after_create())?;
         }
         quay.remember_repository(&self.namespace, &self.name, Some(self.as_live()));
         quay.remember_new_repository(&self.namespace, &self.name);
-        self.apply_lists(quay, None).await?;
+        self.apply_lists(quay, None)
+            .await
+            .map_err(EngineError::after_create)?;
         Ok(None)
     }
 

@@ -213,7 +213,9 @@ impl Managed for DesiredTeam {
             )
             .await?;
         quay.forget_organization(&self.org);
-        self.sync_members(quay, &BTreeSet::new()).await?;
+        self.sync_members(quay, &BTreeSet::new())
+            .await
+            .map_err(EngineError::after_create)?;
         Ok(None)
     }
 

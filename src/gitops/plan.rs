@@ -289,15 +289,18 @@ pub async fn apply(validated: &Validated, endpoints: &Endpoints) -> ApplyReport 
                         _ => Applied::InSync,
                     };
                 }
-                Err(EngineError::Waiting { what }) => {
-                    entry.applied = Applied::Failed(format!("waiting for {what}"));
-                    if entry.waited_for.last() != Some(&what) {
-                        entry.waited_for.push(what.clone());
+                Err(e) => match e.waiting_for() {
+                    Some(what) => {
+                        let what = what.to_owned();
+                        entry.applied = Applied::Failed(format!("waiting for {what}"));
+                        if entry.waited_for.last() != Some(&what) {
+                            entry.waited_for.push(what.clone());
+                        }
+                        waits.push(what);
+                        still.push(i);
                     }
-                    waits.push(what);
-                    still.push(i);
-                }
-                Err(e) => entry.applied = Applied::Failed(e.to_string()),
+                    None => entry.applied = Applied::Failed(e.to_string()),
+                },
             }
         }
         // No resource got done and each waits for the same as before: stop

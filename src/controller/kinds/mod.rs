@@ -173,24 +173,30 @@ impl Inputs {
             .map(String::as_str)
     }
 
-    /// The version of Secret `name` as read: `uid/resourceVersion`, then
-    /// `#` and the digest of its values once [`Inputs::add_digests`] ran.
+    /// The version of Secret `name` as read: `uid/resourceVersion`, then `;`
+    /// with the keys read, `#` and the digest of those keys and values once
+    /// [`Inputs::add_digests`] ran.
     pub fn version(&self, name: &str) -> Option<&str> {
         self.versions.get(name).map(String::as_str)
     }
 
-    /// Appends to each Secret's version `#` and `digest` of the values read
-    /// from it (see [`crate::engine::credentials::same_source`]): a write to
-    /// the Secret's metadata alone then reads as the same credentials.
+    /// Appends to each Secret's version `;` with the keys read from it, then
+    /// `#` and `digest` of those keys and values (see
+    /// [`crate::engine::credentials::same_source`]): a write to the Secret's
+    /// metadata alone then reads as the same credentials.
     pub fn add_digests(&mut self, digest: impl Fn(&[u8]) -> String) {
         for (name, version) in &mut self.versions {
+            let mut keys = Vec::new();
             let mut data = Vec::new();
             for (key, value) in self.values.iter().filter(|(k, _)| &k.name == name) {
+                keys.push(key.key.as_str());
                 for part in [key.key.as_bytes(), value.as_bytes()] {
                     data.extend_from_slice(&(part.len() as u64).to_be_bytes());
                     data.extend_from_slice(part);
                 }
             }
+            version.push(';');
+            version.push_str(&keys.join(","));
             version.push('#');
             version.push_str(&digest(&data));
         }
@@ -272,6 +278,12 @@ pub trait ManagedResource:
     /// Whether the kind writes Secrets it owns (they are then watched, and
     /// an edited or deleted one is rewritten).
     fn owns_secrets() -> bool {
+        false
+    }
+    /// Whether other resources may wait for the kind's Quay objects
+    /// (organizations, repositories, robots, teams): their creation is then
+    /// announced, waking those resources (see [`crate::controller::signals`]).
+    fn announces() -> bool {
         false
     }
     /// The Quay object's identity, as shown in messages.
@@ -450,7 +462,11 @@ mod inputs_tests {
                 .1
                 .to_owned()
         };
-        assert!(one.version("creds").unwrap().starts_with("u/1#"));
+        assert!(
+            one.version("creds")
+                .unwrap()
+                .starts_with("u/1;password,username#")
+        );
         assert_eq!(digest(&one), digest(&labelled));
         assert_ne!(digest(&one), digest(&changed));
         // Another Secret's values do not count.

@@ -13,6 +13,9 @@ impl ManagedResource for QuayOrganization {
     type Status = QuayOrganizationStatus;
     type Extra = ();
 
+    fn announces() -> bool {
+        true
+    }
     fn resource_refs(&self) -> Vec<ResourceRef> {
         let robots = self
             .spec

@@ -15,6 +15,9 @@ impl ManagedResource for QuayRepository {
     type Status = QuayRepositoryStatus;
     type Extra = ();
 
+    fn announces() -> bool {
+        true
+    }
     fn resource_refs(&self) -> Vec<ResourceRef> {
         let robots = self
             .spec

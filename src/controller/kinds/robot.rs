@@ -72,6 +72,9 @@ impl ManagedResource for QuayRobotAccount {
     type Status = QuayRobotAccountStatus;
     type Extra = RobotExtra;
 
+    fn announces() -> bool {
+        true
+    }
     fn desired(&self, _secrets: &Inputs) -> Result<DesiredRobot, String> {
         Ok(self.engine_robot())
     }

@@ -14,6 +14,9 @@ impl ManagedResource for QuayTeam {
     type Status = QuayTeamStatus;
     type Extra = ();
 
+    fn announces() -> bool {
+        true
+    }
     fn resource_refs(&self) -> Vec<ResourceRef> {
         let robots = self
             .spec

@@ -184,7 +184,7 @@ pub fn credentials_secret(name: &str, password: &str, version: &str) -> Value {
 pub fn sent_from(status: &Value, rv: &str) -> bool {
     status["credentialsVersion"]
         .as_str()
-        .is_some_and(|v| v.starts_with(&format!("creds-uid/{rv}#")))
+        .is_some_and(|v| v.starts_with(&format!("creds-uid/{rv};password,username#")))
 }
 
 /// A Secret of the test namespace with the given uid, resourceVersion and text data.

@@ -307,13 +307,15 @@ async fn observe_only_reports_list_drift_without_writing() {
     let report = reconcile(&desired, &s.quay, Mode::Observe).await.unwrap();
     assert_eq!(report.changes.len(), 2);
     assert_eq!(s.emulator.stats().writes(), 0);
-    assert!(matches!(
-        reconcile(
-            &repo(vec![grant(Grantee::User, "nosuchuser", "read")]),
-            &s.quay,
-            Mode::Apply
-        )
-        .await,
-        Err(EngineError::Waiting { .. })
-    ));
+    // Created, then waiting for the user its permission names: the
+    // repository is reported as made by this reconcile.
+    let err = reconcile(
+        &repo(vec![grant(Grantee::User, "nosuchuser", "read")]),
+        &s.quay,
+        Mode::Apply,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, EngineError::CreatedThenFailed(_)), "{err}");
+    assert!(err.waiting_for().unwrap().contains("nosuchuser"), "{err}");
 }
