@@ -128,6 +128,25 @@ pub(super) async fn expect_connection_in(api: &mut ApiServer, namespace: &str, c
     .await;
 }
 
+/// Answers the reads of the ClusterQuayConnection `shared` with tenancy
+/// `rules` and of its token (in the operator's namespace).
+async fn expect_shared_connection(api: &mut ApiServer, emu: &Emulator, rules: Value) {
+    api.expect(
+        "GET",
+        CLUSTER_CONNECTION_PATH,
+        200,
+        cluster_connection(&emu.url(), rules),
+    )
+    .await;
+    api.expect(
+        "GET",
+        &format!("/api/v1/namespaces/{OPERATOR_NS}/secrets/quay-token"),
+        200,
+        token_secret(TOKEN, "1"),
+    )
+    .await;
+}
+
 pub(super) async fn emulator_with_orgs(orgs: &[&str]) -> Emulator {
     let emu = emulator().await;
     let client = QuayClient::new(ClientOptions::new(
@@ -193,20 +212,7 @@ async fn an_admitted_namespace_manages_its_organizations_and_only_those() {
     let obj: QuayRepository = serde_json::from_value(value.clone()).unwrap();
     let ctx = context(client, std::slice::from_ref(&obj));
     let task = start(&obj, &ctx);
-    api.expect(
-        "GET",
-        CLUSTER_CONNECTION_PATH,
-        200,
-        cluster_connection(&emu.url(), rules.clone()),
-    )
-    .await;
-    api.expect(
-        "GET",
-        &format!("/api/v1/namespaces/{OPERATOR_NS}/secrets/quay-token"),
-        200,
-        token_secret(TOKEN, "1"),
-    )
-    .await;
+    expect_shared_connection(&mut api, &emu, rules.clone()).await;
     assert_eq!(
         expect_event_in(&mut api, NS).await["reason"],
         "NotPermitted"
@@ -227,20 +233,7 @@ async fn an_admitted_namespace_manages_its_organizations_and_only_those() {
     let obj: QuayRepository = serde_json::from_value(value.clone()).unwrap();
     let ctx = context(client, std::slice::from_ref(&obj));
     let task = start(&obj, &ctx);
-    api.expect(
-        "GET",
-        CLUSTER_CONNECTION_PATH,
-        200,
-        cluster_connection(&emu.url(), rules),
-    )
-    .await;
-    api.expect(
-        "GET",
-        &format!("/api/v1/namespaces/{OPERATOR_NS}/secrets/quay-token"),
-        200,
-        token_secret(TOKEN, "1"),
-    )
-    .await;
+    expect_shared_connection(&mut api, &emu, rules).await;
     assert_eq!(expect_event_in(&mut api, NS).await["reason"], "Created");
     let patch = expect_status_of(&mut api, NS, "app", value).await;
     super::finish(task).await.expect("reconcile");
@@ -269,20 +262,7 @@ async fn a_reference_that_now_names_a_forbidden_organization_is_not_permitted() 
         Arc::new(obj),
         ctx,
     ));
-    api.expect(
-        "GET",
-        CLUSTER_CONNECTION_PATH,
-        200,
-        cluster_connection(&emu.url(), rules),
-    )
-    .await;
-    api.expect(
-        "GET",
-        &format!("/api/v1/namespaces/{OPERATOR_NS}/secrets/quay-token"),
-        200,
-        token_secret(TOKEN, "1"),
-    )
-    .await;
+    expect_shared_connection(&mut api, &emu, rules).await;
     api.expect(
         "GET",
         &format!("/apis/quayconfig.io/v1alpha1/namespaces/{NS}/quayorganizations/org"),
