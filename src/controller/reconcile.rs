@@ -540,8 +540,9 @@ async fn prepare<K: ManagedResource>(
     .await
     .map_err(|e| Failure::Connection(e.into()))?
     .map_err(Failure::Reference)?;
+    let location = location(obj, &inputs);
     if let Some(grant) = &resolved.grant {
-        let organization = location(obj, &inputs).map(|l| l.namespace).ok_or_else(|| {
+        let organization = location.as_ref().map(|l| l.namespace.clone()).ok_or_else(|| {
             Failure::Connection(ConnectionError::NotPermitted(format!(
                 "{connection} needs the Quay organization of each resource; set it in the spec (a robot or repository of the token's own user namespace cannot be managed through it)"
             )))
@@ -568,7 +569,7 @@ async fn prepare<K: ManagedResource>(
     Ok(Prepared {
         quay: resolved.quay,
         desired,
-        location: location(obj, &inputs),
+        location,
     })
 }
 

@@ -44,6 +44,14 @@ pub struct RegistryCredentials {
     pub version: String,
 }
 
+impl RegistryCredentials {
+    /// Whether these are what was last sent from Secret version `sent`
+    /// (`None`: nothing recorded, so not known to be sent).
+    pub fn already_sent(&self, sent: Option<&str>) -> bool {
+        sent.is_some_and(|sent| same_source(sent, &self.version))
+    }
+}
+
 impl std::fmt::Debug for RegistryCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RegistryCredentials")

@@ -19,7 +19,7 @@ pub const QUAY_DATE_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 
 /// Source registry credentials read from a Secret. `Debug` shows no value.
 pub use super::credentials::RegistryCredentials as MirrorCredentials;
-use super::credentials::{same_source, shown};
+use super::credentials::shown;
 
 /// The desired mirror configuration of a repository.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -232,11 +232,7 @@ impl Managed for DesiredMirror {
                             shown(&creds.version)
                         ),
                     ));
-                } else if !self
-                    .credentials_sent
-                    .as_deref()
-                    .is_some_and(|sent| same_source(sent, &creds.version))
-                {
+                } else if !creds.already_sent(self.credentials_sent.as_deref()) {
                     changes.push(FieldChange::new(
                         "credentials",
                         format!(

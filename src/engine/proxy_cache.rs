@@ -24,7 +24,7 @@
 //! [`super::credentials::same_source`]): new content is a change, a write to
 //! the Secret's metadata alone is not, and no perpetual difference arises.
 
-use super::credentials::{RegistryCredentials, same_source, shown};
+use super::credentials::{RegistryCredentials, shown};
 use super::driver::{FieldChange, Managed};
 use super::error::EngineError;
 use super::quay::Quay;
@@ -174,7 +174,7 @@ impl Managed for DesiredProxyCache {
         }
         let sent = self.credentials_sent.as_deref();
         match (&self.credentials, sent) {
-            (Some(creds), sent) if !sent.is_some_and(|s| same_source(s, &creds.version)) => {
+            (Some(creds), sent) if !creds.already_sent(sent) => {
                 changes.push(FieldChange::new(
                     "credentials",
                     match sent {

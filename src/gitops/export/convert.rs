@@ -172,7 +172,7 @@ pub fn convert(organizations: &[OrganizationState], target: &Target) -> (Vec<Gro
 }
 
 /// The short name of a robot (`acme+ci` → `ci`).
-fn short(full: &str) -> &str {
+pub(super) fn short(full: &str) -> &str {
     full.split_once('+').map_or(full, |(_, s)| s)
 }
 

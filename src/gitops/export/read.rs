@@ -182,8 +182,11 @@ async fn federation(
 ) -> Result<BTreeMap<String, Vec<FederationEntry>>, EngineError> {
     let read = futures::stream::iter(robots)
         .map(|robot| async move {
-            let short = robot.name.split_once('+').map_or(&*robot.name, |(_, s)| s);
-            match quay.client.robot_federation(owner, short).await {
+            match quay
+                .client
+                .robot_federation(owner, super::convert::short(&robot.name))
+                .await
+            {
                 Ok(entries) => Ok(Some((robot.name.clone(), entries))),
                 Err(e) if e.is_not_found() => Ok(None),
                 Err(e) => Err(EngineError::from(e)),
